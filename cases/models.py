@@ -62,7 +62,9 @@ class Organisation(models.Model):
     name = models.CharField(_("nom"), max_length=200, unique=True)
     kind = models.CharField(_("type"), max_length=20, choices=choices.OrganisationKind.choices)
     siren = models.CharField(_("SIREN"), max_length=9, blank=True)
-    communes = models.ManyToManyField(Commune, blank=True, related_name="organisations", verbose_name=_("communes couvertes"))
+    communes = models.ManyToManyField(
+        Commune, blank=True, related_name="organisations", verbose_name=_("communes couvertes")
+    )
     history = HistoricalRecords(m2m_fields=[communes])
 
     class Meta:
@@ -79,7 +81,9 @@ class Household(models.Model):
     applicant_first_name = models.CharField(_("prénom du demandeur"), max_length=120)
     applicant_birth_date = models.DateField(_("date de naissance du demandeur"))
     residence_status = models.CharField(
-        _("situation au regard du séjour"), max_length=20, choices=choices.ResidenceStatus.choices,
+        _("situation au regard du séjour"),
+        max_length=20,
+        choices=choices.ResidenceStatus.choices,
         default=choices.ResidenceStatus.FRENCH,
     )
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)
@@ -110,8 +114,11 @@ class Household(models.Model):
     @property
     def monthly_income(self) -> Decimal:
         return (
-            self.monthly_wages + self.monthly_rsa + self.monthly_aah
-            + self.monthly_family_benefits + self.monthly_other_income
+            self.monthly_wages
+            + self.monthly_rsa
+            + self.monthly_aah
+            + self.monthly_family_benefits
+            + self.monthly_other_income
         )
 
 
@@ -138,29 +145,43 @@ class Case(models.Model):
 
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="cases", verbose_name=_("ménage"))
     status = models.CharField(
-        _("étape"), max_length=20, choices=choices.CaseStatus.choices, default=choices.CaseStatus.DIAGNOSTIC,
+        _("étape"),
+        max_length=20,
+        choices=choices.CaseStatus.choices,
+        default=choices.CaseStatus.DIAGNOSTIC,
         db_index=True,
     )
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="cases", verbose_name=_("organisation référente")
     )
     referent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referent_cases",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="referent_cases",
         verbose_name=_("travailleur social référent"),
     )
     is_protected = models.BooleanField(
-        _("dossier protégé"), default=False,
+        _("dossier protégé"),
+        default=False,
         help_text=_("Victime de violences ou à la demande : adresse et contact masqués, recherche par nom limitée."),
     )
     is_dalo = models.BooleanField(_("ménage reconnu DALO"), default=False)
     comed_decision_date = models.DateField(_("date de la décision de la COMED"), null=True, blank=True)
     dalo_offer_deadline = models.DateField(_("date limite d'offre DALO"), null=True, blank=True)
     designated_landlord = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="designated_cases",
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="designated_cases",
         verbose_name=_("bailleur désigné"),
     )
     target_reservataire = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="oriented_cases",
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="oriented_cases",
         verbose_name=_("réservataire cible"),
     )
     refusal_count = models.PositiveSmallIntegerField(_("nombre de refus"), default=0)
@@ -240,22 +261,22 @@ class Diagnostic(models.Model):
     entitlements = models.TextField(_("droits ouverts ou à ouvrir"), blank=True)
     health_autonomy = models.TextField(_("santé et autonomie"), blank=True)
     accessibility_need = models.BooleanField(_("besoin d'un logement accessible (PMR)"), default=False)
-    max_floor_without_lift = models.PositiveSmallIntegerField(
-        _("étage maximal sans ascenseur"), null=True, blank=True
-    )
+    max_floor_without_lift = models.PositiveSmallIntegerField(_("étage maximal sans ascenseur"), null=True, blank=True)
     work_school_care_locations = models.TextField(_("lieux de travail, d'école et de soins"), blank=True)
     housing_history = models.TextField(_("parcours résidentiel"), blank=True)
     independent_living = models.TextField(_("capacité à habiter de façon autonome"), blank=True)
     support_needed = models.CharField(
-        _("accompagnement nécessaire"), max_length=10, choices=choices.SupportMeasure.choices,
+        _("accompagnement nécessaire"),
+        max_length=10,
+        choices=choices.SupportMeasure.choices,
         default=choices.SupportMeasure.NONE,
     )
     violence_facts = models.TextField(_("faits de violence et mesures de protection"), blank=True)
-    areas_to_avoid = models.ManyToManyField(
-        Commune, blank=True, related_name="+", verbose_name=_("communes à éviter")
-    )
+    areas_to_avoid = models.ManyToManyField(Commune, blank=True, related_name="+", verbose_name=_("communes à éviter"))
     wishes = models.TextField(_("souhaits du ménage"), blank=True)
-    urgency = models.CharField(_("urgence"), max_length=10, choices=choices.Urgency.choices, default=choices.Urgency.MEDIUM)
+    urgency = models.CharField(
+        _("urgence"), max_length=10, choices=choices.Urgency.choices, default=choices.Urgency.MEDIUM
+    )
     recommended_typology = models.CharField(
         _("typologie recommandée"), max_length=2, choices=choices.Typology.choices, blank=True
     )
@@ -292,11 +313,19 @@ class CommitteeReview(models.Model):
     outcome = models.CharField(_("décision"), max_length=12, choices=choices.CommitteeOutcome.choices, blank=True)
     orientation = models.CharField(_("orientation"), max_length=10, choices=choices.Orientation.choices, blank=True)
     target_reservataire = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("réservataire cible"),
     )
     designated_landlord = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("bailleur désigné"),
     )
     support_measure = models.CharField(
@@ -305,7 +334,9 @@ class CommitteeReview(models.Model):
     missing_items = models.TextField(_("éléments manquants"), blank=True)
     adjourned_until = models.DateField(_("à compléter avant le"), null=True, blank=True)
     reason = models.TextField(_("motif"), blank=True)
-    redirected_to = models.CharField(_("réorienté vers"), max_length=15, choices=choices.RedirectTarget.choices, blank=True)
+    redirected_to = models.CharField(
+        _("réorienté vers"), max_length=15, choices=choices.RedirectTarget.choices, blank=True
+    )
     dalo_benefit_lost = models.BooleanField(_("perte du bénéfice DALO confirmée"), null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("décidé le"), auto_now_add=True)
@@ -321,7 +352,8 @@ class CommitteeReview(models.Model):
     def clean(self):
         required = _required_by_outcome(self)
         missing = {
-            field: message for field, message in required.items()
+            field: message
+            for field, message in required.items()
             if getattr(self, self._meta.get_field(field).attname) in (None, "")
         }
         if missing:
@@ -366,7 +398,11 @@ class Dwelling(models.Model):
     rent = models.DecimalField(_("loyer (€/mois)"), **MONEY)
     charges = models.DecimalField(_("charges (€/mois)"), **MONEY)
     reservataire = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="reserved_dwellings",
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reserved_dwellings",
         verbose_name=_("contingent réservataire"),
     )
     available_from = models.DateField(_("disponible le"))
@@ -383,7 +419,9 @@ class Proposal(models.Model):
     """A dwelling put forward to a household's case."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="proposals")
-    dwelling = models.ForeignKey(Dwelling, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("logement"))
+    dwelling = models.ForeignKey(
+        Dwelling, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("logement")
+    )
     dalo_notice_given_at = models.DateTimeField(
         _("ménage informé (offre DALO et conséquences d'un refus) le"), null=True, blank=True
     )

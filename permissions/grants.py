@@ -51,7 +51,9 @@ def groups_for_step(case, codename: str):
 def revoke_case_grants(case) -> None:
     """Remove every step grant on the case (designation ended, step left, case closed)."""
     for row in GroupObjectPermission.objects.filter(
-        object_pk=str(case.pk), content_type__app_label="cases", content_type__model="case",
+        object_pk=str(case.pk),
+        content_type__app_label="cases",
+        content_type__model="case",
         permission__codename__in=STEP_PERMISSIONS,
     ):
         row.delete()

@@ -16,7 +16,10 @@ class Membership(models.Model):
     )
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
     communes = models.ManyToManyField(
-        "cases.Commune", blank=True, related_name="+", verbose_name=_("territoire (communes)"),
+        "cases.Commune",
+        blank=True,
+        related_name="+",
+        verbose_name=_("territoire (communes)"),
         help_text=_("Vide : le territoire de l'organisation."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -24,9 +27,7 @@ class Membership(models.Model):
 
     class Meta:
         verbose_name = _("rattachement")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "organisation", "role"], name="one_membership_per_role")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "organisation", "role"], name="one_membership_per_role")]
 
     def __str__(self):
         return f"{self.user} – {self.get_role_display()} – {self.organisation}"

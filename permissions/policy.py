@@ -43,9 +43,8 @@ def memberships_of(user) -> list[Grant]:
     from .models import Membership
 
     grants: dict[int, Grant] = {}
-    rows = (
-        Membership.objects.filter(user=user, is_active=True)
-        .values_list("pk", "role", "organisation_id", "communes__insee_code", "organisation__communes__insee_code")
+    rows = Membership.objects.filter(user=user, is_active=True).values_list(
+        "pk", "role", "organisation_id", "communes__insee_code", "organisation__communes__insee_code"
     )
     communes: dict[int, set] = {}
     for pk, role, org_id, own_commune, org_commune in rows:
@@ -128,5 +127,9 @@ def log_denial(request_or_user, action: str, obj_type: str, obj_id) -> None:
     request_id = getattr(request_or_user, "request_id", "-")
     log.warning(
         "access denied user_id=%s action=%s object=%s:%s request_id=%s",
-        getattr(user, "pk", None), action, obj_type, obj_id, request_id,
+        getattr(user, "pk", None),
+        action,
+        obj_type,
+        obj_id,
+        request_id,
     )

@@ -15,7 +15,9 @@ class World:
         self.state = OrganisationFactory(name="DDETS du Var (test)", kind=choices.OrganisationKind.STATE)
         self.landlord = OrganisationFactory(name="Bailleur Un (test)", kind=choices.OrganisationKind.LANDLORD)
         self.other_landlord = OrganisationFactory(name="Bailleur Deux (test)", kind=choices.OrganisationKind.LANDLORD)
-        self.reservataire = OrganisationFactory(name="Action Logement (test)", kind=choices.OrganisationKind.RESERVATAIRE)
+        self.reservataire = OrganisationFactory(
+            name="Action Logement (test)", kind=choices.OrganisationKind.RESERVATAIRE
+        )
         self.social_worker = member(Role.SOCIAL_WORKER, self.ccas, username="ts")
         self.colleague = member(Role.SOCIAL_WORKER, self.ccas, username="ts2")
         self.supervisor = member(Role.SUPERVISOR, self.ccas, username="encadrant")

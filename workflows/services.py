@@ -95,7 +95,8 @@ def case_flag(
 ) -> Case:
     """Open a priority case for a household and start its flow at the diagnostic."""
     allowed = {
-        g.organisation_id for g in memberships_of(actor)
+        g.organisation_id
+        for g in memberships_of(actor)
         if g.role in (Role.SOCIAL_WORKER, Role.SUPERVISOR, Role.RECEPTION)
     }
     if organisation.pk not in allowed:
@@ -120,7 +121,8 @@ def case_flag(
             is_dalo=is_dalo,
             comed_decision_date=comed_decision_date if is_dalo else None,
             dalo_offer_deadline=dalo_offer_deadline(comed_decision_date, commune.departement if commune else None)
-            if is_dalo else None,
+            if is_dalo
+            else None,
         )
         case.full_clean(exclude=["status"])
         case.save()
@@ -232,7 +234,9 @@ def committee_decide(*, actor, case: Case, values: dict) -> Case:
         elif outcome == choices.CommitteeOutcome.REDIRECTED:
             _close(case, choices.ClosureReason.REDIRECTED, review.get_redirected_to_display())
 
-    return _complete_step(actor=actor, case=case, node_name="committee", reason="Décision de la commission", write=write)
+    return _complete_step(
+        actor=actor, case=case, node_name="committee", reason="Décision de la commission", write=write
+    )
 
 
 def _landlord_org_ids(actor) -> set[int]:
@@ -246,10 +250,12 @@ def proposal_make(*, actor, case: Case, values: dict) -> Case:
             raise ValidationError({"dwelling": _("Ce logement n'appartient pas à votre organisme.")})
         if case.is_dalo and not proposal.dalo_notice_given_at:
             raise ValidationError(
-                {"dalo_notice_given_at": _(
-                    "Ménage DALO : indiquez quand il a été informé que l'offre est faite au titre du DALO "
-                    "et des conséquences d'un refus. L'offre ne peut pas partir sans cette information."
-                )}
+                {
+                    "dalo_notice_given_at": _(
+                        "Ménage DALO : indiquez quand il a été informé que l'offre est faite au titre du DALO "
+                        "et des conséquences d'un refus. L'offre ne peut pas partir sans cette information."
+                    )
+                }
             )
         if proposal.notified_on and not proposal.reply_deadline:
             proposal.reply_deadline = proposal.notified_on + timedelta(days=DEFAULT_REPLY_DAYS)

@@ -1,6 +1,6 @@
 """Step helpers driving the services as each role would."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from cases import choices
 from workflows import services
@@ -38,7 +38,7 @@ def label(world, case):
 def propose(world, case, dwelling=None):
     values = {"dwelling": dwelling or world.dwelling, "notified_on": date(2026, 11, 2)}
     if case.is_dalo:
-        values["dalo_notice_given_at"] = datetime(2026, 11, 1, 10, tzinfo=timezone.utc)
+        values["dalo_notice_given_at"] = datetime(2026, 11, 1, 10, tzinfo=UTC)
     return services.proposal_make(actor=world.landlord_agent, case=case, values=values)
 
 

@@ -3,7 +3,6 @@ from datetime import date
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
 from cases import choices
 from cases.models import Case, CommitteeReview, Proposal
@@ -17,8 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def open_nodes(case):
     return sorted(
-        t.flow_task.name
-        for t in Task.objects.filter(process__caseprocess__case=case, status__in=services.ACTIVE)
+        t.flow_task.name for t in Task.objects.filter(process__caseprocess__case=case, status__in=services.ACTIVE)
     )
 
 
@@ -48,17 +46,33 @@ def test_flag_to_rehoused_with_one_refusal(world):
     process = case.processes.get()
     assert process.status == "DONE"
     done = list(
-        Task.objects.filter(process=process, flow_task_type="HUMAN").order_by("created").values_list("owner__username", flat=True)
+        Task.objects.filter(process=process, flow_task_type="HUMAN")
+        .order_by("created")
+        .values_list("owner__username", flat=True)
     )
-    assert done == ["ts", "commission", "bailleur", "bailleur", "bailleur", "bailleur", "bailleur", "bailleur", "bailleur"]
+    assert done == [
+        "ts",
+        "commission",
+        "bailleur",
+        "bailleur",
+        "bailleur",
+        "bailleur",
+        "bailleur",
+        "bailleur",
+        "bailleur",
+    ]
 
 
 def test_adjourned_goes_back_to_diagnostic(world):
     case = steps.diagnose(world, world.flag())
     case = services.committee_decide(
-        actor=world.commission, case=case,
-        values={"outcome": choices.CommitteeOutcome.ADJOURNED, "missing_items": "Avis d'imposition",
-                "adjourned_until": date(2026, 12, 15)},
+        actor=world.commission,
+        case=case,
+        values={
+            "outcome": choices.CommitteeOutcome.ADJOURNED,
+            "missing_items": "Avis d'imposition",
+            "adjourned_until": date(2026, 12, 15),
+        },
     )
     assert case.status == choices.CaseStatus.DIAGNOSTIC
     assert case.diagnostic.completed_at is None
@@ -127,7 +141,9 @@ def test_dalo_loss_not_confirmed_returns_to_proposal(world):
 
 def test_dalo_legitimate_refusal_goes_back_to_proposal(world):
     case = steps.label(world, steps.diagnose(world, world.flag(is_dalo=True)))
-    case = steps.refuse(world, steps.allocate(world, steps.propose(world, case)), motive=choices.RefusalMotive.FLOOR_ACCESS)
+    case = steps.refuse(
+        world, steps.allocate(world, steps.propose(world, case)), motive=choices.RefusalMotive.FLOOR_ACCESS
+    )
     assert case.status == choices.CaseStatus.PROPOSAL
     assert not case.dalo_loss_review_pending
 
@@ -144,14 +160,24 @@ def test_dalo_offer_needs_prior_notice(world):
 def test_not_allocated_goes_back_to_proposal_and_inadmissible_closes(world):
     case = steps.propose(world, steps.label(world, steps.diagnose(world, world.flag())))
     case = services.caleol_record(
-        actor=world.landlord_agent, case=case,
-        values={"decision": "not_allocated", "non_allocation_reason": "unsuitable_size", "decided_on": date(2026, 11, 10)},
+        actor=world.landlord_agent,
+        case=case,
+        values={
+            "decision": "not_allocated",
+            "non_allocation_reason": "unsuitable_size",
+            "decided_on": date(2026, 11, 10),
+        },
     )
     assert case.status == choices.CaseStatus.PROPOSAL
     case = steps.propose(world, case, world.dwelling2)
     case = services.caleol_record(
-        actor=world.landlord_agent, case=case,
-        values={"decision": "inadmissible", "inadmissibility_reason": "income_over_ceiling", "decided_on": date(2026, 11, 10)},
+        actor=world.landlord_agent,
+        case=case,
+        values={
+            "decision": "inadmissible",
+            "inadmissibility_reason": "income_over_ceiling",
+            "decided_on": date(2026, 11, 10),
+        },
     )
     assert case.closure_reason == choices.ClosureReason.INADMISSIBLE
 
@@ -164,9 +190,7 @@ def test_user_without_grant_cannot_claim_or_execute(world):
         services.diagnostic_complete(actor=world.commission, case=case, values=steps.DIAGNOSTIC)
     case = steps.label(world, steps.diagnose(world, case))
     with pytest.raises(PermissionDenied):
-        services.proposal_make(
-            actor=world.other_landlord_agent, case=case, values={"dwelling": world.dwelling}
-        )
+        services.proposal_make(actor=world.other_landlord_agent, case=case, values={"dwelling": world.dwelling})
     assert Case.objects.get(pk=case.pk).status == choices.CaseStatus.PROPOSAL
 
 
@@ -195,7 +219,8 @@ def test_bad_caleol_input_saves_nothing(world):
     case = steps.propose(world, steps.label(world, steps.diagnose(world, world.flag())))
     with pytest.raises(ValidationError) as error:
         services.caleol_record(
-            actor=world.landlord_agent, case=case,
+            actor=world.landlord_agent,
+            case=case,
             values={"decision": "suspensive_condition", "decided_on": date(2026, 11, 10)},
         )
     assert set(error.value.message_dict) == {"missing_document", "condition_deadline"}
