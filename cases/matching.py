@@ -142,8 +142,10 @@ def check(case, dwelling, estimated_apl: Decimal | int | None = 0) -> list[Match
             warnings.append(
                 MatchWarning(
                     "effort_rate",
-                    _("Taux d'effort de %(rate)s %% (loyer et charges moins APL estimée), au-delà du seuil local de "
-                      "%(max)s %%.")
+                    _(
+                        "Taux d'effort de %(rate)s %% (loyer et charges moins APL estimée), au-delà du seuil local de "
+                        "%(max)s %%."
+                    )
                     % {"rate": rate, "max": limits.max_effort_rate},
                 )
             )
@@ -153,8 +155,10 @@ def check(case, dwelling, estimated_apl: Decimal | int | None = 0) -> list[Match
             warnings.append(
                 MatchWarning(
                     "reste_a_vivre",
-                    _("Reste-à-vivre de %(rest)s € par jour et par unité de consommation, sous le seuil local de "
-                      "%(min)s €.")
+                    _(
+                        "Reste-à-vivre de %(rest)s € par jour et par unité de consommation, sous le seuil local de "
+                        "%(min)s €."
+                    )
                     % {"rest": daily_rest, "min": limits.min_daily_rest_per_uc},
                 )
             )

@@ -561,7 +561,9 @@ class CaleolDecision(models.Model):
         if self.decision == kind.INADMISSIBLE and not self.inadmissibility_reason:
             errors["inadmissibility_reason"] = _("Indiquez le motif d'irrecevabilité.")
         if self.decision == kind.ALLOCATED and self.rank not in (None, 1):
-            errors["rank"] = _("Une attribution simple place le ménage au rang 1 : choisissez l'attribution par classement.")
+            errors["rank"] = _(
+                "Une attribution simple place le ménage au rang 1 : choisissez l'attribution par classement."
+            )
         if self.rank and not self.is_allocation:
             errors["rank"] = _("Seule une attribution donne un rang.")
         if errors:

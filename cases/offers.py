@@ -47,9 +47,7 @@ def apply_reply_deadline(proposal: Proposal) -> None:
     """Fill in or check the reply deadline. Raises ValidationError (field-keyed, French)."""
     if proposal.registered_letter and proposal.delivered_on and proposal.notified_on:
         if proposal.delivered_on < proposal.notified_on:
-            raise ValidationError(
-                {"delivered_on": _("La lettre ne peut pas avoir été remise avant d'être envoyée.")}
-            )
+            raise ValidationError({"delivered_on": _("La lettre ne peut pas avoir été remise avant d'être envoyée.")})
     if proposal.delivered_on and not proposal.registered_letter:
         raise ValidationError({"delivered_on": _("Une date de remise ne concerne qu'une lettre recommandée.")})
     start = reply_start(proposal)

@@ -290,7 +290,9 @@ def proposal_make(*, actor, case: Case, values: dict) -> Case:
         if offer is not None:
             offer = offers.lock_offer(offer.pk)
             if offer.status != choices.OfferStatus.OPEN:
-                raise ValidationError({"offer": _("Cette mise en location est close : le logement n'est plus proposé.")})
+                raise ValidationError(
+                    {"offer": _("Cette mise en location est close : le logement n'est plus proposé.")}
+                )
         else:
             offer = offers.open_offer(dwelling, actor)
         _set_offer_exception(offer, round_values)
@@ -324,9 +326,7 @@ def proposal_make(*, actor, case: Case, values: dict) -> Case:
 
 def current_proposal(case: Case) -> Proposal | None:
     return (
-        case.proposals.select_related("dwelling", "dwelling__commune", "offer")
-        .order_by("-created_at", "-pk")
-        .first()
+        case.proposals.select_related("dwelling", "dwelling__commune", "offer").order_by("-created_at", "-pk").first()
     )
 
 
@@ -377,11 +377,17 @@ def proposal_notify(
             offers.lock_offer(proposal.offer_id)
             if offers.holder(proposal.offer) != proposal:
                 raise ValidationError(
-                    {"notified_on": _("Le logement est encore réservé à un candidat mieux classé : attendez sa réponse.")}
+                    {
+                        "notified_on": _(
+                            "Le logement est encore réservé à un candidat mieux classé : attendez sa réponse."
+                        )
+                    }
                 )
         decided_on = proposal.caleol_decision.decided_on
         if notified_on < decided_on:
-            raise ValidationError({"notified_on": _("L'offre ne peut pas être notifiée avant la décision de la CALEOL.")})
+            raise ValidationError(
+                {"notified_on": _("L'offre ne peut pas être notifiée avant la décision de la CALEOL.")}
+            )
         proposal.notified_on = notified_on
         proposal.registered_letter = registered_letter
         proposal.delivered_on = delivered_on
@@ -413,7 +419,9 @@ def condition_fulfil(*, actor, case: Case, received_on: date) -> CaleolDecision:
         if received_on > decision.condition_deadline or received_on > timezone.localdate():
             raise ValidationError(
                 {
-                    "received_on": _("La pièce devait être fournie au plus tard le %(date)s : la condition est caduque.")
+                    "received_on": _(
+                        "La pièce devait être fournie au plus tard le %(date)s : la condition est caduque."
+                    )
                     % {"date": decision.condition_deadline.strftime("%d/%m/%Y")}
                     if received_on > decision.condition_deadline
                     else _("La date de réception ne peut pas être dans le futur.")
@@ -441,7 +449,11 @@ def _record_reply(case: Case, proposal: Proposal, values: dict) -> HouseholdRepl
 def _check_reply_allowed(proposal: Proposal, reply: HouseholdReply) -> None:
     if proposal.offer_id and offers.holder(offers.lock_offer(proposal.offer_id)) != proposal:
         raise ValidationError(
-            {"answer": _("Le logement est encore réservé à un candidat mieux classé : ce ménage ne peut pas encore répondre.")}
+            {
+                "answer": _(
+                    "Le logement est encore réservé à un candidat mieux classé : ce ménage ne peut pas encore répondre."
+                )
+            }
         )
     if not proposal.notified_on:
         raise ValidationError({"answer": _("Enregistrez d'abord la notification de l'offre au ménage.")})
@@ -464,7 +476,9 @@ def _check_reply_allowed(proposal: Proposal, reply: HouseholdReply) -> None:
     ):
         raise ValidationError(
             {
-                "answer": _("Attribution sous condition : enregistrez d'abord la réception de la pièce manquante (%(doc)s).")
+                "answer": _(
+                    "Attribution sous condition : enregistrez d'abord la réception de la pièce manquante (%(doc)s)."
+                )
                 % {"doc": decision.missing_document}
             }
         )
@@ -513,8 +527,11 @@ def _lapse_other_candidates(offer, winner: Proposal) -> None:
             if current_proposal(case) == proposal:
                 _reply_as_system(
                     case,
-                    {"answer": choices.ReplyAnswer.LAPSED, "replied_on": timezone.localdate(),
-                     "comment": _("Logement attribué à un candidat mieux classé.")},
+                    {
+                        "answer": choices.ReplyAnswer.LAPSED,
+                        "replied_on": timezone.localdate(),
+                        "comment": _("Logement attribué à un candidat mieux classé."),
+                    },
                     "Offre caduque : logement loué",
                 )
 
@@ -570,9 +587,12 @@ def offers_sweep(today: date | None = None) -> dict:
                     decision.save()
                 _reply_as_system(
                     case,
-                    {"answer": choices.ReplyAnswer.LAPSED, "replied_on": today,
-                     "comment": _("Pièce manquante non fournie avant le %(date)s.")
-                     % {"date": decision.condition_deadline.strftime("%d/%m/%Y")}},
+                    {
+                        "answer": choices.ReplyAnswer.LAPSED,
+                        "replied_on": today,
+                        "comment": _("Pièce manquante non fournie avant le %(date)s.")
+                        % {"date": decision.condition_deadline.strftime("%d/%m/%Y")},
+                    },
                     "Condition suspensive caduque",
                 )
                 counts["conditions_lapsed"] += 1

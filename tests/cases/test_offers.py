@@ -152,7 +152,9 @@ def test_other_landlord_is_refused_and_a_refused_dwelling_is_not_offered_again(w
     (case,) = labelled(world, 1)
     with pytest.raises(PermissionDenied):
         services.proposal_make(
-            actor=world.other_landlord_agent, case=case, values={"dwelling": world.dwelling, "match_override_reason": "x"}
+            actor=world.other_landlord_agent,
+            case=case,
+            values={"dwelling": world.dwelling, "match_override_reason": "x"},
         )
     assert not DwellingOffer.objects.exists()
     case = one_allocated_case(world, case)
