@@ -128,21 +128,24 @@ def holder(offer: DwellingOffer) -> Proposal | None:
     if any(decided(p) is None for p in candidates):
         return None
     for proposal in ranking(offer):
-        reply = replied(proposal)
-        if reply is not None and reply.answer == choices.ReplyAnswer.ACCEPTED:
-            return proposal
-        if reply is None and proposal.case.is_open:
+        if in_the_running(proposal):
             return proposal
     return None
 
 
+def in_the_running(proposal: Proposal) -> bool:
+    reply = replied(proposal)
+    return proposal.case.is_open and (reply is None or reply.answer == choices.ReplyAnswer.ACCEPTED)
+
+
 def check_rank_free(proposal: Proposal, decision) -> None:
-    """Two candidates of the same dwelling cannot share a rank."""
+    """Two candidates still in the running for the same dwelling cannot share a rank (a later CALEOL
+    session may rank new candidates once the earlier ones have refused)."""
     if not decision.is_allocation or proposal.offer_id is None:
         return
     rank = decision.effective_rank
     for other in ranking(proposal.offer):
-        if other.pk != proposal.pk and other.caleol_decision.effective_rank == rank:
+        if other.pk != proposal.pk and in_the_running(other) and other.caleol_decision.effective_rank == rank:
             raise ValidationError(
                 {"rank": _("Le rang %(rank)s est déjà donné à un autre candidat pour ce logement.") % {"rank": rank}}
             )

@@ -489,10 +489,15 @@ def reply_record(*, actor, case: Case, values: dict) -> Case:
     raises the case's counter and sends it back to the proposal step; the dwelling passes to the next
     candidate in the CALEOL's ranking."""
 
+    if values.get("answer") == choices.ReplyAnswer.LAPSED:
+        raise ValidationError(
+            {"answer": _("Une offre ne devient caduque que d'elle-même (logement loué, condition non levée).")}
+        )
+
     def write(case):
         proposal = current_proposal(case)
         reply = _record_reply(case, proposal, values)
-        if reply.answer in (choices.ReplyAnswer.ACCEPTED, choices.ReplyAnswer.LAPSED):
+        if reply.answer == choices.ReplyAnswer.ACCEPTED:
             return
         case.refusal_count += 1
         # Loss of DALO benefit needs an adapted offer, refused without a legitimate motive, by a

@@ -299,3 +299,12 @@ def test_sweep_command_runs(world, capsys):
         call_command("offers_sweep")
     assert "1" in capsys.readouterr().out
     assert fresh(case).refusal_count == 1
+
+
+def test_nobody_records_a_lapse_by_hand(world):
+    case = one_allocated(world)
+    notify(world, case)
+    with pytest.raises(ValidationError) as error:
+        reply(world, case, choices.ReplyAnswer.LAPSED)
+    assert "answer" in error.value.message_dict
+    assert fresh(case).status == choices.CaseStatus.REPLY
