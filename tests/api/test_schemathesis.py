@@ -5,11 +5,15 @@ may be a server error. Figures are printed (run with -s to see them)."""
 import json
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from hypothesis import HealthCheck, given, settings
+from django.db import close_old_connections
+from hypothesis import HealthCheck, given
+from hypothesis import settings as run_settings
 from schemathesis import GenerationMode
 
 from tests.workflows import steps
@@ -33,6 +37,19 @@ def _schema(client, case_ids, dwelling_ids):
     return schema
 
 
+@contextmanager
+def keep_connection():
+    """A real WSGI handler closes the database connection after each request, which would end the
+    test's transaction; Django's test client disconnects the same handler."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
 def test_schema_fuzzing_has_no_server_error(world, partner, client):
     cases = [steps.label(world, steps.diagnose(world, world.flag(is_dalo=i == 0))) for i in range(3)]
     steps.allocate(world, steps.propose(world, cases[2], world.dwelling2))
@@ -48,7 +65,7 @@ def test_schema_fuzzing_has_no_server_error(world, partner, client):
         operations += 1
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-            @settings(
+            @run_settings(
                 max_examples=MAX_EXAMPLES,
                 deadline=None,
                 database=None,
@@ -62,7 +79,8 @@ def test_schema_fuzzing_has_no_server_error(world, partner, client):
                 if response.status_code >= 500:
                     server_errors.append((case.method, case.formatted_path, case.body, response.text[:300]))
 
-            run()
+            with keep_connection():
+                run()
 
     calls = sum(statuses.values())
     print(
