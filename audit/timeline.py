@@ -14,6 +14,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from permissions.policy import roles_of
@@ -234,7 +235,7 @@ def _row_changes(viewer, case, model, prev, row, display) -> list[Change]:
             continue
         changes.append(
             Change(
-                str(model_field.verbose_name),
+                capfirst(model_field.verbose_name),
                 display(model_field, before) if prev else "—",
                 display(model_field, after),
             )
@@ -246,7 +247,9 @@ def _row_changes(viewer, case, model, prev, row, display) -> list[Change]:
         before = _m2m_ids(prev, m2m_field) if prev is not None else set()
         if before != after:
             changes.append(
-                Change(str(m2m_field.verbose_name), display.many(m2m_field, before), display.many(m2m_field, after))
+                Change(
+                    capfirst(m2m_field.verbose_name), display.many(m2m_field, before), display.many(m2m_field, after)
+                )
             )
     return changes
 
@@ -291,7 +294,7 @@ def history_events(case, viewer) -> list[Event]:
                 Event(
                     at=row.history_date,
                     kind=kind,
-                    title=f"{str(model._meta.verbose_name).capitalize()} : {HISTORY_TYPE_VERBS[row.history_type]}",
+                    title=f"{capfirst(model._meta.verbose_name)} : {HISTORY_TYPE_VERBS[row.history_type]}",
                     actor=who(row.history_user),
                     reason=row.history_change_reason or "",
                     changes=changes,
