@@ -87,9 +87,16 @@ class Command(AuditedCommand):
     def _report(self, result, cases: int):
         self.stdout.write(f"Base : {connection.vendor}. Parcours type mesuré : {cases} (moyenne par dossier).")
         self.stdout.write(f"{'table':45} {'lignes':>8} {'octets':>10}")
-        total_rows = total_bytes = 0
         for label, rows, size in sorted(result):
-            total_rows += rows
-            total_bytes += size
             self.stdout.write(f"{label:45} {rows / cases:8.1f} {size / cases:10.0f}")
-        self.stdout.write(f"{'TOTAL par dossier':45} {total_rows / cases:8.1f} {total_bytes / cases:10.0f}")
+        audit = {AuditEntry._meta.label_lower, AccessLog._meta.label_lower}
+        history = [(r, b) for label, r, b in result if label not in audit]
+        chain = [(r, b) for label, r, b in result if label in audit]
+        for title, part in (
+            ("dont historique", history),
+            ("dont chaîne d'audit", chain),
+            ("TOTAL par dossier", result),
+        ):
+            rows = sum(p[-2] for p in part)
+            size = sum(p[-1] for p in part)
+            self.stdout.write(f"{title:45} {rows / cases:8.1f} {size / cases:10.0f}")
