@@ -202,7 +202,10 @@ def assert_field_error(response, field, message):
     assert response.status_code == 200
     assert escape(message) in page
     assert f'id="id_{field}_error"' in page
-    assert f'aria-describedby="id_{field}_error"' in page or f'aria-describedby="id_{field}_helptext id_{field}_error"' in page
+    assert (
+        f'aria-describedby="id_{field}_error"' in page
+        or f'aria-describedby="id_{field}_helptext id_{field}_error"' in page
+    )
     assert 'class="error-summary"' in page
 
 

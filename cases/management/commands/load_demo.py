@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -189,19 +190,22 @@ class Command(BaseCommand):
     def load_users(self):
         User = get_user_model()
         users = {}
+        hashed = make_password(PASSWORD)  # hashing is slow on purpose: once for every demo account
         for username, first, last, role, org_key in USERS:
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid"},
             )
             if created:
-                user.set_password(PASSWORD)
+                user.password = hashed
                 user.save()
             Membership.objects.get_or_create(user=user, organisation=self.orgs[org_key], role=role)
             users[username] = user
         admin = User.objects.filter(username="admin").first()
         if admin is None:
-            admin = User.objects.create_superuser("admin", "admin@demo.invalid", PASSWORD)
+            admin = User.objects.create_superuser("admin", "admin@demo.invalid", None)
+            admin.password = hashed
+            admin.save()
         users["admin"] = admin
         return users
 
