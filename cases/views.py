@@ -109,7 +109,7 @@ def case_context(request, case, close_form=None) -> dict:
     protected = case.is_protected
     household = case.household
     see_decisions = can_see_category(roles, Category.DECISIONS)
-    diagnostic = Diagnostic.objects.prefetch_related("areas_to_avoid", "recommended_communes").get(case=case)
+    diagnostic = Diagnostic.objects.prefetch_related("areas_to_avoid", "recommended_communes").filter(case=case).first()
     open_task = queries.open_task(case)
     member_fields = visible_fields(roles, HouseholdMember, protected=protected)
     members = [rows(m, member_fields) for m in household.members.all()] if member_fields else []
@@ -132,7 +132,9 @@ def case_context(request, case, close_form=None) -> dict:
         "household_rows": rows(household, visible_fields(roles, Household, protected=protected)),
         "member_header": [HouseholdMember._meta.get_field(n).verbose_name for n in member_fields],
         "members": members,
-        "diagnostic_rows": rows(diagnostic, visible_fields(roles, Diagnostic, protected=protected)),
+        "diagnostic_rows": rows(diagnostic, visible_fields(roles, Diagnostic, protected=protected))
+        if diagnostic
+        else [],
         "criteria": criteria,
         "show_criteria": bool(criteria) or can_see_field(roles, "cases.casecriterion", "code", protected=protected),
         "reviews": case.committee_reviews.select_related("designated_landlord", "target_reservataire")

@@ -188,7 +188,7 @@ class ReplyForm(StepFormMixin, forms.ModelForm):
 
 
 class LeaseForm(StepFormMixin, forms.Form):
-    signed_on = forms.DateField(label=_("bail signé le"))
+    signed_on = forms.DateField(label=_("Bail signé le"))
 
     def __init__(self, *args, user, case, instance=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -70,6 +70,11 @@ class StepView(LoginRequiredMixin, View):
         case = scoped_case(request, pk)
         task = queries.open_task(case, node)
         if task is None:
+            if request.method == "POST":
+                # Typically a second tab or a colleague recorded the step meanwhile: say so plainly.
+                raise services.StepConflict(
+                    _("Cette étape a déjà été enregistrée (peut-être par un autre utilisateur) : rechargez le dossier.")
+                )
             raise Http404
         if not queries.can_do(request.user, task):
             log_denial(request, f"step:{node}", "case", case.pk)
@@ -99,7 +104,11 @@ class StepView(LoginRequiredMixin, View):
         return self.render_step(request, case, task, node, self.make_form(request, case, node))
 
     def post(self, request, pk, node):
-        case, task = self.setup_step(request, pk, node)
+        try:
+            case, task = self.setup_step(request, pk, node)
+        except services.StepConflict as conflict:
+            messages.error(request, str(conflict))
+            return redirect("cases:detail", pk=pk)
         form = self.make_form(request, case, node, request.POST)
         if form.is_valid():
             try:

@@ -267,8 +267,10 @@ def test_a_step_done_meanwhile_answers_a_clear_message(world, client):
     client.force_login(world.social_worker)
     assert client.get(http.step_url(case, "diagnostic")).status_code == 200
     steps.diagnose(world, case)  # done in another tab
-    response = client.post(http.step_url(case, "diagnostic"), http.DIAGNOSTIC)
-    assert response.status_code == 404  # the step is no longer open: nothing to do there
+    response = client.post(http.step_url(case, "diagnostic"), http.DIAGNOSTIC, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("cases:detail", args=[case.pk])
+    assert escape("Cette étape a déjà été enregistrée") in response.content.decode()
+    assert Task.objects.filter(process__caseprocess__case=case, flow_task_type="HUMAN").count() == 2
 
 
 # --- inbox and queue ---------------------------------------------------------------------------------
