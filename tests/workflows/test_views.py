@@ -331,3 +331,23 @@ def test_reception_agent_and_supervisor_roles(world, client):
     assert client.get(http.step_url(case, "diagnostic")).status_code == 404  # reception does no diagnostic
     client.force_login(world.supervisor)
     assert client.get(http.step_url(case, "diagnostic")).status_code == 200
+
+
+def test_the_social_worker_may_record_the_reply_and_the_chair_may_close(world, client):
+    case = steps.allocate(world, steps.propose(world, steps.label(world, steps.diagnose(world, world.flag()))))
+    data = {"answer": choices.ReplyAnswer.ACCEPTED, "replied_on": "2026-11-15", "legitimate": "unknown"}
+    http.assert_done(http.post_step(client, world.social_worker, case, "reply", data), case)
+    assert reload(case).status == choices.CaseStatus.LEASE
+    assert case.proposals.get().reply.history.first().history_user == world.social_worker
+
+    chair = member(Role.COMMISSION_CHAIR, world.state, communes=["83137"], username="presidente")
+    reservataire = member(Role.RESERVATAIRE_AGENT, world.reservataire, username="al")
+    client.force_login(reservataire)  # the target réservataire follows the case, may not close it
+    assert "Clore le dossier" not in client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    client.force_login(chair)
+    response = client.post(
+        reverse("cases:close", args=[case.pk]),
+        {"reason": choices.ClosureReason.REHOUSED_PRIVATE, "comment": "Relogé dans le parc privé."},
+    )
+    assert response.status_code == 302
+    assert reload(case).closure_reason == choices.ClosureReason.REHOUSED_PRIVATE
