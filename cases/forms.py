@@ -80,6 +80,14 @@ class CriterionForm(StepFormMixin, forms.ModelForm):
         fields = ["code", "source", "evidence_note"]
         widgets = {"evidence_note": forms.Textarea(attrs={"rows": 2})}
 
+    def __init__(self, *args, roles=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if roles is not None:
+            keep = set(writable(roles, CaseCriterion, self.Meta.fields))
+            for name in list(self.fields):
+                if name not in keep:
+                    del self.fields[name]
+
 
 class BaseCriterionFormSet(BaseFormSet):
     def clean(self):
@@ -93,7 +101,7 @@ class BaseCriterionFormSet(BaseFormSet):
 
     def criteria(self):
         return [
-            {k: f.cleaned_data[k] for k in ("code", "source", "evidence_note")}
+            {k: f.cleaned_data[k] for k in ("code", "source", "evidence_note") if k in f.cleaned_data}
             for f in self.forms
             if f.cleaned_data.get("code")
         ]

@@ -201,10 +201,11 @@ class CaseCreateView(LoginRequiredMixin, View):
 
     def forms(self, request, data=None):
         household = Household()
+        roles = roles_of(request.user)  # a reception agent records no resources and no evidence notes
         return {
-            "household_form": HouseholdForm(data, instance=household, prefix="menage"),
+            "household_form": HouseholdForm(data, instance=household, prefix="menage", roles=roles),
             "members": MemberFormSet(data, instance=household, prefix="membres"),
-            "criteria": CriterionFormSet(data, prefix="criteres"),
+            "criteria": CriterionFormSet(data, prefix="criteres", form_kwargs={"roles": roles}),
             "options": CaseOptionsForm(data, user=request.user, prefix="dossier"),
         }
 

@@ -237,8 +237,15 @@ def test_social_worker_flags_a_household_in_one_page(world, client):
 def test_reception_agent_may_flag_a_landlord_may_not(world, client):
     reception = member(Role.RECEPTION, world.ccas, username="accueil")
     client.force_login(reception)
+    page = client.get(reverse("cases:create")).content.decode()
+    assert 'name="menage-nud"' in page and 'name="criteres-0-code"' in page
+    assert 'name="menage-monthly_wages"' not in page  # resources: not the reception's to record
+    assert 'name="criteres-0-evidence_note"' not in page  # evidence notes are social narrative
     response = client.post(reverse("cases:create"), creation_data(**{"dossier-organisation": world.ccas.pk}))
     assert response.status_code == 302
+    case = Case.objects.get(household__nud="08326011234500042B")
+    assert case.household.monthly_wages == 0
+    assert set(case.criteria.values_list("evidence_note", flat=True)) == {""}
     client.force_login(world.landlord_agent)
     assert client.get(reverse("cases:create")).status_code == 404
     data = creation_data(**{"menage-nud": "08326011234500043B", "dossier-organisation": world.landlord.pk})
