@@ -7,7 +7,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
 
 
 def hash_token(raw: str) -> str:

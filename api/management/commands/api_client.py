@@ -1,15 +1,16 @@
 """Create or revoke a landlord organisation's API client. The token is printed once, never stored."""
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from api.models import ApiClient
 from api.services import api_client_create, api_client_revoke
+from audit.commands import AuditedCommand
 from cases.audit import system_actor
 from cases.models import Organisation
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Crée (create) ou révoque (revoke) le client API d'un bailleur."
 
     def add_arguments(self, parser):

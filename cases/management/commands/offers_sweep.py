@@ -1,11 +1,10 @@
 """Let offer deadlines act: lapsed suspensive conditions, silence as refusal. Any scheduler may run it."""
 
-from django.core.management.base import BaseCommand
-
+from audit.commands import AuditedCommand
 from workflows.services import offers_sweep
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Fait jouer les échéances des offres (conditions suspensives caduques, silence valant refus)."
 
     def handle(self, *args, **options):
