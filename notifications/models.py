@@ -40,6 +40,7 @@ class Notification(models.Model):
     # E-mail only: held for the recipient's daily digest instead of being sent at once.
     digest = models.BooleanField(_("dans le récapitulatif quotidien"), default=False)
     attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    last_attempt_at = models.DateTimeField(_("dernière tentative"), null=True, blank=True)
     last_error = models.TextField(_("dernière erreur"), blank=True)
     # The sweep re-queues a pending row once this moment has passed (the message was lost or failed).
     next_attempt_at = models.DateTimeField(_("prochaine tentative"), db_index=True)

@@ -5,10 +5,12 @@ Guarantees:
 - an in-app notification is delivered by that commit (the notification centre reads the rows);
 - an e-mail is enqueued at commit (`transaction.on_commit`); if the process dies between the commit
   and the enqueue, or the broker loses the message, the sweep re-queues the row;
-- the send task takes the row lock (SKIP LOCKED), counts the attempt in its own committed
-  transaction (so a message that kills the worker is still counted), then sends and marks the row
-  sent in a second transaction: the row is recorded sent exactly once whatever the number of
-  duplicate messages; after MAX_ATTEMPTS the row is marked failed and shows in the admin.
+- the send task claims the row (row lock, SKIP LOCKED) and counts the attempt in its own committed
+  transaction, so a message that kills the worker is still counted; a claimed row is leased for
+  `retry_delay(attempts)`: duplicate messages arriving meanwhile do nothing and do not count;
+- it then sends and marks the row sent in a second transaction, under the row lock and after
+  re-checking the status: the row is recorded sent exactly once whatever the number of duplicate
+  messages; after MAX_ATTEMPTS the row is marked failed and shows in the admin.
 
 An SMTP hand-off cannot join a database transaction: if the worker dies after the SMTP server
 accepted the message and before the commit, the e-mail is sent again. Both copies carry the same
@@ -151,23 +153,21 @@ def _send_email(notification: Notification) -> None:
     message.send(fail_silently=False)
 
 
-def _locked(notification_id: int) -> Notification | None:
-    return (
-        Notification.objects.select_for_update(skip_locked=True)
-        .select_related("recipient")
-        .filter(pk=notification_id)
-        .first()
-    )
+def _claimable(notification_id: int) -> Notification | None:
+    return Notification.objects.select_for_update(skip_locked=True).filter(pk=notification_id).first()
 
 
 def deliver(notification_id: int) -> str:
     """Send one pending e-mail notification. Safe to call any number of times for the same id."""
+    now = timezone.now()
     with transaction.atomic():
-        row = _locked(notification_id)
+        row = _claimable(notification_id)
         if row is None:
             return "busy-or-missing"  # another worker holds it, or it no longer exists
         if row.status != Notification.Status.PENDING or row.digest:
             return "nothing-to-do"
+        if row.attempts and row.last_attempt_at + retry_delay(row.attempts) > now:
+            return "leased"  # an attempt is under way or has just failed: the sweep brings it back
         if row.attempts >= MAX_ATTEMPTS:
             row.status = Notification.Status.FAILED
             row.save(update_fields=["status", "updated_at"])
@@ -175,13 +175,15 @@ def deliver(notification_id: int) -> str:
             return "failed"
         # Count the attempt before trying, in its own commit: a crash while sending still counts.
         row.attempts += 1
-        row.next_attempt_at = timezone.now() + retry_delay(row.attempts)
-        row.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
+        row.last_attempt_at = now
+        row.next_attempt_at = now + retry_delay(row.attempts)
+        row.save(update_fields=["attempts", "last_attempt_at", "next_attempt_at", "updated_at"])
 
     with transaction.atomic():
-        row = _locked(notification_id)
+        # Wait for the lock here (no SKIP LOCKED): a slow earlier attempt may still be sending.
+        row = Notification.objects.select_for_update().select_related("recipient").filter(pk=notification_id).first()
         if row is None or row.status != Notification.Status.PENDING:
-            return "busy-or-done"
+            return "done-meanwhile"
         try:
             _send_email(row)
         except Exception as exc:
@@ -202,8 +204,28 @@ def deliver(notification_id: int) -> str:
     return "sent"
 
 
-def sweep(limit: int = 500) -> int:
-    """Re-queue pending immediate e-mails whose message was lost or whose attempt failed."""
+def queued_messages() -> int:
+    """Messages waiting in the broker's queue (0 when eager or when the broker cannot tell)."""
+    from config.celery import app
+
+    if app.conf.task_always_eager:
+        return 0
+    try:
+        with app.connection_for_write() as conn:
+            return conn.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True).message_count
+    except Exception:
+        return 0
+
+
+def sweep(limit: int | None = None) -> int:
+    """Re-queue pending immediate e-mails whose message was lost or whose attempt failed.
+
+    While the queue already holds `limit` messages the workers are behind, not missing anything:
+    the sweep only tops the queue up to `limit`, and catches up once the backlog has drained.
+    """
+    limit = (limit or settings.NOTIFICATIONS_SWEEP_BATCH) - queued_messages()
+    if limit <= 0:
+        return 0
     now = timezone.now()
     due = list(
         Notification.objects.filter(
@@ -213,13 +235,14 @@ def sweep(limit: int = 500) -> int:
             next_attempt_at__lte=now,
         )
         .order_by("next_attempt_at")
-        .values_list("pk", "attempts")[:limit]
+        .values_list("pk", "attempts", "created_at")[:limit]
     )
-    for pk, attempts in due:
-        # Push the next sweep back so a slow queue is not flooded with copies of the same message.
-        Notification.objects.filter(pk=pk, status=Notification.Status.PENDING).update(
-            next_attempt_at=now + retry_delay(attempts + 1)
-        )
+    for pk, attempts, created_at in due:
+        # Back off with the row's age too (up to 10 retry delays), so a long queue is not flooded
+        # with copies of messages that are merely waiting their turn.
+        age = min(now - created_at, 10 * retry_delay(1))
+        wait = min(max(retry_delay(attempts + 1), age), timedelta(hours=1))
+        Notification.objects.filter(pk=pk, status=Notification.Status.PENDING).update(next_attempt_at=now + wait)
         enqueue(pk)
     if due:
         log.info("sweep re-queued %s notifications", len(due))

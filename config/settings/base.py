@@ -120,9 +120,10 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-scan": {"task": "notifications.scan_deadlines", "schedule": crontab(minute=5)},
     "daily-digest": {"task": "notifications.daily_digest", "schedule": crontab(hour=7, minute=30)},
 }
-# Notifications: seconds before the sweep re-queues a pending e-mail (doubles per attempt, max 1 h);
-# the site address used in e-mail links.
+# Notifications: seconds before the sweep re-queues a pending e-mail (doubles per attempt, max 1 h),
+# how many messages the sweep tops the queue up to; the site address used in e-mail links.
 NOTIFICATIONS_RETRY_SECONDS = env.int("NOTIFICATIONS_RETRY_SECONDS", default=60)
+NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=200)
 PPGDID_BASE_URL = env("PPGDID_BASE_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {

@@ -77,9 +77,13 @@ def test_poison_message_stops_after_five_attempts_and_is_marked_failed():
     user = UserFactory()
     make(user, template="does_not_exist")
     email = Notification.objects.get(channel="email")
-    results = [outbox.deliver(email.pk) for _ in range(MAX_ATTEMPTS + 2)]
+    results = []
+    for _ in range(MAX_ATTEMPTS + 1):
+        results.append(outbox.deliver(email.pk))
+        results.append(outbox.deliver(email.pk))  # a duplicate message during the lease: not an attempt
+        Notification.objects.filter(pk=email.pk).update(last_attempt_at=timezone.now() - timedelta(hours=2))
     email.refresh_from_db()
-    assert results == ["error"] * MAX_ATTEMPTS + ["nothing-to-do"] * 2
+    assert results == ["error", "leased"] * (MAX_ATTEMPTS - 1) + ["error"] + ["nothing-to-do"] * 3
     assert (email.status, email.attempts) == ("failed", MAX_ATTEMPTS)
     assert "TemplateDoesNotExist" in email.last_error
     assert mail.outbox == []
@@ -130,3 +134,37 @@ def test_digest_gathers_pending_emails_in_one_message(django_capture_on_commit_c
     assert "Une étape vous attend" in mail.outbox[0].body
     assert set(Notification.objects.filter(channel="email").values_list("status", flat=True)) == {"sent"}
     assert outbox.send_digests() == 0
+
+
+def test_tick_command_runs_the_periodic_jobs(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("notifications_tick", "--digest", stdout=out)
+    assert "deadline scan" in out.getvalue() and "digests sent: 0" in out.getvalue()
+
+
+def test_celery_tasks_run_eagerly_by_id(django_capture_on_commit_callbacks):
+    from notifications import tasks
+
+    user = UserFactory()
+    make(user)
+    email = Notification.objects.get(channel="email")
+    assert tasks.send_notification.delay(email.pk).get() == "sent"
+    assert tasks.send_notification.delay(email.pk).get() == "nothing-to-do"
+    assert tasks.sweep_outbox.delay().get() == 0
+    assert tasks.daily_digest.delay().get() == 0
+    assert tasks.scan_deadlines.delay().get() == {}
+    assert tasks.fire_workflow_timers.delay().get() == (0, 0, 0)
+
+
+def test_beat_schedule_names_existing_tasks():
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks
