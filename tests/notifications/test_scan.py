@@ -197,3 +197,13 @@ def test_dalo_offer_deadline_warnings_at_30_and_7_days_then_passed(world):
     with at(2026, 12, 2):
         scan_deadlines()
     assert told("dalo_deadline_passed") == ["encadrant", "ts"]
+
+
+def test_demo_helper_makes_steps_overdue_and_escalates(world):
+    from notifications.demo import make_demo_overdue
+
+    case = world.flag()
+    result = make_demo_overdue([case], days=45)
+    assert result["steps_aged"] == 1
+    assert case_due_info(case).overdue
+    assert told("step_escalated") == ["encadrant"]
