@@ -63,10 +63,10 @@ def _local_date(moment: datetime) -> date:
     return timezone.localdate(moment)
 
 
-def paused_days(case, since: datetime, until: datetime) -> int:
-    """Whole days (rounded up) during which the case's clock was paused between two moments."""
+def _paused_days(pauses, since: datetime, until: datetime) -> int:
+    """Whole days (rounded up) during which the clock was paused between two moments."""
     total = timedelta()
-    for pause in ClockPause.objects.filter(case=case, started_at__lt=until):
+    for pause in pauses:
         start = max(pause.started_at, since)
         end = min(pause.ended_at or until, until)
         if end > start:
@@ -74,9 +74,8 @@ def paused_days(case, since: datetime, until: datetime) -> int:
     return math.ceil(total.total_seconds() / 86400)
 
 
-def reply_due(proposal, limits: StepTimeLimits, departement: str | None) -> tuple[date | None, bool]:
+def reply_due(proposal, delivery, limits: StepTimeLimits, departement: str | None) -> tuple[date | None, bool]:
     """(due date, waiting for the registered letter's delivery)."""
-    delivery = OfferDelivery.objects.filter(proposal=proposal).first()
     if delivery and delivery.registered_letter:
         if not delivery.delivered_on:
             return None, True
@@ -90,30 +89,25 @@ def reply_due(proposal, limits: StepTimeLimits, departement: str | None) -> tupl
     return next_working_day(due, departement), False
 
 
-def due_info(task, *, case=None, now: datetime | None = None) -> DueInfo:
-    """Due date and overdue flag of one open human task of the case flow."""
-    now = now or timezone.now()
-    today = _local_date(now)
-    case = case or task.process.coerced.case
+def _compute(task, case, *, departement, limits, pauses, proposal, delivery, now) -> DueInfo:
     if task.finished or not case.is_open:
         return DueInfo(None)
+    today = _local_date(now)
     node = task.flow_task.name
-    departement = departement_of(case)
-    limits = limits_for(departement)
     is_paused = False
-    waiting = False
     if node == "reply":
-        proposal = case.proposals.order_by("-created_at", "-pk").first()
-        due, waiting = reply_due(proposal, limits, departement) if proposal else (None, False)
+        if proposal is None:
+            return DueInfo(None)
+        due, waiting = reply_due(proposal, delivery, limits, departement)
+        if due is None:
+            return DueInfo(None, waiting_delivery=waiting)
     else:
         days = limits.step_days(node)
         if days is None:
             return DueInfo(None)
-        is_paused = ClockPause.objects.filter(case=case, ended_at__isnull=True).exists()
+        is_paused = any(p.ended_at is None for p in pauses)
         start = _local_date(task.created)
-        due = next_working_day(start + timedelta(days=days + paused_days(case, task.created, now)), departement)
-    if due is None:
-        return DueInfo(None, waiting_delivery=waiting)
+        due = next_working_day(start + timedelta(days=days + _paused_days(pauses, task.created, now)), departement)
     overdue = not is_paused and today > due
     return DueInfo(
         due_date=due,
@@ -122,6 +116,67 @@ def due_info(task, *, case=None, now: datetime | None = None) -> DueInfo:
         working_days_late=working_days_between(due, today, departement) if overdue else 0,
         days_left=(due - today).days,
     )
+
+
+def due_info(task, *, case=None, now: datetime | None = None) -> DueInfo:
+    """Due date and overdue flag of one open human task of the case flow."""
+    case = case or task.process.coerced.case
+    departement = departement_of(case)
+    proposal = delivery = None
+    if task.flow_task.name == "reply":
+        proposal = case.proposals.order_by("-created_at", "-pk").first()
+        delivery = OfferDelivery.objects.filter(proposal=proposal).first() if proposal else None
+    return _compute(
+        task,
+        case,
+        departement=departement,
+        limits=limits_for(departement),
+        pauses=list(ClockPause.objects.filter(case=case)),
+        proposal=proposal,
+        delivery=delivery,
+        now=now or timezone.now(),
+    )
+
+
+def due_infos(tasks, *, now: datetime | None = None) -> dict:
+    """{task pk: DueInfo} for a list of tasks, in a fixed number of queries (task lists)."""
+    from cases.models import Commune, Proposal
+
+    tasks = list(tasks)
+    cases = {t.pk: t.process.caseprocess.case for t in tasks}
+    communes = Commune.objects.in_bulk({c.household.commune_id for c in cases.values() if c.household.commune_id})
+    departements = {
+        c.pk: communes[c.household.commune_id].departement if c.household.commune_id in communes else None
+        for c in cases.values()
+    }
+    stored = StepTimeLimits.objects.in_bulk({d or "" for d in departements.values()})
+    pauses: dict = {}
+    for pause in ClockPause.objects.filter(case__in={c.pk for c in cases.values()}):
+        pauses.setdefault(pause.case_id, []).append(pause)
+    reply_case_ids = {cases[t.pk].pk for t in tasks if t.flow_task.name == "reply"}
+    proposals: dict = {}
+    if reply_case_ids:
+        for proposal in (
+            Proposal.objects.filter(case__in=reply_case_ids).select_related("delivery").order_by("created_at", "pk")
+        ):
+            proposals[proposal.case_id] = proposal  # the latest wins
+    now = now or timezone.now()
+    result = {}
+    for task in tasks:
+        case = cases[task.pk]
+        departement = departements[case.pk]
+        proposal = proposals.get(case.pk)
+        result[task.pk] = _compute(
+            task,
+            case,
+            departement=departement,
+            limits=stored.get(departement or "") or StepTimeLimits(departement=departement or ""),
+            pauses=pauses.get(case.pk, []),
+            proposal=proposal,
+            delivery=getattr(proposal, "delivery", None) if proposal else None,
+            now=now,
+        )
+    return result
 
 
 def current_task(case):

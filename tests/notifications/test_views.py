@@ -5,7 +5,7 @@ from notifications.events import notify_break_glass
 from notifications.models import ClockPause, Notification, NotificationPreference
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.notifications.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def login(client, user):
@@ -111,3 +111,22 @@ def test_clock_page_scope_and_rights(client, world):
     assert "Délai suspendu" in client.get(url).content.decode()
     client.post(url)
     assert ClockPause.objects.get().ended_at is not None
+
+
+def test_inbox_and_case_page_show_due_dates_and_overdue_badges(client, world):
+    from notifications.deadlines import case_due_info
+    from notifications.demo import age_open_steps
+
+    late, fresh = world.flag(), world.flag()
+    age_open_steps([late], 45)
+    login(client, world.colleague)
+    body = client.get(reverse("workflows:inbox")).content.decode()
+    assert body.count("En retard : échéance le") == 1
+    assert "À faire avant le" in body
+    page = client.get(reverse("cases:detail", args=[late.pk])).content.decode()
+    assert "En retard : échéance le" in page
+    assert reverse("notifications:clock", args=[late.pk]) in page  # a social worker may pause it
+    login(client, world.auditor)
+    page = client.get(reverse("cases:detail", args=[fresh.pk])).content.decode()
+    assert f"À faire avant le {case_due_info(fresh).due_date:%d/%m/%Y}" in page
+    assert reverse("notifications:clock", args=[fresh.pk]) not in page  # the auditor only reads
