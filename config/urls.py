@@ -10,5 +10,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workflows:inbox", permanent=False), name="home"),
     path("", include("workflows.urls")),
     path("dossiers/", include("cases.urls")),
+    path("", include("audit.urls")),
     path("notifications/", include("notifications.urls")),
 ]
