@@ -10,7 +10,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
 
 # Attempts after which an e-mail that keeps failing stops being retried and is marked failed.
 MAX_ATTEMPTS = 5

@@ -5,13 +5,14 @@ show at once.
 """
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from audit.commands import AuditedCommand
 from cases.models import Case
 from notifications.demo import make_demo_overdue
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Démo : met en retard les étapes ouvertes de quelques dossiers, puis lance la relance."
 
     def add_arguments(self, parser):

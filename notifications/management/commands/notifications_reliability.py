@@ -10,12 +10,13 @@ Prints lost, duplicated, attempts and duration per scenario (see notifications/r
 import json
 import os
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from audit.commands import AuditedCommand
 from notifications import reliability
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Banc de fiabilité des notifications (Redis et workers Celery réels, PostgreSQL)."
 
     def add_arguments(self, parser):

@@ -5,13 +5,12 @@ runs without a Celery worker and beat.
     python manage.py notifications_tick --digest   # also the daily digest
 """
 
-from django.core.management.base import BaseCommand
-
+from audit.commands import AuditedCommand
 from notifications import outbox
 from notifications.scan import scan_deadlines
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Échéances, relances, balayage de la file des notifications (une fois)."
 
     def add_arguments(self, parser):
