@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "cases",
     "workflows",
     "notifications",
+    "committees",
 ]
 
 MIDDLEWARE = [
