@@ -15,6 +15,13 @@ class Migration(migrations.Migration):
         ('cases', '0002_load_communes'),
         ('permissions', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        # Run after the framework's own migrations: each of their later AlterFields on the user model
+        # would otherwise re-render every model of this app (history rows point to the user).
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('admin', '0003_logentry_add_action_flag_choices'),
+        ('guardian', '0003_remove_groupobjectpermission_guardian_gr_content_ae6aec_idx_and_more'),
+        ('viewflow', '0015_task_scheduled'),
+        ('sessions', '0001_initial'),
     ]
 
     operations = [
