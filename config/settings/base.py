@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "workflows",
     "notifications",
     "audit",
+    "committees",
 ]
 
 MIDDLEWARE = [
