@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -157,15 +158,19 @@ def task_claim(*, actor, case: Case, node_name: str) -> Task:
 
 
 def _complete_step(
-    *, actor, case: Case, node_name: str, reason: str, write: Callable[[Case], None], system: bool = False
+    *, actor, case: Case, node_name: str, reason: str, write: Callable[[Case], None], as_system: bool = False
 ) -> Case:
     """Claim if needed, check the grant, write the step's record, execute the task. All or nothing.
 
-    `system=True` is for what happens by itself (deadlines): the system actor acts without grants.
+    `as_system`: the system actor completes the step without holding its grant (a legal effect such
+    as silence worth refusal). Only the system actor may; the history row carries the reason.
     """
+    if as_system and actor.username != settings.SYSTEM_ACTOR_USERNAME:
+        log_denial(actor, f"as_system:{node_name}", "case", case.pk)
+        raise PermissionDenied
     with transaction.atomic(), acting_as(actor, reason):
         case = _lock_case(case.pk)
-        if not system:
+        if not as_system:
             _require(actor, Action.VIEW, case)
         task = active_task(case, node_name)
         if task is None:
@@ -174,15 +179,17 @@ def _complete_step(
             )
         flow_task = task.flow_task
         with task.activation() as activation:
-            if system:
+            if as_system:
                 if task.owner_id is None:
                     activation.assign(actor)
-            elif task.owner_id is None:
+                elif task.owner_id != actor.pk:
+                    activation.reassign(actor)
+            if task.owner_id is None:
                 if not flow_task.can_assign(actor, task):
                     log_denial(actor, f"execute:{node_name}", "case", case.pk)
                     raise PermissionDenied
                 activation.assign(actor)
-            if not system and not flow_task.can_execute(actor, task):
+            if not flow_task.can_execute(actor, task):
                 log_denial(actor, f"execute:{node_name}", "case", case.pk)
                 raise PermissionDenied
             activation.start(None)
@@ -484,10 +491,13 @@ def _check_reply_allowed(proposal: Proposal, reply: HouseholdReply) -> None:
         )
 
 
-def reply_record(*, actor, case: Case, values: dict) -> Case:
+def reply_record(*, actor, case: Case, values: dict, as_system: bool = False, reason: str = "") -> Case:
     """Record the household's answer. Silence past the deadline is a refusal (no_reply). A refusal
     raises the case's counter and sends it back to the proposal step; the dwelling passes to the next
-    candidate in the CALEOL's ranking."""
+    candidate in the CALEOL's ranking.
+
+    The deadline scan records that silence with `as_system=True` (see notifications/scan.py).
+    """
 
     if values.get("answer") == choices.ReplyAnswer.LAPSED:
         raise ValidationError(
@@ -506,22 +516,20 @@ def reply_record(*, actor, case: Case, values: dict) -> Case:
             case.dalo_loss_review_pending = True
         case.save()
 
-    return _complete_step(actor=actor, case=case, node_name="reply", reason="Réponse du ménage", write=write)
+    reason = reason or "Réponse du ménage"
+    return _complete_step(actor=actor, case=case, node_name="reply", reason=reason, write=write, as_system=as_system)
 
 
 def _reply_as_system(case: Case, values: dict, reason: str) -> Case:
-    """The system records an answer nobody gave (silence, lapse). Not reachable from pages or the API."""
+    """The system records a lapse nobody typed in (no refusal counted). Not reachable from pages or the
+    API; silence worth refusal is recorded by the deadline scan through reply_record(as_system=True)."""
 
     def write(case):
-        proposal = current_proposal(case)
-        reply = _record_reply(case, proposal, values)
-        if reply.answer == choices.ReplyAnswer.NO_REPLY:
-            case.refusal_count += 1
-            if case.is_dalo and proposal.dalo_notice_given_at and not reply.legitimate:
-                case.dalo_loss_review_pending = True
-            case.save()
+        _record_reply(case, current_proposal(case), values)
 
-    return _complete_step(actor=system_actor(), case=case, node_name="reply", reason=reason, write=write, system=True)
+    return _complete_step(
+        actor=system_actor(), case=case, node_name="reply", reason=reason, write=write, as_system=True
+    )
 
 
 def _lapse_other_candidates(offer, winner: Proposal) -> None:
@@ -563,15 +571,13 @@ def lease_record(*, actor, case: Case, signed_on: date) -> Case:
 
 
 def offers_sweep(today: date | None = None) -> dict:
-    """Deadlines that act by themselves; run by Celery beat or `manage.py offers_sweep`.
-
-    - a suspensive condition whose document did not arrive by its deadline lapses: the candidate goes
-      back to the proposal step (no refusal) and the dwelling passes to the next rank;
-    - a household that did not answer by the reply deadline has refused (silence counts as refusal).
-    Idempotent: each case is re-checked under its lock, so a second run finds nothing to do.
+    """Suspensive conditions whose document did not arrive by their deadline lapse by themselves: the
+    candidate goes back to the proposal step (no refusal counted) and the dwelling passes to the next
+    rank. Run by Celery beat or `manage.py offers_sweep`. Idempotent: each case is re-checked under
+    its lock. (Silence past the reply deadline is the deadline scan's job: notifications/scan.py.)
     """
     today = today or timezone.localdate()
-    counts = {"conditions_lapsed": 0, "silences": 0}
+    counts = {"conditions_lapsed": 0}
     lapsing = CaleolDecision.objects.filter(
         decision=choices.CaleolDecisionType.SUSPENSIVE_CONDITION,
         condition_met_on__isnull=True,
@@ -601,21 +607,6 @@ def offers_sweep(today: date | None = None) -> dict:
                     "Condition suspensive caduque",
                 )
                 counts["conditions_lapsed"] += 1
-        except (StepConflict, ValidationError):
-            log.info("offers_sweep: case_id=%s skipped (moved on)", case_id)
-    silent = Proposal.objects.filter(
-        reply_deadline__lt=today, reply__isnull=True, case__status=choices.CaseStatus.REPLY
-    ).values_list("pk", "case_id")
-    for proposal_id, case_id in silent:
-        case = Case.objects.get(pk=case_id)
-        proposal = current_proposal(case)
-        if proposal is None or proposal.pk != proposal_id:
-            continue
-        try:
-            _reply_as_system(
-                case, {"answer": choices.ReplyAnswer.NO_REPLY, "replied_on": today}, "Silence : vaut refus"
-            )
-            counts["silences"] += 1
         except (StepConflict, ValidationError):
             log.info("offers_sweep: case_id=%s skipped (moved on)", case_id)
     return counts

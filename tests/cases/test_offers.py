@@ -1,11 +1,12 @@
 """One dwelling, several candidates: ranks, passing down the ranking, conditions, reply deadlines."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.utils import timezone
 
 from cases import choices, offers
 from cases.models import Case, DwellingOffer, HouseholdReply
@@ -191,7 +192,7 @@ def test_suspensive_condition_lapses_by_itself_and_dwelling_passes_down(world):
         reply(world, first, choices.ReplyAnswer.ACCEPTED)
     assert "Avis d'imposition 2025" in error.value.message_dict["answer"][0]
 
-    assert services.offers_sweep(today=date(2026, 11, 20)) == {"conditions_lapsed": 0, "silences": 0}
+    assert services.offers_sweep(today=date(2026, 11, 20)) == {"conditions_lapsed": 0}
     counts = services.offers_sweep(today=date(2026, 11, 21))
     assert counts["conditions_lapsed"] == 1
     first = fresh(first)
@@ -226,7 +227,7 @@ def test_condition_met_in_time_then_accept_and_sign(world):
     case = reply(world, case, choices.ReplyAnswer.ACCEPTED)
     case = services.lease_record(actor=world.landlord_agent, case=case, signed_on=date(2026, 12, 5))
     assert case.closure_reason == choices.ClosureReason.REHOUSED_SOCIAL
-    assert services.offers_sweep(today=date(2027, 1, 1)) == {"conditions_lapsed": 0, "silences": 0}
+    assert services.offers_sweep(today=date(2027, 1, 1)) == {"conditions_lapsed": 0}
 
 
 def one_allocated(world, **flag_kwargs):
@@ -254,19 +255,41 @@ def test_registered_letter_deadline_runs_from_delivery(world):
     assert "26/11/2026" in error.value.message_dict["answer"][0]
 
 
-def test_silence_counts_as_refusal(world):
-    case = one_allocated(world, is_dalo=True)
-    notify(world, case)  # deadline 22/11
-    assert services.offers_sweep(today=date(2026, 11, 22))["silences"] == 0
-    assert services.offers_sweep(today=date(2026, 11, 23))["silences"] == 1
-    case = fresh(case)
-    reply_row = HouseholdReply.objects.get(proposal__case=case)
-    assert (reply_row.answer, reply_row.refusal_motive, reply_row.legitimate) == ("no_reply", "no_reply", False)
-    assert case.refusal_count == 1
+def scan(day):
+    """The notifications deadline scan (Celery beat), which records silence worth refusal."""
+    from notifications.scan import scan_deadlines
+
+    return scan_deadlines(now=timezone.make_aware(datetime.combine(day, time(9))))
+
+
+def test_silence_counts_as_refusal_only_for_the_holder(world):
+    first, second, third = labelled(world)
+    second = fresh(second)
+    second.is_dalo, second.comed_decision_date = True, date(2026, 9, 1)
+    second.save()
+    put_forward(world, [first, second, third])
+    for n, case in enumerate([first, second, third], start=1):
+        rank(world, case, n)
+    notify(world, first)  # deadline Sunday 22/11, carried to Monday 23/11 by the scan
+    scan(date(2026, 11, 23))
+    assert fresh(first).refusal_count == 0
+    scan(date(2026, 11, 24))
+    first = fresh(first)
+    assert (first.status, first.refusal_count) == (choices.CaseStatus.PROPOSAL, 1)
+    row = HouseholdReply.objects.get(proposal__case=first)
+    assert (row.answer, row.refusal_motive, row.legitimate) == ("no_reply", "no_reply", False)
+    assert row.history.first().history_user.username == "systeme"
+    # Rank 2 now holds the dwelling but was never notified: its silence cannot run yet.
+    scan(date(2026, 12, 31))
+    assert fresh(second).status == choices.CaseStatus.REPLY
+    notify(world, second, date(2026, 11, 25), registered_letter=True)
+    scan(date(2027, 1, 15))  # letter not delivered: the clock has not started
+    assert fresh(second).status == choices.CaseStatus.REPLY
+    notify(world, second, date(2026, 11, 25), registered_letter=True, delivered_on=date(2026, 11, 27))
+    scan(date(2027, 1, 16))
+    second = fresh(second)
     # A DALO household told beforehand, silent on an adapted offer: the committee rules on the loss.
-    assert (case.status, case.dalo_loss_review_pending) == (choices.CaseStatus.COMMITTEE, True)
-    assert reply_row.history.first().history_user.username == "systeme"
-    assert services.offers_sweep(today=date(2026, 11, 24))["silences"] == 0
+    assert (second.status, second.dalo_loss_review_pending) == (choices.CaseStatus.COMMITTEE, True)
 
 
 def test_reply_must_follow_notification(world):
@@ -293,18 +316,10 @@ def test_refusal_legitimacy_is_prefilled_and_can_be_assessed(world):
 
 
 def test_sweep_command_runs(world, capsys):
-    case = one_allocated(world)
-    notify(world, case)
+    (case,) = labelled(world, 1)
+    put_forward(world, [case], fewer_candidates_reason="too_few", fewer_candidates_detail="Un seul candidat.")
+    rank(world, case, 1, decision="suspensive_condition", missing_document="RIB", condition_deadline=date(2026, 11, 20))
     with time_machine.travel(date(2026, 12, 1)):
         call_command("offers_sweep")
-    assert "1" in capsys.readouterr().out
-    assert fresh(case).refusal_count == 1
-
-
-def test_nobody_records_a_lapse_by_hand(world):
-    case = one_allocated(world)
-    notify(world, case)
-    with pytest.raises(ValidationError) as error:
-        reply(world, case, choices.ReplyAnswer.LAPSED)
-    assert "answer" in error.value.message_dict
-    assert fresh(case).status == choices.CaseStatus.REPLY
+    assert "caduques : 1" in capsys.readouterr().out
+    assert fresh(case).status == choices.CaseStatus.PROPOSAL
