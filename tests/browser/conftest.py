@@ -1,0 +1,85 @@
+"""Browser suite: Playwright (Python, sync API) driving Debian's Chromium against a live server on 127.0.0.1.
+
+Never downloads a browser: it launches the system Chromium (`apt-get install chromium`). Without it (or
+without the playwright package) the suite is skipped with a message, so `bash bin/test` passes on a bare
+machine; under CI (CI=true) a missing browser is an error, never a silent skip.
+"""
+
+import json
+
+import pytest
+from pytest_django import live_server_helper
+
+from .support import (
+    ARTIFACTS,
+    AXE_PAGES,
+    AXE_SEEN,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Recorder,
+    in_ci,
+    sync_playwright,
+    unavailable_reason,
+)
+
+
+def pytest_terminal_summary(terminalreporter):
+    reason = unavailable_reason()
+    if reason and not in_ci():
+        terminalreporter.write_line(f"Browser tests (tests/browser) skipped: {reason}.", yellow=True)
+    if AXE_PAGES:
+        ARTIFACTS.mkdir(exist_ok=True)
+        summary = {"pages": AXE_PAGES, "violations": AXE_SEEN}
+        (ARTIFACTS / "axe-summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+        terminalreporter.write_line(
+            f"axe-core: {len(AXE_PAGES)} pages checked, {len(AXE_SEEN)} violation(s) of any impact "
+            f"(details in {ARTIFACTS.name}/axe-summary.json)."
+        )
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """pytest-django's live server, bound to the loopback address rather than 'localhost'."""
+    server = live_server_helper.LiveServer("127.0.0.1")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(django_db_setup):
+    """One headless Chromium per test module, started once the test database exists.
+
+    Playwright's sync API runs an asyncio event loop in the main thread while it is open, and Django
+    refuses ORM calls from a thread with a running loop (SynchronousOnlyOperation), a guard meant for
+    async code. The tests' own set-up and checks are plain sequential code, and the live server answers
+    from its own thread, which has no loop, so the guard protects nothing here: it is lifted with
+    DJANGO_ALLOW_ASYNC_UNSAFE exactly while the browser is open, and restored when this module's tests
+    end (module scope, so other modules never run with it).
+    """
+    reason = unavailable_reason()
+    if reason:
+        if in_ci():
+            pytest.fail(f"CI=true but the browser suite cannot run: {reason}", pytrace=False)
+        pytest.skip(f"browser tests skipped: {reason}")
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.browser_failed = report.failed
+    return report
+
+
+@pytest.fixture
+def people(request, browser, live_server):
+    """Opens fresh, logged-out browser sessions: `people.open("ts")`. Screenshots are kept on failure."""
+    recorder = Recorder(browser, live_server.url, request.node.nodeid.split("::", 1)[-1])
+    yield recorder
+    recorder.write(getattr(request.node, "browser_failed", True))
+    recorder.close()
