@@ -8,6 +8,7 @@ machine; under CI (CI=true) a missing browser is an error, never a silent skip.
 import json
 
 import pytest
+from django.db import connections
 from pytest_django import live_server_helper
 
 from .support import (
@@ -45,29 +46,6 @@ def live_server():
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser(django_db_setup):
-    """One headless Chromium per test module, started once the test database exists.
-
-    Playwright's sync API runs an asyncio event loop in the main thread while it is open, and Django
-    refuses ORM calls from a thread with a running loop (SynchronousOnlyOperation), a guard meant for
-    async code. The tests' own set-up and checks are plain sequential code, and the live server answers
-    from its own thread, which has no loop, so the guard protects nothing here: it is lifted with
-    DJANGO_ALLOW_ASYNC_UNSAFE exactly while the browser is open, and restored when this module's tests
-    end (module scope, so other modules never run with it).
-    """
-    reason = unavailable_reason()
-    if reason:
-        if in_ci():
-            pytest.fail(f"CI=true but the browser suite cannot run: {reason}", pytrace=False)
-        pytest.skip(f"browser tests skipped: {reason}")
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -77,9 +55,33 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def people(request, browser, live_server):
-    """Opens fresh, logged-out browser sessions: `people.open("ts")`. Screenshots are kept on failure."""
-    recorder = Recorder(browser, live_server.url, request.node.nodeid.split("::", 1)[-1])
-    yield recorder
-    recorder.write(getattr(request.node, "browser_failed", True))
-    recorder.close()
+def people(request, transactional_db, live_server):
+    """Opens fresh, logged-out browser sessions: `people.open("ts")`. Screenshots are kept on failure.
+
+    One headless Chromium per test, started once the test's database is ready and stopped before it is
+    flushed. Playwright's sync API runs an asyncio event loop in the main thread while it is open, which
+    changes two things for Django in that thread:
+    - it refuses ORM calls (SynchronousOnlyOperation), a guard meant for async code. The tests' own
+      set-up and checks are plain sequential code and the live server answers from its own thread, so
+      the guard protects nothing here: DJANGO_ALLOW_ASYNC_UNSAFE lifts it exactly while the browser is
+      open;
+    - asgiref gives the thread a separate set of database connections while a loop runs, which is why
+      the database is prepared (serialized rollback) before the browser starts, and why the
+      connections opened meanwhile are closed before the browser stops.
+    """
+    reason = unavailable_reason()
+    if reason:
+        if in_ci():
+            pytest.fail(f"CI=true but the browser suite cannot run: {reason}", pytrace=False)
+        pytest.skip(f"browser tests skipped: {reason}")
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        recorder = Recorder(browser, live_server.url, request.node.nodeid.split("::", 1)[-1])
+        try:
+            yield recorder
+        finally:
+            recorder.write(getattr(request.node, "browser_failed", True))
+            recorder.close()
+            browser.close()
+            connections.close_all()
