@@ -27,7 +27,10 @@ AXE_JS = ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "test-artifacts"
 # Screenshots are written on failure; PPGDID_SCREENSHOTS=always writes them for passing tests too.
 ALWAYS_SCREENSHOT = os.environ.get("PPGDID_SCREENSHOTS") == "always"
-TIMEOUT_MS = 15_000
+# Generous: CI machines may be slow or busy; a wait ends as soon as its condition holds.
+TIMEOUT_MS = 30_000
+if expect is not None:
+    expect.set_options(timeout=TIMEOUT_MS)
 BLOCKING_IMPACTS = ("serious", "critical")
 
 # Every axe violation seen in the run (all impacts), written to test-artifacts/axe-summary.json at the end.

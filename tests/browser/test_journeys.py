@@ -125,6 +125,9 @@ def test_social_worker_flags_a_household_and_completes_the_diagnostic(world, peo
     check_a11y(ts, "case-detail")
     assert sorted(case.criteria.values_list("code", flat=True)) == ["h", "i"]
     assert case.household.members.get().first_name == "Noé"
+    page.get_by_role("link", name="Modifier le ménage").click()
+    check_a11y(ts, "household-edit")
+    page.go_back()
 
     do_open_step(ts, "Diagnostic social")
     check_a11y(ts, "step-diagnostic")
