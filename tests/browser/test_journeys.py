@@ -332,6 +332,7 @@ def test_agent_of_another_landlord_can_neither_find_nor_open_the_case(world, peo
     ):
         response = page.goto(url)
         assert response.status == 404, url
+        expect(page.get_by_role("heading", level=1)).to_have_text("Page introuvable")
         expect(page.get_by_text(case.reference)).to_have_count(0)
         expect(page.get_by_text(household.applicant_last_name, exact=False)).to_have_count(0)
     other.step("direct-url-404")
