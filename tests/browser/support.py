@@ -113,8 +113,11 @@ class Recorder:
             session.context.close()
 
 
-def check_a11y(session: Session, page_name: str) -> list[dict]:
-    """Run axe-core on the page as it is now; fail on any serious or critical violation."""
+def check_a11y(session: Session, page_name: str, *, fail: bool = True) -> list[str]:
+    """Run axe-core on the page as it is now; fail on any serious or critical violation.
+
+    With fail=False, return the description of the serious and critical violations instead.
+    """
     page = session.page
     page.wait_for_load_state("load")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
@@ -132,14 +135,16 @@ def check_a11y(session: Session, page_name: str) -> list[dict]:
                 "targets": [node["target"] for node in violation["nodes"]],
             }
         )
-    session.step(f"axe-{page_name}")
     blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
-    if blocking:
-        lines = [f"axe: {len(blocking)} serious/critical violation(s) on {page_name} ({page.url}):"]
-        for violation in blocking:
-            lines.append(f"- {violation['id']} [{violation['impact']}] {violation['help']} ({violation['helpUrl']})")
-            for node in violation["nodes"][:10]:
-                summary = " ".join(node.get("failureSummary", "").split())
-                lines.append(f"    {' '.join(map(str, node['target']))}: {summary}")
+    if not blocking:
+        return []
+    session.step(f"axe-{page_name}")
+    lines = [f"axe: {len(blocking)} serious/critical violation(s) on {page_name} ({page.url}):"]
+    for violation in blocking:
+        lines.append(f"- {violation['id']} [{violation['impact']}] {violation['help']} ({violation['helpUrl']})")
+        for node in violation["nodes"][:10]:
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"    {' '.join(map(str, node['target']))}: {summary}")
+    if fail:
         pytest.fail("\n".join(lines), pytrace=False)
-    return violations
+    return lines
