@@ -344,6 +344,30 @@ def test_agent_of_another_landlord_can_neither_find_nor_open_the_case(world, peo
     open_case_from_list(agent, case)
 
 
+def test_social_worker_closes_a_case_from_its_page(world, people):
+    """The close form on the case page: a missing motive is refused next to its field, then the case closes."""
+    case = world.flag()
+    steps.diagnose(world, case)
+    ts = people.open("ts")
+    page = ts.page
+    log_in(ts, "ts")
+    open_case_from_list(ts, case)
+    close = page.get_by_role("button", name="Clore le dossier")
+    page.get_by_label(label("Commentaire")).fill("Le ménage a trouvé un logement par ses propres moyens.")
+    close.click()
+    reason = page.get_by_label(label("Motif de clôture"))
+    assert_error_announced(ts, reason)
+    check_a11y(ts, "case-detail-close-errors")
+    assert fresh(case).is_open
+    reason.select_option(label="Désistement du ménage")
+    page.get_by_role("button", name="Clore le dossier").click()
+    expect(page.get_by_role("status")).to_contain_text("clos")
+    case = fresh(case)
+    assert not case.is_open
+    assert case.closure_reason == choices.ClosureReason.WITHDRAWN
+    expect(page.get_by_role("button", name="Clore le dossier")).to_have_count(0)
+
+
 # --- Keyboard only -------------------------------------------------------------------------------
 
 FOCUSED = """() => {
