@@ -6,6 +6,7 @@ machine; under CI (CI=true) a missing browser is an error, never a silent skip.
 """
 
 import json
+from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -36,6 +37,17 @@ def pytest_terminal_summary(terminalreporter):
             f"axe-core: {len(AXE_PAGES)} pages checked, {len(AXE_SEEN)} violation(s) of any impact "
             f"(details in {ARTIFACTS.name}/axe-summary.json)."
         )
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a machine without the browser, skip the suite before any database set-up (never under CI)."""
+    reason = unavailable_reason()
+    if reason and not in_ci():
+        here = Path(__file__).parent
+        skip = pytest.mark.skip(reason=f"browser tests skipped: {reason}")
+        for item in items:
+            if here in item.path.parents:
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
