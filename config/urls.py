@@ -10,4 +10,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workflows:inbox", permanent=False), name="home"),
     path("", include("workflows.urls")),
     path("dossiers/", include("cases.urls")),
+    path("", include("audit.urls")),
 ]
