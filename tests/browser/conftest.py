@@ -50,6 +50,21 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def reference_communes(transactional_db):
+    """The reference communes a migration loads, reloaded if an earlier transactional test flushed them.
+
+    The live server needs committed data, so these tests run in transactional mode, where the database is
+    emptied after each test. (Serialized rollback would restore it, but clashes with the content types
+    that an earlier flush of another module re-creates under new ids.)
+    """
+    from cases.models import Commune
+    from cases.reference import load_communes
+
+    if not Commune.objects.exists():
+        load_communes(Commune)
+
+
 @pytest.fixture(scope="session")
 def live_server():
     """pytest-django's live server, bound to the loopback address rather than 'localhost'."""
@@ -78,8 +93,8 @@ def people(request, transactional_db, live_server):
       the guard protects nothing here: DJANGO_ALLOW_ASYNC_UNSAFE lifts it exactly while the browser is
       open;
     - asgiref gives the thread a separate set of database connections while a loop runs, which is why
-      the database is prepared (serialized rollback) before the browser starts, and why the
-      connections opened meanwhile are closed before the browser stops.
+      the browser starts once the database is ready and why the connections opened meanwhile are
+      closed before it stops (and the database is flushed).
     """
     reason = unavailable_reason()
     if reason:

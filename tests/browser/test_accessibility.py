@@ -18,7 +18,7 @@ from permissions.policy import policy
 
 from .support import check_a11y, expect
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 DEMO_PASSWORD = "demo-ppgdid-2026"
 # One account per role that works on cases (load_demo prints them all).

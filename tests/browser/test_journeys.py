@@ -16,7 +16,7 @@ from tests.workflows import steps
 
 from .support import check_a11y, expect
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "motdepasse-test-1"  # tests/factories.py
 
