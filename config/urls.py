@@ -11,4 +11,6 @@ urlpatterns = [
     path("", include("workflows.urls")),
     path("dossiers/", include("cases.urls")),
     path("", include("audit.urls")),
+    path("commissions/", include("committees.urls")),
+    path("notifications/", include("notifications.urls")),
 ]
