@@ -46,6 +46,9 @@ class Membership(models.Model):
 
     def _sync_group(self):
         """Keep the user in the role group exactly while the membership is active."""
+        from .policy import forget_memberships
+
+        forget_memberships(self.user)
         group = role_group(self.organisation, self.role)
         if self.is_active:
             self.user.groups.add(group)
