@@ -29,9 +29,7 @@ def test_designation_and_orientation_give_the_partners_their_grants(world):
     case = steps.label(world, steps.diagnose(world, world.flag()))
     landlord = f"org{world.landlord.pk}:{Role.LANDLORD_AGENT}"
     reservataire = f"org{world.reservataire.pk}:{Role.RESERVATAIRE_AGENT}"
-    assert grants(case) == sorted(
-        [(landlord, "make_proposal"), (landlord, "view_case"), (reservataire, "view_case")]
-    )
+    assert grants(case) == sorted([(landlord, "make_proposal"), (landlord, "view_case"), (reservataire, "view_case")])
     assert world.landlord_agent.has_perm("cases.make_proposal", case)
     assert not world.other_landlord_agent.has_perm("cases.make_proposal", case)
     assert nodes(task_queue_for(world.landlord_agent)) == ["proposal"]
