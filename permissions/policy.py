@@ -199,6 +199,9 @@ class CasePolicy:
         """
         from cases.models import Case
 
+        preloaded = getattr(case, "_ppgdid_reach", None)
+        if preloaded is not None and preloaded[0] == (user.pk, action):
+            return preloaded[1]
         pairs = self._grant_qs(user, action)
         if not pairs or not user.is_active:
             return []
@@ -265,17 +268,36 @@ def case_or_404(request, pk, *, action: str = Action.VIEW, section: str = "case"
 
     Reads of protected cases and reads by auditors are logged (permissions.reads).
     """
+    from django.utils import timezone
+
+    from .models import BreakGlassAccess
     from .reads import record_case_read
 
     user = request.user
     qs = queryset if queryset is not None else policy.queryset_for(user, action)
+    # One query brings the case, its list relations, the memberships that reach it and any open
+    # break-the-glass access: the page's visibility needs no further query for them.
+    qs, columns = policy.annotate_reach(qs.select_related(*CASE_RELATED), user)
+    glass = BreakGlassAccess.objects.filter(case=OuterRef("pk"), user_id=user.pk, expires_at__gt=timezone.now())
     try:
-        case = qs.get(pk=int(pk))
+        case = qs.annotate(_ppgdid_glass_open=Exists(glass)).get(pk=int(pk))
     except (qs.model.DoesNotExist, ValueError, TypeError):
         log_denial(request, action, "case", pk)
         raise Http404 from None
+    case._ppgdid_reach = ((user.pk, Action.VIEW), [g for name, g in columns if getattr(case, name)])
     record_case_read(user, case, section)
     return case
+
+
+# The relations a case page or list row displays (VisibleCase.section("case"/"household")).
+CASE_RELATED = (
+    "household",
+    "household__commune",
+    "organisation",
+    "referent",
+    "designated_landlord",
+    "target_reservataire",
+)
 
 
 def search_cases(user, text: str, action: str = Action.VIEW) -> QuerySet:

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from .policy import CASE_RELATED
 from .visibility import CaseAccess, case_access, case_accesses, field_level, is_masked
 
 MASKED = _("Masqué (dossier protégé)")
@@ -26,8 +28,8 @@ MASKED = _("Masqué (dossier protégé)")
 @dataclass(frozen=True)
 class VisibleField:
     name: str
-    label: str
-    value: Any  # display value (str, list of str, bool, number, date) or MASKED
+    label: Any  # the field's verbose name (lazy: translated when rendered)
+    value: Any  # display value (str or lazy str, list of str, bool, number, date) or MASKED
     raw: Any  # the stored value (code, id) for APIs; None when masked
     masked: bool = False
     writable: bool = False
@@ -39,11 +41,22 @@ def _display(obj, f) -> tuple[Any, Any]:
         return [str(i) for i in items], [i.pk for i in items]
     raw = getattr(obj, f.attname)
     if f.choices:
-        return getattr(obj, f"get_{f.name}_display")(), raw
+        return _choice_labels(f).get(raw, raw), raw
     if isinstance(f, models.ForeignKey):
         related = getattr(obj, f.name)
         return (str(related) if related is not None else None), raw
     return raw, raw
+
+
+_CHOICES: dict = {}
+
+
+def _choice_labels(f) -> dict:
+    # get_FOO_display() hashes every lazy label on each call: far too slow for a list of 50 rows.
+    key = (f.model._meta.label_lower, f.name)
+    if key not in _CHOICES:
+        _CHOICES[key] = {value: label for value, label in f.flatchoices}
+    return _CHOICES[key]
 
 
 def visible_values(access: CaseAccess, obj) -> list[VisibleField]:
@@ -56,14 +69,21 @@ def visible_values(access: CaseAccess, obj) -> list[VisibleField]:
         if not (f.concrete or f.many_to_many) or f.auto_created:
             continue
         if is_masked(access, label, f.name):
-            out.append(VisibleField(f.name, str(f.verbose_name), str(MASKED), None, masked=True))
+            out.append(VisibleField(f.name, f.verbose_name, MASKED, None, masked=True))
             continue
         lvl = field_level(access, label, f.name)
         if lvl is None:
             continue
         value, raw = _display(obj, f)
-        out.append(VisibleField(f.name, str(f.verbose_name), value, raw, writable=lvl == "W"))
+        out.append(VisibleField(f.name, f.verbose_name, value, raw, writable=lvl == "W"))
     return out
+
+
+def _plain(value):
+    """Lazy translations to str, so exports and JSON get text."""
+    if isinstance(value, Promise):
+        return str(value)
+    return value
 
 
 class VisibleCase:
@@ -118,6 +138,14 @@ class VisibleCase:
                 pass
         return row
 
+    # What a case list shows per row (case and household fields); select_related these on the queryset.
+    LIST_RELATED = CASE_RELATED
+
+    def list_row(self) -> dict:
+        """The visible case and household values of one list row, without touching other tables."""
+        fields = self.section("case") + self.section("household")
+        return {"reference": self.reference} | {f.name: f.value for f in fields}  # values may be lazy
+
     def value(self, section: str, field_name: str, default=None):
         for f in self.section(section):
             if f.name == field_name:
@@ -131,7 +159,7 @@ class VisibleCase:
         """All visible values, nested by section: the one source for exports and API answers."""
 
         def flat(fields):
-            return {f.name: (f.raw if raw and not f.masked else f.value) for f in fields}
+            return {f.name: _plain(f.raw if raw and not f.masked else f.value) for f in fields}
 
         out = {"reference": self.reference}
         for section in self.SECTIONS:

@@ -171,6 +171,8 @@ def break_glass(request, case_pk):
         except ValidationError as error:
             _apply_errors(form, error)
         else:
+            # Reload: the access just opened changes what the page may show.
+            case = case_or_404(request, case.pk, action=Action.BREAK_GLASS, section="break_glass")
             opened = VisibleCase(request.user, case).section("household")
     return render(
         request,

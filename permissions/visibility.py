@@ -295,7 +295,12 @@ def case_access(user, case) -> CaseAccess:
             g.role == Role.SUPERVISOR and g.organisation_id == case.organisation_id for g in grants
         )
         if not unmasked:
-            unmasked = BreakGlassAccess.objects.filter(case=case, user=user, expires_at__gt=timezone.now()).exists()
+            preloaded = getattr(case, "_ppgdid_glass_open", None)  # set by policy.case_or_404
+            unmasked = (
+                preloaded
+                if preloaded is not None
+                else BreakGlassAccess.objects.filter(case=case, user=user, expires_at__gt=timezone.now()).exists()
+            )
     org_ids = {g.organisation_id for g in grants}
     shared = frozenset(
         CaseShare.objects.filter(
