@@ -300,6 +300,15 @@ CASE_RELATED = (
 )
 
 
+LIST_COUNT_CAP = 1000
+
+
+def capped_count(queryset, cap: int = LIST_COUNT_CAP) -> int:
+    """Count up to `cap` rows (lists show "plus de 1 000"): the database stops at the cap instead of
+    counting every case of a large scope."""
+    return queryset.order_by()[: cap + 1].count()
+
+
 def search_cases(user, text: str, action: str = Action.VIEW) -> QuerySet:
     """Cases in scope matching a reference, a NUD or a name.
 
