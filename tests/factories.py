@@ -42,7 +42,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = "Camille"
     last_name = factory.Sequence(lambda n: f"Agent{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
-    password = factory.PostGenerationMethodCall("set_password", "motdepasse-test-1")
+    password = factory.django.Password("motdepasse-test-1")
 
 
 def member(role: str, organisation: Organisation | None = None, communes=(), **user_kwargs):

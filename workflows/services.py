@@ -339,3 +339,58 @@ def case_close(*, actor, case: Case, reason: str, comment: str) -> Case:
 
 def can_flag(actor) -> bool:
     return bool(roles_of(actor) & {Role.SOCIAL_WORKER, Role.SUPERVISOR, Role.RECEPTION})
+
+
+# --- households ------------------------------------------------------------------------------------
+
+
+def household_flag(
+    *,
+    actor,
+    household: Household,
+    members=(),
+    organisation,
+    criteria: list[dict],
+    is_protected: bool = False,
+    is_dalo: bool = False,
+    comed_decision_date: date | None = None,
+) -> Case:
+    """Register a new household with its members and open its priority case, all or nothing."""
+    if not can_flag(actor):
+        log_denial(actor, "flag", "organisation", organisation.pk)
+        raise PermissionDenied
+    with transaction.atomic(), acting_as(actor, "Enregistrement du ménage"):
+        household.full_clean()
+        household.save()
+        for member in members:
+            member.household = household
+            member.full_clean()
+            member.save()
+        return case_flag(
+            actor=actor,
+            household=household,
+            organisation=organisation,
+            criteria=criteria,
+            is_protected=is_protected,
+            is_dalo=is_dalo,
+            comed_decision_date=comed_decision_date,
+        )
+
+
+def household_update(*, actor, case: Case, household: Household, members=(), deleted_members=()) -> Household:
+    """Change the household of a case (Action.CHANGE on that case), members included."""
+    with transaction.atomic(), acting_as(actor, "Mise à jour du ménage"):
+        case = _lock_case(case.pk)
+        _require(actor, Action.CHANGE, case)
+        if household.pk != case.household_id:
+            raise PermissionDenied
+        household.full_clean()
+        household.save()
+        for member in members:
+            member.household = household
+            member.full_clean()
+            member.save()
+        for member in deleted_members:
+            if member.pk and member.household_id == household.pk:
+                member.delete()
+    return household

@@ -1,2 +1,11 @@
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "workflows"
+
+urlpatterns = [
+    path("taches/", views.InboxView.as_view(), name="inbox"),
+    path("dossiers/<int:pk>/etapes/<slug:node>/", views.StepView.as_view(), name="step"),
+    path("dossiers/<int:pk>/etapes/<slug:node>/prendre/", views.ClaimView.as_view(), name="claim"),
+]

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.CaseListView.as_view(), name="list"),
+    path("nouveau/", views.CaseCreateView.as_view(), name="create"),
+    path("<int:pk>/", views.CaseDetailView.as_view(), name="detail"),
+    path("<int:pk>/clore/", views.CaseCloseView.as_view(), name="close"),
+    path("<int:pk>/menage/", views.HouseholdEditView.as_view(), name="household_edit"),
+]

@@ -1,0 +1,289 @@
+"""Case pages: the list of cases in scope, the case page, flagging a new household, closing."""
+
+import re
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import models, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+
+from permissions.policy import Action, log_denial, memberships_of, policy, roles_of
+from permissions.visibility import Category, can_see_category, can_see_field, visible_fields
+from workflows import queries, services
+from workflows.forms import CloseForm, attach_errors
+from workflows.views import scoped_case
+
+from . import choices
+from .forms import CaseOptionsForm, CriterionFormSet, HouseholdForm, MemberFormSet
+from .models import Case, Diagnostic, Household, HouseholdMember
+
+PAGE_SIZE = 25
+REFERENCE = re.compile(r"^PP-\d{4}-(\d{1,9})$", re.IGNORECASE)
+
+
+def display(obj, field) -> str:
+    """A field's value as shown to a person (choices by label, yes/no, lists)."""
+    if field.many_to_many:
+        return ", ".join(str(o) for o in getattr(obj, field.name).all()) or "—"
+    value = getattr(obj, field.name)
+    if field.choices:
+        value = getattr(obj, f"get_{field.name}_display")()
+    if isinstance(field, models.BooleanField):
+        return {True: _("Oui"), False: _("Non"), None: "—"}[value]
+    if value in (None, ""):
+        return "—"
+    if isinstance(field, models.DateTimeField):
+        from django.utils import formats, timezone
+
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(field, models.DateField):
+        from django.utils import formats
+
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    return str(value)
+
+
+def rows(obj, names) -> list[tuple[str, str]]:
+    return [(obj._meta.get_field(n).verbose_name, display(obj, obj._meta.get_field(n))) for n in names]
+
+
+class CaseListView(LoginRequiredMixin, View):
+    def get(self, request):
+        user = request.user
+        cases = policy.queryset_for(user).select_related("household")
+        step = request.GET.get("etape", "")
+        state = request.GET.get("etat", "")
+        query = request.GET.get("q", "").strip()
+        if step in choices.CaseStatus.values:
+            cases = cases.filter(status=step)
+        if state == "ouverts":
+            cases = cases.filter(closed_at__isnull=True)
+        elif state == "clos":
+            cases = cases.filter(closed_at__isnull=False)
+        if query:
+            cases = cases.filter(self.search(user, query))
+        page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+        roles = roles_of(user)
+        filters = request.GET.copy()
+        filters.pop("page", None)
+        return render(
+            request,
+            "cases/list.html",
+            {
+                "nav": "cases",
+                "page": page,
+                "step": step,
+                "state": state,
+                "query": query,
+                "steps": choices.CaseStatus.choices,
+                "show_identity": can_see_category(roles, Category.IDENTITY),
+                "show_criteria": can_see_category(roles, Category.CRITERIA),
+                "filters": filters.urlencode(),
+                "can_flag": services.can_flag(user),
+            },
+        )
+
+    @staticmethod
+    def search(user, query: str) -> Q:
+        """By reference or NUD anywhere in scope; by name only among the user's own organisation's cases,
+        so that a protected case cannot be found by name outside its organisation."""
+        match = REFERENCE.match(query)
+        if match:
+            return Q(pk=int(match.group(1)))
+        own_orgs = {g.organisation_id for g in memberships_of(user)}
+        by_name = Q(household__applicant_last_name__icontains=query) | Q(
+            household__applicant_first_name__icontains=query
+        )
+        return Q(household__nud__iexact=query) | (by_name & Q(organisation_id__in=own_orgs))
+
+
+def case_context(request, case, close_form=None) -> dict:
+    user = request.user
+    roles = roles_of(user)
+    protected = case.is_protected
+    household = case.household
+    see_decisions = can_see_category(roles, Category.DECISIONS)
+    diagnostic = Diagnostic.objects.prefetch_related("areas_to_avoid", "recommended_communes").filter(case=case).first()
+    open_task = queries.open_task(case)
+    member_fields = visible_fields(roles, HouseholdMember, protected=protected)
+    members = [rows(m, member_fields) for m in household.members.all()] if member_fields else []
+    criteria = []
+    if can_see_field(roles, "cases.casecriterion", "code", protected=protected):
+        show_note = can_see_field(roles, "cases.casecriterion", "evidence_note", protected=protected)
+        criteria = [
+            {
+                "code": c.get_code_display(),
+                "source": c.get_source_display(),
+                "note": c.evidence_note if show_note else None,
+            }
+            for c in case.criteria.all()
+        ]
+    can_close = case.is_open and policy.can(user, Action.CLOSE, case)
+    return {
+        "nav": "cases",
+        "case": case,
+        "case_rows": rows(case, [n for n in visible_fields(roles, Case, protected=protected) if n != "status"]),
+        "household_rows": rows(household, visible_fields(roles, Household, protected=protected)),
+        "member_header": [HouseholdMember._meta.get_field(n).verbose_name for n in member_fields],
+        "members": members,
+        "diagnostic_rows": rows(diagnostic, visible_fields(roles, Diagnostic, protected=protected))
+        if diagnostic
+        else [],
+        "criteria": criteria,
+        "show_criteria": bool(criteria) or can_see_field(roles, "cases.casecriterion", "code", protected=protected),
+        "reviews": case.committee_reviews.select_related("designated_landlord", "target_reservataire")
+        if see_decisions
+        else None,
+        "proposals": case.proposals.select_related(
+            "dwelling__commune", "dwelling__landlord", "caleol_decision", "reply"
+        ).order_by("created_at", "pk")
+        if see_decisions
+        else None,
+        "open_task": open_task,
+        "can_do_open_task": open_task is not None and queries.can_do(user, open_task),
+        "done_steps": queries.done_steps(case),
+        "can_close": can_close,
+        "close_form": close_form or (CloseForm() if can_close else None),
+        "can_change": case.is_open and policy.can(user, Action.CHANGE, case),
+    }
+
+
+class CaseDetailView(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        case = scoped_case(request, pk)
+        return render(request, "cases/detail.html", case_context(request, case))
+
+
+class CaseCloseView(LoginRequiredMixin, View):
+    def post(self, request, pk):
+        case = scoped_case(request, pk)
+        form = CloseForm(request.POST)
+        if form.is_valid():
+            try:
+                services.case_close(
+                    actor=request.user,
+                    case=case,
+                    reason=form.cleaned_data["reason"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except PermissionDenied:
+                raise Http404 from None
+            except services.StepConflict as conflict:
+                messages.error(request, str(conflict))
+                return redirect("cases:detail", pk=case.pk)
+            except ValidationError as error:
+                attach_errors(form, error)
+            else:
+                messages.success(request, _("Le dossier est clos."))
+                return redirect("cases:detail", pk=case.pk)
+        if not policy.can(request.user, Action.CLOSE, case):
+            log_denial(request, "close", "case", case.pk)
+            raise Http404
+        return render(request, "cases/detail.html", case_context(request, case, close_form=form))
+
+
+class CaseCreateView(LoginRequiredMixin, View):
+    """One page: the household, its members, the priority criteria and the case options."""
+
+    template_name = "cases/create.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not services.can_flag(request.user):
+            log_denial(request, "flag", "page", "-")
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def forms(self, request, data=None):
+        household = Household()
+        roles = roles_of(request.user)  # a reception agent records no resources and no evidence notes
+        return {
+            "household_form": HouseholdForm(data, instance=household, prefix="menage", roles=roles),
+            "members": MemberFormSet(data, instance=household, prefix="membres"),
+            "criteria": CriterionFormSet(data, prefix="criteres", form_kwargs={"roles": roles}),
+            "options": CaseOptionsForm(data, user=request.user, prefix="dossier"),
+        }
+
+    def render_forms(self, request, forms):
+        return render(request, self.template_name, {"nav": "cases", **forms})
+
+    def get(self, request):
+        return self.render_forms(request, self.forms(request))
+
+    def post(self, request):
+        forms = self.forms(request, request.POST)
+        valid = [f.is_valid() for f in forms.values()]  # validate all, to show every error at once
+        if all(valid):
+            options = forms["options"].cleaned_data
+            try:
+                case = services.household_flag(
+                    actor=request.user,
+                    household=forms["household_form"].instance,
+                    members=forms["members"].members(),
+                    organisation=options["organisation"],
+                    criteria=forms["criteria"].criteria(),
+                    is_protected=options["is_protected"],
+                    is_dalo=options["is_dalo"],
+                    comed_decision_date=options["comed_decision_date"],
+                )
+            except ValidationError as error:
+                target = forms["options"]
+                if hasattr(error, "error_dict") and set(error.error_dict) & set(forms["household_form"].fields):
+                    target = forms["household_form"]
+                attach_errors(target, error)
+            except PermissionDenied:
+                raise Http404 from None
+            else:
+                messages.success(request, _("Dossier %(ref)s créé : le diagnostic social est à faire.") % {"ref": case})
+                return redirect("cases:detail", pk=case.pk)
+        return self.render_forms(request, forms)
+
+
+class HouseholdEditView(LoginRequiredMixin, View):
+    template_name = "cases/household_edit.html"
+
+    def get_case(self, request, pk):
+        case = scoped_case(request, pk)
+        if not (case.is_open and policy.can(request.user, Action.CHANGE, case)):
+            log_denial(request, "change", "case", case.pk)
+            raise Http404
+        return case
+
+    def forms(self, request, case, data=None):
+        household = Household.objects.get(pk=case.household_id)
+        return {
+            "household_form": HouseholdForm(data, instance=household, prefix="menage", roles=roles_of(request.user)),
+            "members": MemberFormSet(data, instance=household, prefix="membres"),
+        }
+
+    def get(self, request, pk):
+        case = self.get_case(request, pk)
+        return render(request, self.template_name, {"nav": "cases", "case": case, **self.forms(request, case)})
+
+    def post(self, request, pk):
+        case = self.get_case(request, pk)
+        forms = self.forms(request, case, request.POST)
+        if all([f.is_valid() for f in forms.values()]):
+            members = forms["members"]
+            try:
+                with transaction.atomic():
+                    services.household_update(
+                        actor=request.user,
+                        case=case,
+                        household=forms["household_form"].instance,
+                        members=members.members(),
+                        deleted_members=[f.instance for f in members.deleted_forms if f.instance.pk],
+                    )
+            except ValidationError as error:
+                attach_errors(forms["household_form"], error)
+            except PermissionDenied:
+                raise Http404 from None
+            else:
+                messages.success(request, _("Ménage mis à jour."))
+                return redirect("cases:detail", pk=case.pk)
+        return render(request, self.template_name, {"nav": "cases", "case": case, **forms})

@@ -1,0 +1,53 @@
+"""The demo command: idempotent, and it fills every step of the flow through the real services."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from viewflow.workflow.models import Task
+
+from cases import choices
+from cases.models import Case, Household
+from workflows import queries
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_runs_twice_and_covers_every_step(client):
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    first = out.getvalue()
+    assert "demo-ppgdid-2026" in first and "ts.ccas" in first and "bailleur.lfv" in first
+    counts = (Household.objects.count(), Case.objects.count(), Task.objects.count())
+    assert counts[0] >= 30
+
+    call_command("load_demo", stdout=StringIO())  # again: nothing duplicated, nothing fails
+    assert (Household.objects.count(), Case.objects.count(), Task.objects.count()) == counts
+
+    statuses = set(Case.objects.values_list("status", flat=True))
+    assert statuses == set(choices.CaseStatus.values)
+    reasons = set(Case.objects.exclude(closure_reason="").values_list("closure_reason", flat=True))
+    assert choices.ClosureReason.REHOUSED_SOCIAL in reasons and len(reasons) >= 4
+    assert Case.objects.filter(is_dalo=True).exists()
+    assert Case.objects.filter(is_protected=True).exists()
+    assert Case.objects.filter(household__housing_situation=choices.HousingSituation.HOMELESS).exists()
+    assert Case.objects.filter(dalo_loss_review_pending=True).exists()
+    assert Case.objects.filter(refusal_count__gt=0, closed_at__isnull=True).exists()
+    for household in Household.objects.all():
+        assert household.applicant_last_name in {
+            "Exemple", "Fictif", "Démo", "Essai", "Modèle", "Témoin", "Maquette", "Imaginaire", "Inventé", "Spécimen"
+        }  # fmt: skip
+    # Real history: each step's author is the demo user of that role.
+    owners = set(Task.objects.filter(flow_task_type="HUMAN").values_list("owner__username", flat=True))
+    assert {"ts.ccas", "commission.ddets", "bailleur.hem", "bailleur.lfv"} <= owners
+
+    # The logins work, and each role finds its work in its inbox.
+    assert client.login(username="commission.ddets", password="demo-ppgdid-2026")
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    assert queries.queue(users.get(username="commission.ddets")).count() >= 4
+    assert queries.queue(users.get(username="bailleur.hem")).exists()
+    assert queries.queue(users.get(username="ts.ccas")).exists()
+    assert client.get(reverse("workflows:inbox")).status_code == 200

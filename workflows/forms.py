@@ -1,0 +1,218 @@
+"""One form per human step. The forms only collect input; the workflow services validate and write."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from cases import choices
+from cases.models import CaleolDecision, CommitteeReview, Diagnostic, Dwelling, HouseholdReply, Organisation, Proposal
+from permissions.policy import memberships_of, roles_of
+from permissions.roles import Role
+from permissions.visibility import visible_fields
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+DATE_WIDGETS = {forms.DateField: DateInput, forms.DateTimeField: DateTimeInput}
+
+
+class StepFormMixin:
+    """Date pickers for date fields; errors are rendered by templates/includes/field.html."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget_class = DATE_WIDGETS.get(type(field))
+            if widget_class and not isinstance(field.widget, widget_class):
+                field.widget = widget_class()
+
+
+def attach_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError next to the form fields it names; the rest goes on top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class DiagnosticForm(StepFormMixin, forms.ModelForm):
+    class Meta:
+        model = Diagnostic
+        fields = [
+            f.name for f in Diagnostic._meta.get_fields() if f.editable and f.name not in ("id", "case", "completed_at")
+        ]
+
+    def __init__(self, *args, user, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = set(visible_fields(roles_of(user), Diagnostic, protected=case.is_protected))
+        for name in list(self.fields):
+            if name not in allowed and not user.is_superuser:
+                del self.fields[name]
+
+    def submit(self, services, *, actor, case):
+        values = dict(self.cleaned_data)
+        areas = values.pop("areas_to_avoid", None)
+        communes = values.pop("recommended_communes", None)
+        current = case.diagnostic
+        return services.diagnostic_complete(
+            actor=actor,
+            case=case,
+            values=values,
+            areas_to_avoid=current.areas_to_avoid.all() if areas is None else areas,
+            recommended_communes=current.recommended_communes.all() if communes is None else communes,
+        )
+
+
+PRIORITY_FIELDS = [
+    "outcome",
+    "orientation",
+    "designated_landlord",
+    "target_reservataire",
+    "support_measure",
+    "missing_items",
+    "adjourned_until",
+    "reason",
+    "redirected_to",
+]
+
+
+class CommitteeForm(StepFormMixin, forms.ModelForm):
+    class Meta:
+        model = CommitteeReview
+        fields = PRIORITY_FIELDS + ["dalo_benefit_lost"]
+        widgets = {"dalo_benefit_lost": forms.NullBooleanSelect}
+
+    def __init__(self, *args, user, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        if case.dalo_loss_review_pending:
+            # The committee rules on the loss of DALO benefit after a refused offer, not on priority.
+            self.instance.kind = CommitteeReview.Kind.DALO_LOSS
+            for name in list(self.fields):
+                if name not in ("dalo_benefit_lost", "reason"):
+                    del self.fields[name]
+            self.fields["dalo_benefit_lost"].widget = forms.Select(
+                choices=[("", _("— Choisir —")), ("true", _("Oui, perte confirmée")), ("false", _("Non"))]
+            )
+        else:
+            del self.fields["dalo_benefit_lost"]
+            self.fields["designated_landlord"].queryset = Organisation.objects.filter(
+                kind=choices.OrganisationKind.LANDLORD
+            )
+            self.fields["target_reservataire"].queryset = Organisation.objects.filter(
+                kind__in=[
+                    choices.OrganisationKind.RESERVATAIRE,
+                    choices.OrganisationKind.STATE,
+                    choices.OrganisationKind.EPCI,
+                    choices.OrganisationKind.COMMUNE,
+                    choices.OrganisationKind.DEPARTEMENT,
+                ]
+            )
+
+    def submit(self, services, *, actor, case):
+        return services.committee_decide(actor=actor, case=case, values=dict(self.cleaned_data))
+
+
+def landlord_org_ids(user) -> set[int]:
+    return {g.organisation_id for g in memberships_of(user) if g.role == Role.LANDLORD_AGENT}
+
+
+class ProposalForm(StepFormMixin, forms.ModelForm):
+    class Meta:
+        model = Proposal
+        fields = ["dwelling", "dalo_notice_given_at", "notified_on", "reply_deadline", "match_override_reason"]
+
+    def __init__(self, *args, user, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        dwellings = Dwelling.objects.select_related("commune").order_by("commune__name", "address")
+        if not user.is_superuser:
+            dwellings = dwellings.filter(landlord_id__in=landlord_org_ids(user))
+        self.fields["dwelling"].queryset = dwellings
+        if case.is_dalo:
+            self.fields["dalo_notice_given_at"].help_text = _(
+                "Ménage DALO : obligatoire. Date à laquelle le ménage a été informé que l'offre est faite au titre "
+                "du DALO et des conséquences d'un refus."
+            )
+
+    def submit(self, services, *, actor, case):
+        return services.proposal_make(actor=actor, case=case, values=dict(self.cleaned_data))
+
+
+class CaleolForm(StepFormMixin, forms.ModelForm):
+    class Meta:
+        model = CaleolDecision
+        fields = [
+            "decision",
+            "rank",
+            "missing_document",
+            "condition_deadline",
+            "non_allocation_reason",
+            "inadmissibility_reason",
+            "reasons_detail",
+            "decided_on",
+        ]
+
+    def __init__(self, *args, user, case, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def submit(self, services, *, actor, case):
+        return services.caleol_record(actor=actor, case=case, values=dict(self.cleaned_data))
+
+
+class ReplyForm(StepFormMixin, forms.ModelForm):
+    class Meta:
+        model = HouseholdReply
+        fields = ["answer", "refusal_motive", "legitimate", "comment", "replied_on"]
+        widgets = {"legitimate": forms.NullBooleanSelect}
+
+    def __init__(self, *args, user, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["legitimate"].help_text = _(
+            "Laisser « Inconnu » pour appliquer l'appréciation par défaut du motif."
+        )
+
+    def submit(self, services, *, actor, case):
+        return services.reply_record(actor=actor, case=case, values=dict(self.cleaned_data))
+
+
+class LeaseForm(StepFormMixin, forms.Form):
+    signed_on = forms.DateField(label=_("Bail signé le"))
+
+    def __init__(self, *args, user, case, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def submit(self, services, *, actor, case):
+        return services.lease_record(actor=actor, case=case, signed_on=self.cleaned_data["signed_on"])
+
+
+STEP_FORMS = {
+    "diagnostic": DiagnosticForm,
+    "committee": CommitteeForm,
+    "proposal": ProposalForm,
+    "caleol": CaleolForm,
+    "reply": ReplyForm,
+    "lease": LeaseForm,
+}
+
+
+class ClaimForm(forms.Form):
+    """Nothing to fill in: the POST itself is the claim."""
+
+
+class CloseForm(StepFormMixin, forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Motif de clôture"), choices=[("", _("— Choisir —"))] + choices.ClosureReason.choices
+    )
+    comment = forms.CharField(label=_("Commentaire"), widget=forms.Textarea(attrs={"rows": 3}))

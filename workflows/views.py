@@ -1,0 +1,134 @@
+"""The task pages: my inbox and queue, claiming a step, and one generic page per human step."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from cases.models import Case
+from permissions.policy import log_denial, policy
+
+from . import queries, services
+from .flows import STEPS, CaseFlow
+from .forms import STEP_FORMS, attach_errors
+
+
+def scoped_case(request, pk) -> Case:
+    """The case if the user may see it; 404 otherwise (never 403: that would confirm it exists)."""
+    qs = policy.queryset_for(request.user).select_related("household", "organisation", "referent")
+    try:
+        return qs.get(pk=pk)
+    except Case.DoesNotExist:
+        log_denial(request, "view", "case", pk)
+        raise Http404 from None
+
+
+class InboxView(LoginRequiredMixin, TemplateView):
+    template_name = "workflows/inbox.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            nav="inbox",
+            page_title=_("Mes tâches"),
+            mine=list(queries.inbox(user)),
+            available=list(queries.queue(user)),
+            **kwargs,
+        )
+
+
+class ClaimView(LoginRequiredMixin, View):
+    """POST only: take an available step for oneself, then open it."""
+
+    def post(self, request, pk, node):
+        if node not in STEPS:
+            raise Http404
+        case = scoped_case(request, pk)
+        try:
+            services.task_claim(actor=request.user, case=case, node_name=node)
+        except PermissionDenied:
+            raise Http404 from None  # the service has logged the denial
+        except services.StepConflict as conflict:
+            messages.error(request, str(conflict))
+            return redirect("workflows:inbox")
+        messages.success(request, _("Étape prise en charge."))
+        return redirect("workflows:step", pk=case.pk, node=node)
+
+
+class StepView(LoginRequiredMixin, View):
+    """GET shows the step's form; POST hands it to the step's service. Nothing is saved on error."""
+
+    template_name = "workflows/step.html"
+
+    def setup_step(self, request, pk, node):
+        if node not in STEP_FORMS:
+            raise Http404
+        case = scoped_case(request, pk)
+        task = queries.open_task(case, node)
+        if task is None:
+            if request.method == "POST":
+                # Typically a second tab or a colleague recorded the step meanwhile: say so plainly.
+                raise services.StepConflict(
+                    _("Cette étape a déjà été enregistrée (peut-être par un autre utilisateur) : rechargez le dossier.")
+                )
+            raise Http404
+        if not queries.can_do(request.user, task):
+            log_denial(request, f"step:{node}", "case", case.pk)
+            raise Http404
+        return case, task
+
+    def make_form(self, request, case, node, data=None):
+        kwargs = {"user": request.user, "case": case}
+        if node == "diagnostic":
+            kwargs["instance"] = case.diagnostic
+        return STEP_FORMS[node](data, **kwargs)
+
+    def render_step(self, request, case, task, node, form):
+        context = {
+            "case": case,
+            "task": task,
+            "node": node,
+            "step_title": getattr(CaseFlow, node).task_title,
+            "form": form,
+            "proposal": services.current_proposal(case) if node in ("caleol", "reply", "lease") else None,
+            "nav": "inbox",
+        }
+        return render(request, self.template_name, context)
+
+    def get(self, request, pk, node):
+        case, task = self.setup_step(request, pk, node)
+        return self.render_step(request, case, task, node, self.make_form(request, case, node))
+
+    def post(self, request, pk, node):
+        try:
+            case, task = self.setup_step(request, pk, node)
+        except services.StepConflict as conflict:
+            messages.error(request, str(conflict))
+            return redirect("cases:detail", pk=pk)
+        form = self.make_form(request, case, node, request.POST)
+        if form.is_valid():
+            try:
+                form.submit(services, actor=request.user, case=case)
+            except ValidationError as error:
+                attach_errors(form, error)
+            except PermissionDenied:
+                raise Http404 from None  # the service has logged the denial
+            except services.StepConflict as conflict:
+                messages.error(request, str(conflict))
+                return redirect("cases:detail", pk=case.pk)
+            else:
+                messages.success(request, _("Étape « %(step)s » enregistrée.") % {"step": task.flow_task.task_title})
+                return redirect("cases:detail", pk=case.pk)
+        return self.render_step(request, case, task, node, form)
+
+
+def step_url_or_none(case, user):
+    """Helper for templates: the open step the user may do now, if any."""
+    task = queries.open_task(case)
+    if task is not None and queries.can_do(user, task):
+        return task
+    return None
