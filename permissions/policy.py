@@ -13,7 +13,9 @@ The rules (issue "who sees what"):
 - landlord agent: open cases designated to its organisation, and cases carrying one of its proposals;
 - réservataire agent: open cases oriented to its contingent;
 - auditor: every case (each read is logged, see `permissions.reads`);
-- reception agents, territory and system administrators: no case (reception only flags).
+- reception agent: the open cases of its organisation still at the diagnostic step, the time to
+  complete what was recorded at flagging (the matrix limits it to those categories); not afterwards;
+- territory and system administrators: no case.
 """
 
 import logging
@@ -41,6 +43,7 @@ class Action:
 
 
 CASE_READERS = {
+    Role.RECEPTION,
     Role.SOCIAL_WORKER,
     Role.SUPERVISOR,
     Role.COMMISSION_MEMBER,
@@ -139,6 +142,7 @@ EVERYTHING = Q()
 class CasePolicy:
     def scope_q(self, user, grant: Grant) -> Q | None:
         """The cases one membership reaches, as a filter on Case (None: none)."""
+        from cases.choices import CaseStatus
         from cases.models import Proposal
 
         role = grant.role
@@ -148,6 +152,8 @@ class CasePolicy:
             return Q(organisation_id=grant.organisation_id) | Q(referent_id=user.pk)
         if role == Role.SUPERVISOR:
             return Q(organisation_id=grant.organisation_id)
+        if role == Role.RECEPTION:
+            return Q(organisation_id=grant.organisation_id, status=CaseStatus.DIAGNOSTIC, closed_at__isnull=True)
         if role in COMMISSION_ROLES:
             return commission_scope(user, grant)
         if role == Role.LANDLORD_AGENT:

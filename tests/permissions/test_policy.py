@@ -105,7 +105,19 @@ def test_auditor_sees_everything(world, other_org):
     assert visible(world.auditor) == {a.pk, b.pk}
 
 
-@pytest.mark.parametrize("role", [Role.RECEPTION, Role.TERRITORY_ADMIN, Role.SYSTEM_ADMIN])
+def test_reception_sees_its_organisation_cases_only_while_at_diagnostic(world, other_org):
+    reception = member(Role.RECEPTION, world.ccas)
+    case = world.flag()
+    foreign = world.flag()
+    foreign.organisation = other_org
+    foreign.save()
+    assert visible(reception) == {case.pk}
+    steps.diagnose(world, case)
+    reception = type(reception).objects.get(pk=reception.pk)
+    assert visible(reception) == set()
+
+
+@pytest.mark.parametrize("role", [Role.TERRITORY_ADMIN, Role.SYSTEM_ADMIN])
 def test_roles_without_case_scope_see_nothing(world, role):
     world.flag()
     assert visible(member(role, world.ccas, communes=["83137"])) == set()

@@ -155,7 +155,16 @@ def case_kwargs(names):
     return build
 
 
+def step_kwargs(mw, target):
+    # The own case waits for the landlord's proposal; the foreign one for its diagnostic.
+    if target == "own":
+        return {"pk": mw.case.pk, "node": "proposal"}
+    return {"pk": mw.foreign_case.pk, "node": "diagnostic"}
+
+
 URL_OBJECTS = {
+    "workflows:step": step_kwargs,
+    "workflows:claim": step_kwargs,
     "permissions:membership_deactivate": lambda mw, target: {
         "pk": (mw.membership if target == "own" else mw.foreign_membership).pk
     },
