@@ -43,3 +43,18 @@ def system_actor():
 def _stamp_reason(sender, instance, history_instance, **kwargs):
     if not history_instance.history_change_reason:
         history_instance.history_change_reason = (getattr(_state, "reason", None) or "")[:100]
+
+
+@contextmanager
+def stating(reason: str):
+    """Set the change reason only, keeping whoever the request or an outer block recorded as actor.
+
+    Used by the request middleware: the user is read lazily from the request when a row is written,
+    so an API call authenticated later in the view (token) is still attributed to its user.
+    """
+    previous_reason = getattr(_state, "reason", None)
+    _state.reason = reason or previous_reason
+    try:
+        yield
+    finally:
+        _state.reason = previous_reason

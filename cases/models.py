@@ -12,7 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
 
 from . import choices
 from .validators import validate_insee_code, validate_nud

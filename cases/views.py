@@ -161,7 +161,37 @@ def case_context(request, case, close_form=None) -> dict:
 class CaseDetailView(LoginRequiredMixin, View):
     def get(self, request, pk):
         case = scoped_case(request, pk)
-        return render(request, "cases/detail.html", case_context(request, case))
+        context = case_context(request, case)
+        log_case_page_reads(request.user, case)
+        return render(request, "cases/detail.html", context)
+
+
+def log_case_page_reads(user, case) -> None:
+    """Log the sensitive sections this page showed with something in them (audit read log)."""
+    from audit.reads import log_sensitive_reads
+
+    roles = roles_of(user)
+    diagnostic = Diagnostic.objects.filter(case=case).first()
+    shown = set()
+    for category, fields in SENSITIVE_FIELDS.items():
+        if not can_see_category(roles, category, protected=case.is_protected):
+            continue
+        if diagnostic and any(getattr(diagnostic, f) for f in fields["diagnostic"]):
+            shown.add(category)
+        if any(case.criteria.exclude(**{f: ""}).exists() for f in fields.get("criterion", ())):
+            shown.add(category)
+    log_sensitive_reads(user, case, shown)
+
+
+# Free-text fields of the case page whose display counts as a sensitive read.
+SENSITIVE_FIELDS = {
+    Category.HEALTH: {"diagnostic": ["health_autonomy"]},
+    Category.VIOLENCE: {"diagnostic": ["violence_facts"]},
+    Category.NARRATIVE: {
+        "diagnostic": ["social_narrative", "family_situation", "housing_history", "independent_living"],
+        "criterion": ["evidence_note"],
+    },
+}
 
 
 class CaseCloseView(LoginRequiredMixin, View):

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("workflows.urls")),
     path("habilitations/", include("permissions.urls")),
     path("dossiers/", include("cases.urls")),
+    path("", include("audit.urls")),
 ]

@@ -2,7 +2,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
 
 from .roles import Role
 from .visibility import CATEGORY_LABELS

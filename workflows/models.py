@@ -1,6 +1,7 @@
 from django.db import models
-from simple_history.models import HistoricalRecords
 from viewflow.workflow.models import Process
+
+from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
 
 
 class CaseProcess(Process):

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "cases",
     "workflows",
     "notifications",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -40,6 +41,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "audit.middleware.HistoryReasonMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from audit.commands import AuditedCommand
 from cases import choices
 from cases.audit import acting_as, system_actor
 from cases.models import Commune, DepartementSettings, Dwelling, Household, HouseholdMember, Organisation
@@ -150,7 +150,7 @@ def demo_nud(index: int) -> str:
     return f"0832506DEMO0{index:05d}X"
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Charge le territoire de démonstration (organisations, comptes, ménages fictifs à chaque étape)."
 
     def handle(self, *args, **options):

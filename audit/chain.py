@@ -1,0 +1,165 @@
+"""The tamper-evident chain: one AuditEntry per history row and per read, linked per case by hash.
+
+Writers serialise on the chain's head row (SELECT … FOR UPDATE on PostgreSQL; SQLite serialises
+every write anyway), so two transactions writing on the same case never fork its chain; the unique
+(chain, seq) constraint is the backstop.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import transaction
+
+from .models import AuditChainHead, AuditEntry, canonical_json, chain_key
+
+
+def history_models():
+    """Every history model of the project (cases, permissions, workflows, grants, later apps)."""
+    return [m for m in apps.get_models() if hasattr(m, "instance_type") and hasattr(m, "tracked_fields")]
+
+
+def row_digest(model, pk) -> str | None:
+    """sha256 of the stored row (and of its m2m history rows), as the database returns it."""
+    row = model._default_manager.filter(pk=pk).values().first()
+    if row is None:
+        return None
+    data = {"row": row}
+    for field in getattr(model, "_history_m2m_fields", ()):
+        m2m_model = getattr(model, field.name).model
+        data[field.name] = list(m2m_model._default_manager.filter(history_id=pk).order_by("pk").values())
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+def case_id_of(history_row) -> int | None:
+    """The case whose chain a history row joins; None for rows outside any case (global chain)."""
+    from cases.models import Case, Proposal
+
+    label = history_row.instance_type._meta.label_lower
+    if label == "cases.case":
+        return history_row.id
+    if label in ("guardian.groupobjectpermission", "guardian.userobjectpermission"):
+        ct = history_row.content_type
+        return int(history_row.object_pk) if (ct.app_label, ct.model) == ("cases", "case") else None
+    if getattr(history_row, "case_id", None):
+        return history_row.case_id
+    if getattr(history_row, "proposal_id", None):
+        return Proposal.objects.filter(pk=history_row.proposal_id).values_list("case_id", flat=True).first()
+    household_id = {"cases.household": "id", "cases.householdmember": "household_id"}.get(label)
+    if household_id:
+        # A household may have had several cases: its rows join the open one, else the latest.
+        return (
+            Case.objects.filter(household_id=getattr(history_row, household_id))
+            .order_by("closed_at", "-created_at")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return None
+
+
+def append(*, case_id, source: str, source_id, action: str, actor_id, occurred_at, digest: str) -> AuditEntry:
+    key = chain_key(case_id)
+    with transaction.atomic():
+        AuditChainHead.objects.get_or_create(chain=key)
+        head = AuditChainHead.objects.select_for_update().get(chain=key)
+        entry = AuditEntry(
+            chain=key,
+            seq=head.seq + 1,
+            case_id=case_id,
+            source=source,
+            source_id=str(source_id),
+            action=action,
+            actor_id=actor_id,
+            occurred_at=occurred_at,
+            row_digest=digest,
+            prev_hash=head.hash,
+        )
+        entry.hash = entry.compute_hash()
+        entry.save()
+        head.seq, head.hash = entry.seq, entry.hash
+        head.save(update_fields=["seq", "hash"])
+    return entry
+
+
+def chain_history_row(history_row) -> AuditEntry:
+    model = type(history_row)
+    return append(
+        case_id=case_id_of(history_row),
+        source=model._meta.label_lower,
+        source_id=history_row.pk,
+        action=history_row.history_type,
+        actor_id=history_row.history_user_id,
+        occurred_at=history_row.history_date,
+        digest=row_digest(model, history_row.pk),
+    )
+
+
+def chain_access_log(log) -> AuditEntry:
+    return append(
+        case_id=log.case_id,
+        source=type(log)._meta.label_lower,
+        source_id=log.pk,
+        action="read",
+        actor_id=log.user_id,
+        occurred_at=log.at,
+        digest=row_digest(type(log), log.pk),
+    )
+
+
+# --- verification ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Break:
+    chain: str
+    seq: int | None
+    entry_id: int | None
+    problem: str
+
+    def __str__(self):
+        where = f"{self.chain} entrée n°{self.seq} (id {self.entry_id})" if self.seq else self.chain
+        return f"{where} : {self.problem}"
+
+
+def verify_chain(key: str) -> Break | None:
+    """The first broken link of one chain, or None when the whole chain checks out."""
+    expected_seq, prev_hash, last = 1, "", None
+    for entry in AuditEntry.objects.filter(chain=key).order_by("seq").iterator():
+        problem = None
+        if entry.seq != expected_seq:
+            problem = f"entrée manquante (attendu n°{expected_seq})"
+        elif entry.prev_hash != prev_hash:
+            problem = "lien rompu : l'empreinte précédente ne correspond pas"
+        elif entry.compute_hash() != entry.hash:
+            problem = "entrée modifiée : son empreinte ne correspond plus à son contenu"
+        else:
+            digest = row_digest(apps.get_model(entry.source), entry.source_id)
+            if digest is None:
+                problem = f"ligne source supprimée ({entry.source} #{entry.source_id})"
+            elif digest != entry.row_digest:
+                problem = f"ligne source modifiée ({entry.source} #{entry.source_id})"
+        if problem:
+            return Break(key, entry.seq, entry.pk, problem)
+        expected_seq, prev_hash, last = expected_seq + 1, entry.hash, entry
+    head = AuditChainHead.objects.filter(chain=key).first()
+    if head and (last is None or (head.seq, head.hash) != (last.seq, last.hash)):
+        return Break(key, head.seq, None, "fin de chaîne supprimée (la tête ne correspond pas à la dernière entrée)")
+    return None
+
+
+def all_chain_keys() -> list[str]:
+    keys = set(AuditEntry.objects.values_list("chain", flat=True).distinct())
+    keys |= set(AuditChainHead.objects.values_list("chain", flat=True))
+    return sorted(keys)
+
+
+def unchained_rows():
+    """(model label, count) of history and read-log rows that no entry points at (raw inserts)."""
+    from .models import AccessLog
+
+    for model in [*history_models(), AccessLog]:
+        label = model._meta.label_lower
+        chained = AuditEntry.objects.filter(source=label).values_list("source_id", flat=True)
+        ids = {str(pk) for pk in model._default_manager.values_list("pk", flat=True)} - set(chained)
+        if ids:
+            yield label, sorted(ids, key=lambda v: (len(v), v))

@@ -1,0 +1,43 @@
+"""Receivers: every history row and every read joins its case's chain; Celery tasks act as the system."""
+
+from contextlib import ExitStack
+
+from celery import signals as celery_signals
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from simple_history.signals import post_create_historical_record
+
+from .chain import chain_access_log, chain_history_row
+from .models import AccessLog
+
+
+@receiver(post_create_historical_record)
+def _chain_history_row(sender, history_instance, **kwargs):
+    chain_history_row(history_instance)
+
+
+@receiver(post_save, sender=AccessLog)
+def _chain_read(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        chain_access_log(instance)
+
+
+# Celery: no person acts in a task unless the task says so (a service called with actor= inside
+# it sets its own actor), so every task runs as the system actor with the task name as reason.
+_task_contexts: dict[str, ExitStack] = {}
+
+
+@celery_signals.task_prerun.connect
+def _task_acts_as_system(task_id=None, task=None, **kwargs):
+    from cases.audit import acting_as, system_actor
+
+    stack = ExitStack()
+    stack.enter_context(acting_as(system_actor(), f"Tâche automatique {task.name}"))
+    _task_contexts[task_id] = stack
+
+
+@celery_signals.task_postrun.connect
+def _task_done(task_id=None, **kwargs):
+    stack = _task_contexts.pop(task_id, None)
+    if stack is not None:
+        stack.close()

@@ -1,0 +1,81 @@
+"""The case timeline page and the auditor's evidence pack (CSV, PDF)."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from permissions.policy import log_denial, policy
+from permissions.roles import Role
+from permissions.visibility import Category, can_see_category
+
+from . import evidence
+from .chain import verify_chain
+from .forms import TimelineFilterForm
+from .models import Section, chain_key
+from .reads import log_read
+from .timeline import Viewer, build_timeline
+
+SENSITIVE = (Category.HEALTH, Category.VIOLENCE, Category.NARRATIVE)
+
+
+def _case_in_scope(request, pk):
+    # Outside the user's scope a case does not exist for them (404, never 403).
+    return get_object_or_404(policy.queryset_for(request.user).select_related("household"), pk=pk)
+
+
+@login_required
+def timeline(request, pk):
+    case = _case_in_scope(request, pk)
+    viewer = Viewer.of(request.user)
+    form = TimelineFilterForm(request.GET or None, kinds=viewer.kinds())
+    events = []
+    if not form.is_bound or form.is_valid():
+        data = form.cleaned_data if form.is_bound else {}
+        events = build_timeline(
+            request.user,
+            case,
+            kinds=data.get("kinds") or None,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+    # The history repeats what sensitive sections held: opening it is a read of those sections.
+    if case.is_protected or any(can_see_category(viewer.roles, c) for c in SENSITIVE) or viewer.full:
+        log_read(request.user, case, Section.HISTORY)
+    chain_break = verify_chain(chain_key(case.pk)) if viewer.full else None
+    return render(
+        request,
+        "audit/timeline.html",
+        {
+            "case": case,
+            "form": form,
+            "events": events,
+            "viewer": viewer,
+            "is_auditor": _is_auditor(request.user),
+            "chain_break": chain_break,
+            "page_title": _("Historique du dossier %(ref)s") % {"ref": case.reference},
+        },
+    )
+
+
+def _is_auditor(user) -> bool:
+    return Role.AUDITOR in Viewer.of(user).roles
+
+
+def _auditor_case(request, pk):
+    case = _case_in_scope(request, pk)
+    if not _is_auditor(request.user):
+        log_denial(request, "evidence_pack", "case", case.pk)
+        raise Http404
+    log_read(request.user, case, Section.EVIDENCE_PACK)
+    return case
+
+
+@login_required
+def export_csv(request, pk):
+    return evidence.csv_response(request.user, _auditor_case(request, pk))
+
+
+@login_required
+def export_pdf(request, pk):
+    return evidence.pdf_response(request.user, _auditor_case(request, pk))
