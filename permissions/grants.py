@@ -88,38 +88,38 @@ def _case_rows(case):
 
 def revoke_case_grants(case) -> None:
     """Remove every grant this module manages on the case (designation ended, step left, case closed)."""
-    # guardian rows carry no history: deleting them in one statement is fine.
-    _case_rows(case).delete()
+    # Row by row: grants are audited (the audit app gives guardian's table a history).
+    for row in _case_rows(case):
+        row.delete()
 
 
 def sync_case_grants(case, step_codename: str | None = None) -> None:
-    """Make the case's grants exactly what its current step, designation and orientation call for."""
+    """Make the case's grants exactly what its current step, designation and orientation call for.
+
+    Only the difference is written (grants kept across steps, such as view_case, are not churned).
+    """
     from django.contrib.auth.models import Permission
 
-    revoke_case_grants(case)
-    if case.closed_at is not None or case.status == "closed":
-        return
-    codename = step_codename or STATUS_STEP.get(case.status)
     wanted = []
-    if codename:
-        wanted += [(g, codename) for g in groups_for_step(case, codename)]
-    wanted += [(g, VIEW_PERMISSION) for g in view_groups(case)]
-    if not wanted:
-        return
+    if case.closed_at is None and case.status != "closed":
+        codename = step_codename or STATUS_STEP.get(case.status)
+        if codename:
+            wanted += [(g, codename) for g in groups_for_step(case, codename)]
+        wanted += [(g, VIEW_PERMISSION) for g in view_groups(case)]
     content_type = ContentType.objects.get_for_model(type(case))
     perms = {
-        p.codename: p
-        for p in Permission.objects.filter(content_type=content_type, codename__in={c for _g, c in wanted})
+        p.codename: p for p in Permission.objects.filter(content_type=content_type, codename__in=MANAGED_PERMISSIONS)
     }
-    GroupObjectPermission.objects.bulk_create(
-        [
-            GroupObjectPermission(
-                group=group, permission=perms[code], content_type=content_type, object_pk=str(case.pk)
+    wanted_keys = {(group.pk, perms[code].pk): group for group, code in wanted}
+    existing = {(row.group_id, row.permission_id): row for row in _case_rows(case)}
+    for key, row in existing.items():
+        if key not in wanted_keys:
+            row.delete()
+    for (group_id, permission_id), _group in wanted_keys.items():
+        if (group_id, permission_id) not in existing:
+            GroupObjectPermission.objects.create(
+                group_id=group_id, permission_id=permission_id, content_type=content_type, object_pk=str(case.pk)
             )
-            for group, code in dict.fromkeys(wanted)
-        ],
-        ignore_conflicts=True,
-    )
 
 
 def grant_step(case, codename: str) -> None:

@@ -19,7 +19,7 @@ from cases.audit import acting_as
 from .grants import sync_case_grants
 from .models import BreakGlassAccess, CaseShare, Membership
 from .policy import Action, forget_memberships, log_denial, memberships_of, policy
-from .reads import log_read
+from .reads import log_break_glass
 from .roles import Role
 from .visibility import PROTECTED_CATEGORIES, case_access
 
@@ -201,7 +201,7 @@ def break_glass_open(*, actor, case, reason: str) -> BreakGlassAccess:
             reason=reason,
             expires_at=timezone.now() + timedelta(minutes=break_glass_minutes()),
         )
-        log_read(actor, case, "break_glass", reason)
+        log_break_glass(actor, case, reason)
         notify_break_glass(case, actor, reason)
     log.warning("break glass user_id=%s case_id=%s access_id=%s", actor.pk, case.pk, access.pk)
     return access

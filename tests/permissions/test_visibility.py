@@ -117,6 +117,9 @@ def test_break_glass_opens_masked_data_for_a_limited_time_and_notifies(world, ca
     access = services.break_glass_open(actor=world.auditor, case=case, reason="Contrôle CNIL du 12/11")
     assert VisibleCase(world.auditor, case).value("household", "address") == "12 rue Imaginaire"
     assert access.history.first().history_user == world.auditor
+    from audit.models import AccessLog
+
+    assert AccessLog.objects.get(case=case, user=world.auditor).reason == "Contrôle CNIL du 12/11"
     assert any("break glass" in r.getMessage() for r in caplog.records)
     BreakGlassAccess.objects.filter(pk=access.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert VisibleCase(world.auditor, case).value("household", "address") == str(MASKED)

@@ -163,6 +163,9 @@ def step_kwargs(mw, target):
 
 
 URL_OBJECTS = {
+    "audit:timeline": case_kwargs({"pk"}),
+    "audit:export_csv": case_kwargs({"pk"}),
+    "audit:export_pdf": case_kwargs({"pk"}),
     "workflows:step": step_kwargs,
     "workflows:claim": step_kwargs,
     "permissions:membership_deactivate": lambda mw, target: {

@@ -20,12 +20,13 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
-from simple_history.utils import bulk_create_with_history
 
+from audit.bulk import bulk_create_with_history, bulk_update_with_history
+from audit.commands import AuditedCommand
 from cases import choices
 from cases.models import Case, Commune, Household, Organisation
 from permissions.models import Membership, role_group
@@ -35,11 +36,13 @@ from permissions.queues import task_queue_for
 from permissions.roles import Role
 
 PREFIX = "Benchmark"
+REASON = "Données de banc d'essai (access_benchmark)"
 PAGE = 50
 LIST_RELATED = VisibleCase.LIST_RELATED
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
+    audit_reason = REASON
     help = "Queries per page and server time of the access model for a user with many case grants."
 
     def add_arguments(self, parser):
@@ -114,8 +117,7 @@ class Command(BaseCommand):
                     ],
                     Household,
                     batch_size=1_000,
-                    default_user=worker,
-                    default_change_reason="benchmark",
+                    reason=REASON,
                 )
                 if connection.vendor != "postgresql":
                     households = Household.objects.filter(nud__contains="BENCH").order_by("pk")[low:high]
@@ -132,8 +134,7 @@ class Command(BaseCommand):
                     ],
                     Case,
                     batch_size=1_000,
-                    default_user=worker,
-                    default_change_reason="benchmark",
+                    reason=REASON,
                 )
             self.stdout.write(f"  {high} cases")
 
@@ -159,16 +160,16 @@ class Command(BaseCommand):
             with transaction.atomic():
                 for case in chunk:
                     case.designated_landlord = landlord
-                from simple_history.utils import bulk_update_with_history
-
-                bulk_update_with_history(chunk, Case, ["designated_landlord"], batch_size=1_000)
-                GroupObjectPermission.objects.bulk_create(
+                bulk_update_with_history(chunk, Case, ["designated_landlord"], batch_size=1_000, reason=REASON)
+                bulk_create_with_history(
                     [
                         GroupObjectPermission(group=group, permission=p, content_type=content_type, object_pk=str(c.pk))
                         for c in chunk
                         for p in perms
                     ],
-                    ignore_conflicts=True,
+                    GroupObjectPermission,
+                    batch_size=1_000,
+                    reason=REASON,
                 )
                 # Engine rows: base processes in bulk, the CaseProcess child rows by plain insert
                 # (bulk_create cannot write multi-table children). Benchmark data only.
