@@ -24,6 +24,7 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
+from simple_history.models import HistoricalRecords
 
 from audit.bulk import bulk_create_with_history, bulk_update_with_history
 from audit.commands import AuditedCommand
@@ -291,7 +292,13 @@ class Command(AuditedCommand):
             client.force_login(agent)
 
             def page(user, url=url, client=client):
-                response = client.get(url)
+                # The in-process request runs simple-history's middleware, which clears the
+                # command's history context on the way out: put it back.
+                saved = getattr(HistoricalRecords.context, "request", None)
+                try:
+                    response = client.get(url)
+                finally:
+                    HistoricalRecords.context.request = saved
                 assert response.status_code == 200, response.status_code
 
             results.append(self.measure(f"HTTP GET {url}", page, repeat, agent.pk))
