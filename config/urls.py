@@ -12,4 +12,5 @@ urlpatterns = [
     path("habilitations/", include("permissions.urls")),
     path("dossiers/", include("cases.urls")),
     path("", include("audit.urls")),
+    path("commissions/", include("committees.urls")),
 ]

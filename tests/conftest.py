@@ -47,4 +47,10 @@ class World:
 
 @pytest.fixture
 def world(db):
+    from cases.models import Commune
+    from cases.reference import load_communes
+
+    # Transactional tests flush every table, the migration-loaded communes included: reload them.
+    if not Commune.objects.exists():
+        load_communes(Commune)
     return World()

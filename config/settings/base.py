@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "workflows",
     "notifications",
     "audit",
+    "committees",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,177 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases import choices
+from cases.models import CommitteeReview, Organisation
+
+from .models import DALO_LOSS_CHOICES, PRIORITY_CHOICES, CommitteeMember, Session
+from .services import AMENDABLE_FIELDS, FIELDS_BY_OUTCOME
+
+LANDLORDS = Organisation.objects.filter(kind=choices.OrganisationKind.LANDLORD)
+RESERVATAIRES = Organisation.objects.exclude(
+    kind__in=[choices.OrganisationKind.LANDLORD, choices.OrganisationKind.ASSOCIATION, choices.OrganisationKind.SIAO]
+)
+
+
+class SessionForm(forms.ModelForm):
+    starts_at = forms.DateTimeField(
+        label=_("Date et heure"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
+    )
+    video_link = forms.URLField(label=_("Lien de visioconférence"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Session
+        fields = ["starts_at", "place", "video_link"]
+        help_texts = {"place": _("Lieu ou lien de visioconférence : au moins l'un des deux.")}
+
+
+class CaseChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, case):
+        parts = [case.reference]
+        if case.dalo_loss_review_pending:
+            parts.append(str(_("perte du bénéfice DALO à examiner")))
+        if case.dalo_offer_deadline:
+            parts.append(str(_("DALO : offre avant le %(d)s")) % {"d": case.dalo_offer_deadline.strftime("%d/%m/%Y")})
+        if getattr(case, "diagnostic", None):
+            parts.append(str(_("urgence %(u)s")) % {"u": case.diagnostic.get_urgency_display().lower()})
+        return " – ".join(parts)
+
+
+class AgendaAddForm(forms.Form):
+    case = CaseChoiceField(label=_("Dossier à inscrire"), queryset=None, empty_label=_("Choisissez un dossier"))
+
+    def __init__(self, *args, cases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].queryset = cases
+
+
+class AttendanceForm(forms.Form):
+    present = forms.ModelMultipleChoiceField(
+        label=_("Membres présents"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, session, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["present"]
+        field.queryset = session.committee.members.filter(is_active=True).select_related("user", "organisation")
+        field.label_from_instance = lambda seat: (
+            f"{seat.display_name} – {seat.organisation} ({seat.get_function_display()})"
+        )
+        if not self.is_bound:
+            self.initial["present"] = list(session.attendance.filter(present=True).values_list("member_id", flat=True))
+
+
+class VoteForm(forms.Form):
+    choice = forms.ChoiceField(label=_("Votre avis"), widget=forms.RadioSelect)
+    comment = forms.CharField(
+        label=_("Commentaire (facultatif)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, item, **kwargs):
+        super().__init__(*args, **kwargs)
+        options = DALO_LOSS_CHOICES if item.is_dalo_loss else PRIORITY_CHOICES
+        self.fields["choice"].choices = [(c.value, c.label) for c in options]
+
+
+class RecusalForm(forms.Form):
+    member = forms.ModelChoiceField(label=_("Membre qui se déporte"), queryset=None)
+    reason = forms.CharField(
+        label=_("Motif du déport"),
+        max_length=200,
+        help_text=_("Par exemple : bailleur concerné, lien personnel avec le ménage."),
+    )
+
+    def __init__(self, *args, seat: CommitteeMember, item, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = seat.committee.members.filter(is_active=True).exclude(recusals__item=item)
+        if not seat.is_bureau:
+            members = members.filter(pk=seat.pk)
+        self.fields["member"].queryset = members.select_related("user", "organisation")
+        self.fields["member"].label_from_instance = lambda s: f"{s.display_name} – {s.organisation}"
+
+
+class DecisionForm(forms.Form):
+    """One form for every outcome; the service keeps only the fields the chosen outcome states."""
+
+    outcome = forms.ChoiceField(label=_("Décision"), choices=choices.CommitteeOutcome.choices, widget=forms.RadioSelect)
+    orientation = forms.ChoiceField(
+        label=_("Orientation (si labellisé)"), choices=[("", "—"), *choices.Orientation.choices], required=False
+    )
+    designated_landlord = forms.ModelChoiceField(
+        label=_("Bailleur désigné (si labellisé)"), queryset=LANDLORDS, required=False
+    )
+    other_landlords = forms.ModelMultipleChoiceField(
+        label=_("Autres bailleurs pressentis (facultatif)"), queryset=LANDLORDS, required=False
+    )
+    target_reservataire = forms.ModelChoiceField(
+        label=_("Réservataire cible (si labellisé)"), queryset=RESERVATAIRES, required=False
+    )
+    support_measure = forms.ChoiceField(
+        label=_("Mesure d'accompagnement (si labellisé)"),
+        choices=[("", "—"), *choices.SupportMeasure.choices],
+        required=False,
+    )
+    missing_items = forms.CharField(
+        label=_("Ce qui manque pour statuer (si ajourné)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    adjourned_until = forms.DateField(
+        label=_("À compléter avant le (si ajourné)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    redirected_to = forms.ChoiceField(
+        label=_("Réorienté vers (si réorienté)"), choices=[("", "—"), *choices.RedirectTarget.choices], required=False
+    )
+    dalo_benefit_lost = forms.TypedChoiceField(
+        label=_("Perte du bénéfice DALO"),
+        choices=[("true", _("Confirmée")), ("false", _("Non confirmée"))],
+        coerce=lambda v: v == "true",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Motif (obligatoire si non retenu ; facultatif sinon)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, item, **kwargs):
+        super().__init__(*args, **kwargs)
+        if item.is_dalo_loss:
+            for name in list(self.fields):
+                if name not in ("dalo_benefit_lost", "reason"):
+                    del self.fields[name]
+            self.fields["reason"].label = _("Motif de la décision")
+        else:
+            del self.fields["dalo_benefit_lost"]
+
+    def clean_adjourned_until(self):
+        value = self.cleaned_data.get("adjourned_until")
+        if value and value <= timezone.localdate():
+            raise forms.ValidationError(_("La date doit être dans le futur."))
+        return value
+
+
+class AmendmentForm(forms.Form):
+    amendment_reason = forms.CharField(
+        label=_("Motif du rectificatif"), widget=forms.Textarea(attrs={"rows": 2}), help_text=_("Obligatoire.")
+    )
+
+    def __init__(self, *args, review: CommitteeReview, **kwargs):
+        super().__init__(*args, **kwargs)
+        base = DecisionForm(item=_Kind(review.kind))
+        if review.kind == CommitteeReview.Kind.DALO_LOSS:
+            names = ("reason",)
+        else:
+            names = [f for f in AMENDABLE_FIELDS if f in FIELDS_BY_OUTCOME.get(review.outcome, ())]
+        for name in reversed(names):
+            field = base.fields[name]
+            field.required = False
+            self.fields = {name: field, **self.fields}
+            if not self.is_bound:
+                self.initial[name] = getattr(review, review._meta.get_field(name).attname)
+
+
+class _Kind:
+    def __init__(self, kind):
+        self.is_dalo_loss = kind == CommitteeReview.Kind.DALO_LOSS

@@ -1,0 +1,227 @@
+"""Reads: what a user may see of committees (scoped first), the agenda order, quorum and tallies."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import F, OuterRef, Subquery, Value, When
+from django.http import Http404
+from viewflow.workflow.models import Task
+
+from cases.choices import CaseStatus, Urgency
+from cases.models import Case
+from permissions.policy import Action, log_denial, policy
+from workflows.flows import CaseFlow
+from workflows.services import ACTIVE
+
+from .models import AgendaItem, Committee, CommitteeMember, Session, VoteChoice
+
+URGENCY_RANK = {Urgency.CRITICAL: 4, Urgency.HIGH: 3, Urgency.MEDIUM: 2, Urgency.LOW: 1}
+
+
+# --- scope --------------------------------------------------------------------------------------------
+
+
+def seats_of(user):
+    if not user or not user.is_authenticated:
+        return CommitteeMember.objects.none()
+    return CommitteeMember.objects.filter(user=user, is_active=True, committee__is_active=True)
+
+
+def committees_for(user):
+    return Committee.objects.filter(pk__in=seats_of(user).values("committee_id"))
+
+
+def seat_on(user, committee) -> CommitteeMember | None:
+    return seats_of(user).filter(committee=committee).select_related("organisation").first()
+
+
+def committee_for(request, pk) -> tuple[Committee, CommitteeMember]:
+    committee = committees_for(request.user).filter(pk=pk).first()
+    if committee is None:
+        log_denial(request, "view", "committee", pk)
+        raise Http404
+    return committee, seat_on(request.user, committee)
+
+
+def session_for(request, pk) -> tuple[Session, CommitteeMember]:
+    session = (
+        Session.objects.filter(committee__in=committees_for(request.user), pk=pk).select_related("committee").first()
+    )
+    if session is None:
+        log_denial(request, "view", "committee_session", pk)
+        raise Http404
+    return session, seat_on(request.user, session.committee)
+
+
+def item_for(request, session, pk) -> AgendaItem:
+    """An agenda item whose case the user may also see under the case policy (both scopes apply)."""
+    visible = policy.queryset_for(request.user, Action.VIEW)
+    item = (
+        session.items.filter(pk=pk, case__in=visible)
+        .select_related("case", "case__household", "case__household__commune")
+        .first()
+    )
+    if item is None:
+        log_denial(request, "view", "agenda_item", pk)
+        raise Http404
+    return item
+
+
+# --- agenda -------------------------------------------------------------------------------------------
+
+
+def committee_since(case_ref: str = "pk"):
+    """When the case's current committee step was created (the waiting time starts there)."""
+    return Subquery(
+        Task.objects.filter(
+            process__caseprocess__case=OuterRef(case_ref), flow_task=CaseFlow.committee, status__in=ACTIVE
+        )
+        .order_by("-created")
+        .values("created")[:1]
+    )
+
+
+def with_urgency(qs):
+    return qs.annotate(
+        waiting_since=committee_since(),
+        urgency_rank=models.Case(
+            *[When(diagnostic__urgency=level, then=Value(rank)) for level, rank in URGENCY_RANK.items()],
+            default=Value(0),
+            output_field=models.IntegerField(),
+        ),
+    )
+
+
+# Legal deadline first (DALO offer), then the urgency the social worker assessed, then waiting time.
+URGENCY_ORDER = [
+    F("dalo_offer_deadline").asc(nulls_last=True),
+    F("urgency_rank").desc(),
+    F("waiting_since").asc(nulls_last=True),
+    "pk",
+]
+
+
+def awaiting_cases(committee):
+    """Open cases at the committee step in the committee's territory, most urgent first."""
+    qs = Case.objects.filter(
+        status=CaseStatus.COMMITTEE,
+        closed_at__isnull=True,
+        household__commune__in=committee.communes.all(),
+    )
+    return with_urgency(qs).select_related("household", "diagnostic").order_by(*URGENCY_ORDER)
+
+
+def eligible_cases(session):
+    """Cases the secretary may still add: awaiting, and on no other session not yet closed."""
+    busy = AgendaItem.objects.filter(session__status__in=[Session.Status.PLANNED, Session.Status.OPEN])
+    return awaiting_cases(session.committee).exclude(pk__in=busy.values("case_id"))
+
+
+def agenda(session):
+    return (
+        session.items.select_related("case", "case__household", "case__diagnostic")
+        .prefetch_related("votes", "recusals", "case__criteria")
+        .annotate(waiting_since=committee_since("case_id"))
+        .order_by("position", "pk")
+    )
+
+
+# --- attendance, quorum, tally ------------------------------------------------------------------------
+
+
+def voting_members(committee):
+    return committee.members.filter(is_active=True, has_vote=True).select_related("user", "organisation")
+
+
+def present_member_ids(session) -> set[int]:
+    return set(session.attendance.filter(present=True).values_list("member_id", flat=True))
+
+
+@dataclass
+class Quorum:
+    required: int
+    present: int
+    voting: int
+    rule: str
+
+    @property
+    def reached(self) -> bool:
+        return self.present >= self.required
+
+
+def quorum(session, item: AgendaItem | None = None) -> Quorum:
+    """Voting members present; for one item, recused members do not count toward the quorum."""
+    committee = session.committee
+    voting = {m.pk for m in voting_members(committee)}
+    present = present_member_ids(session) & voting
+    if item is not None:
+        present -= set(item.recusals.values_list("member_id", flat=True))
+    return Quorum(committee.quorum_required(len(voting)), len(present), len(voting), committee.quorum_label())
+
+
+@dataclass
+class Tally:
+    counts: Counter = field(default_factory=Counter)
+    counted: int = 0
+    recused: int = 0
+    not_counted: int = 0  # votes of members absent from the session, or without a deliberative vote
+    chair_choice: str | None = None
+
+    def rows(self, kind: str):
+        from .models import DALO_LOSS_CHOICES, PRIORITY_CHOICES
+
+        options = DALO_LOSS_CHOICES if kind == "dalo_loss" else PRIORITY_CHOICES
+        return [(choice.label, self.counts.get(choice.value, 0)) for choice in options]
+
+    @property
+    def majority(self) -> str | None:
+        """The choice with more than half of the counted votes; on a tie, the chair's casting vote."""
+        if not self.counted:
+            return None
+        ranked = self.counts.most_common()
+        best, best_count = ranked[0]
+        if best_count * 2 > self.counted:
+            return best
+        tied = {choice for choice, count in ranked if count == best_count}
+        if len(tied) > 1 and self.chair_choice in tied and best_count * 2 == self.counted:
+            return self.chair_choice
+        return None
+
+    def as_json(self) -> dict:
+        return {
+            "counts": dict(self.counts),
+            "counted": self.counted,
+            "recused": self.recused,
+            "not_counted": self.not_counted,
+        }
+
+
+def tally(item: AgendaItem) -> Tally:
+    """Votes that count: voting members, not recused, and present once the session has opened."""
+    session = item.session
+    recused = set(item.recusals.values_list("member_id", flat=True))
+    present = present_member_ids(session)
+    attendance_matters = session.status != Session.Status.PLANNED
+    result = Tally(recused=len(recused))
+    for vote in item.votes.select_related("member"):
+        member = vote.member
+        if member.pk in recused:
+            continue
+        if not member.has_vote or not member.is_active or (attendance_matters and member.pk not in present):
+            result.not_counted += 1
+            continue
+        result.counts[vote.choice] += 1
+        result.counted += 1
+        if member.function == CommitteeMember.Function.CHAIR:
+            result.chair_choice = vote.choice
+    return result
+
+
+def outcome_of_choice(choice: str) -> dict:
+    """The CommitteeReview values a vote choice stands for."""
+    if choice == VoteChoice.LOSS_CONFIRMED:
+        return {"dalo_benefit_lost": True}
+    if choice == VoteChoice.LOSS_NOT_CONFIRMED:
+        return {"dalo_benefit_lost": False}
+    return {"outcome": choice}

@@ -1,0 +1,451 @@
+"""Committee pages. Every object is found through a scoped selector: a user not seated on the
+committee (or, for a case, outside the case policy) gets a 404."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from permissions.policy import Action, log_denial, policy
+from workflows.services import StepConflict
+
+from . import selectors, services
+from .documents import decision_letter_pdf
+from .forms import AgendaAddForm, AmendmentForm, AttendanceForm, DecisionForm, RecusalForm, SessionForm, VoteForm
+from .models import CommitteeMember, Minutes, Session, SessionDecision, Vote, VoteChoice
+from .synthesis import committee_roles, synthesis
+
+Function = CommitteeMember.Function
+
+
+def _apply_errors(form, error: ValidationError):
+    """Put a service's ValidationError next to the matching fields (others at the top)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _session_url(session):
+    return reverse("committees:session", args=[session.pk])
+
+
+def _item_url(item):
+    return reverse("committees:item", args=[item.session_id, item.pk])
+
+
+# --- committees ---------------------------------------------------------------------------------------
+
+
+@login_required
+def committee_list(request):
+    seats = selectors.seats_of(request.user).select_related("committee", "organisation")
+    rows = []
+    for seat in seats:
+        upcoming = seat.committee.sessions.exclude(status=Session.Status.CLOSED).order_by("starts_at")
+        rows.append({"seat": seat, "committee": seat.committee, "upcoming": list(upcoming[:3])})
+    return render(request, "committees/committee_list.html", {"rows": rows, "nav": "committees"})
+
+
+@login_required
+def committee_detail(request, pk):
+    committee, seat = selectors.committee_for(request, pk)
+    form = SessionForm()
+    if request.method == "POST":
+        form = SessionForm(request.POST)
+        if form.is_valid():
+            try:
+                session = services.session_create(actor=request.user, committee=committee, **form.cleaned_data)
+            except ValidationError as error:
+                _apply_errors(form, error)
+            except PermissionDenied:
+                raise Http404 from None
+            else:
+                messages.success(request, _("Séance planifiée."))
+                return redirect(_session_url(session))
+    members = committee.members.filter(is_active=True).select_related("user", "organisation")
+    return render(
+        request,
+        "committees/committee_detail.html",
+        {
+            "committee": committee,
+            "seat": seat,
+            "members": members,
+            "sessions": committee.sessions.all(),
+            "form": form if seat.is_bureau else None,
+            "communes": committee.communes.all(),
+            "nav": "committees",
+        },
+    )
+
+
+# --- session ------------------------------------------------------------------------------------------
+
+
+def _session_context(request, session, seat, **forms):
+    items = list(selectors.agenda(session))
+    my_votes = dict(Vote.objects.filter(item__session=session, member=seat).values_list("item_id", "choice"))
+    rows = []
+    now = timezone.now()
+    for item in items:
+        decision = SessionDecision.objects.filter(item=item).select_related("review").first()
+        rows.append(
+            {
+                "item": item,
+                "my_vote": VoteChoice(my_votes[item.pk]).label if item.pk in my_votes else None,
+                "tally": selectors.tally(item).rows(item.kind) if seat.is_bureau else None,
+                "decision": decision,
+                "waiting_days": (now - item.waiting_since).days if item.waiting_since else None,
+            }
+        )
+    editable = session.status != Session.Status.CLOSED
+    is_secretary = seat.function == Function.SECRETARY
+    context = {
+        "session": session,
+        "committee": session.committee,
+        "seat": seat,
+        "rows": rows,
+        "quorum": selectors.quorum(session),
+        "present": selectors.present_member_ids(session),
+        "can_edit_agenda": editable and is_secretary,
+        "is_secretary": is_secretary,
+        "minutes": Minutes.objects.filter(session=session).first(),
+        "nav": "committees",
+    }
+    if context["can_edit_agenda"]:
+        visible = policy.queryset_for(request.user, Action.VIEW)
+        context["add_form"] = forms.get("add_form") or AgendaAddForm(
+            cases=selectors.eligible_cases(session).filter(pk__in=visible.values("pk"))
+        )
+    if seat.is_bureau and session.status == Session.Status.OPEN:
+        context["attendance_form"] = forms.get("attendance_form") or AttendanceForm(session=session)
+    return context
+
+
+@login_required
+def session_detail(request, pk):
+    session, seat = selectors.session_for(request, pk)
+    return render(request, "committees/session_detail.html", _session_context(request, session, seat))
+
+
+def _run(request, action, success_message, *, on_error_url):
+    """Call a service from a POST; conflicts and refusals come back as a message on the page."""
+    try:
+        action()
+    except StepConflict as conflict:
+        messages.error(request, str(conflict))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except PermissionDenied as denied:
+        messages.error(request, str(denied) or _("Cette action ne vous est pas permise."))
+    else:
+        if success_message:
+            messages.success(request, success_message)
+    return redirect(on_error_url)
+
+
+@login_required
+@require_POST
+def session_open(request, pk):
+    session, seat = selectors.session_for(request, pk)
+    return _run(
+        request,
+        lambda: services.session_open(actor=request.user, session=session),
+        _("Séance ouverte. Notez les présences."),
+        on_error_url=_session_url(session),
+    )
+
+
+@login_required
+@require_POST
+def session_close(request, pk):
+    session, seat = selectors.session_for(request, pk)
+    return _run(
+        request,
+        lambda: services.session_close(actor=request.user, session=session),
+        _("Séance close. Le procès-verbal est disponible."),
+        on_error_url=_session_url(session),
+    )
+
+
+@login_required
+@require_POST
+def attendance(request, pk):
+    session, seat = selectors.session_for(request, pk)
+    form = AttendanceForm(request.POST, session=session)
+    if not form.is_valid():
+        context = _session_context(request, session, seat, attendance_form=form)
+        return render(request, "committees/session_detail.html", context, status=400)
+    return _run(
+        request,
+        lambda: services.attendance_set(
+            actor=request.user, session=session, present_member_ids=[m.pk for m in form.cleaned_data["present"]]
+        ),
+        _("Présences enregistrées."),
+        on_error_url=_session_url(session),
+    )
+
+
+@login_required
+@require_POST
+def agenda_add(request, pk):
+    session, seat = selectors.session_for(request, pk)
+    visible = policy.queryset_for(request.user, Action.VIEW)
+    form = AgendaAddForm(request.POST, cases=selectors.eligible_cases(session).filter(pk__in=visible.values("pk")))
+    if form.is_valid():
+        try:
+            services.agenda_add(actor=request.user, session=session, case=form.cleaned_data["case"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except (StepConflict, PermissionDenied) as error:
+            form.add_error(None, str(error) or _("Cette action ne vous est pas permise."))
+        else:
+            messages.success(request, _("Dossier inscrit à l'ordre du jour."))
+            return redirect(_session_url(session))
+    context = _session_context(request, session, seat, add_form=form)
+    return render(request, "committees/session_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def agenda_fill(request, pk):
+    session, seat = selectors.session_for(request, pk)
+    added = []
+
+    def fill():
+        added.append(services.agenda_fill(actor=request.user, session=session))
+
+    response = _run(request, fill, "", on_error_url=_session_url(session))
+    if added:
+        messages.success(request, _("%(n)s dossier(s) ajouté(s), du plus urgent au moins urgent.") % {"n": added[0]})
+    return response
+
+
+# --- agenda item --------------------------------------------------------------------------------------
+
+
+def _item_context(request, session, seat, item, **forms):
+    decision = SessionDecision.objects.filter(item=item).select_related("review").first()
+    vote = item.votes.filter(member=seat).first()
+    recused = item.recusals.filter(member=seat).exists()
+    open_for_votes = session.status != Session.Status.CLOSED and decision is None
+    may_decide = (
+        session.status == Session.Status.OPEN
+        and decision is None
+        and not recused
+        and (
+            seat.function == Function.CHAIR
+            or (seat.is_bureau and session.committee.decision_mode == session.committee.DecisionMode.MAJORITY)
+        )
+    )
+    context = {
+        "session": session,
+        "committee": session.committee,
+        "seat": seat,
+        "item": item,
+        "case": item.case,
+        "sheet": synthesis(item.case, request.user),
+        "my_vote": vote,
+        "recused": recused,
+        "recusals": item.recusals.select_related("member__user", "member__organisation"),
+        "tally": selectors.tally(item) if seat.is_bureau else None,
+        "tally_rows": selectors.tally(item).rows(item.kind) if seat.is_bureau else None,
+        "quorum": selectors.quorum(session, item),
+        "decision": decision,
+        "decision_lines": _decision_lines(decision),
+        "amendments": decision.amendments.select_related("amended_by") if decision else [],
+        "nav": "committees",
+    }
+    if open_for_votes and seat.has_vote and not recused:
+        initial = {"choice": vote.choice, "comment": vote.comment} if vote else None
+        context["vote_form"] = forms.get("vote_form") or VoteForm(item=item, initial=initial)
+    if open_for_votes:
+        recusal_form = forms.get("recusal_form") or RecusalForm(seat=seat, item=item)
+        if recusal_form.fields["member"].queryset.exists():
+            context["recusal_form"] = recusal_form
+    if may_decide:
+        context["decision_form"] = forms.get("decision_form") or DecisionForm(item=item)
+    if decision and seat.is_bureau:
+        context["amendment_form"] = forms.get("amendment_form") or AmendmentForm(review=decision.review)
+    return context
+
+
+def _decision_lines(decision):
+    from .documents import decision_lines, tally_line
+
+    if decision is None:
+        return []
+    return [*decision_lines(decision.review, decision), tally_line(decision.tally, decision.item.kind)]
+
+
+def _item(request, pk, item_pk):
+    session, seat = selectors.session_for(request, pk)
+    return session, seat, selectors.item_for(request, session, item_pk)
+
+
+def _render_item(request, session, seat, item, status=200, **forms):
+    context = _item_context(request, session, seat, item, **forms)
+    return render(request, "committees/item_detail.html", context, status=status)
+
+
+@login_required
+def item_detail(request, pk, item_pk):
+    session, seat, item = _item(request, pk, item_pk)
+    return _render_item(request, session, seat, item)
+
+
+@login_required
+@require_POST
+def item_remove(request, pk, item_pk):
+    session, seat, item = _item(request, pk, item_pk)
+    return _run(
+        request,
+        lambda: services.agenda_remove(actor=request.user, item=item),
+        _("Dossier retiré de l'ordre du jour."),
+        on_error_url=_session_url(session),
+    )
+
+
+@login_required
+@require_POST
+def item_move(request, pk, item_pk):
+    session, seat, item = _item(request, pk, item_pk)
+    offset = -1 if request.POST.get("direction") == "up" else 1
+    return _run(
+        request,
+        lambda: services.agenda_move(actor=request.user, item=item, offset=offset),
+        "",
+        on_error_url=_session_url(session) + f"#item-{item.pk}",
+    )
+
+
+def _post_form(request, session, seat, item, form, form_name, call, success):
+    """Validate, call the service, show its errors next to the fields; 400 when nothing was saved."""
+    if form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except StepConflict as conflict:
+            # Someone was quicker, or the session moved on: say so above the page as it now stands.
+            messages.error(request, str(conflict))
+            return _render_item(request, session, seat, item, status=409)
+        except PermissionDenied as error:
+            form.add_error(None, str(error) or _("Cette action ne vous est pas permise."))
+        else:
+            messages.success(request, success)
+            return redirect(_item_url(item))
+    return _render_item(request, session, seat, item, status=400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def item_vote(request, pk, item_pk):
+    session, seat, item = _item(request, pk, item_pk)
+    return _post_form(
+        request,
+        session,
+        seat,
+        item,
+        VoteForm(request.POST, item=item),
+        "vote_form",
+        lambda data: services.vote_cast(actor=request.user, item=item, **data),
+        _("Votre avis est enregistré. Vous pouvez le modifier jusqu'à la décision."),
+    )
+
+
+@login_required
+@require_POST
+def item_recusal(request, pk, item_pk):
+    session, seat, item = _item(request, pk, item_pk)
+    return _post_form(
+        request,
+        session,
+        seat,
+        item,
+        RecusalForm(request.POST, seat=seat, item=item),
+        "recusal_form",
+        lambda data: services.recusal_record(actor=request.user, item=item, **data),
+        _("Déport enregistré : ce membre ne vote pas et ne compte pas dans le quorum pour ce dossier."),
+    )
+
+
+@login_required
+@require_POST
+def item_decide(request, pk, item_pk):
+    session, seat, item = _item(request, pk, item_pk)
+
+    def call(data):
+        other_landlords = data.pop("other_landlords", [])
+        services.decision_record(actor=request.user, item=item, values=data, other_landlords=other_landlords)
+
+    return _post_form(
+        request,
+        session,
+        seat,
+        item,
+        DecisionForm(request.POST, item=item),
+        "decision_form",
+        call,
+        _("Décision enregistrée : le dossier passe à l'étape suivante."),
+    )
+
+
+@login_required
+@require_POST
+def item_amend(request, pk, item_pk):
+    session, seat, item = _item(request, pk, item_pk)
+    decision = SessionDecision.objects.filter(item=item).select_related("review").first()
+    if decision is None:
+        raise Http404
+
+    def call(data):
+        reason = data.pop("amendment_reason")
+        services.decision_amend(actor=request.user, decision=decision, values=data, reason=reason)
+
+    return _post_form(
+        request,
+        session,
+        seat,
+        item,
+        AmendmentForm(request.POST, review=decision.review),
+        "amendment_form",
+        call,
+        _("Rectificatif enregistré."),
+    )
+
+
+# --- documents ----------------------------------------------------------------------------------------
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def minutes_download(request, pk):
+    session, seat = selectors.session_for(request, pk)
+    minutes = Minutes.objects.filter(session=session).first()
+    if minutes is None:
+        raise Http404
+    return _pdf(bytes(minutes.pdf), f"proces-verbal-seance-{session.pk}-v{minutes.version}.pdf")
+
+
+@login_required
+def letter_download(request, pk, item_pk):
+    session, seat, item = _item(request, pk, item_pk)
+    decision = SessionDecision.objects.filter(item=item).select_related("review").first()
+    if decision is None or not seat.is_bureau:
+        log_denial(request, "letter", "agenda_item", item_pk)
+        raise Http404
+    pdf = decision_letter_pdf(decision, committee_roles(request.user))
+    return _pdf(pdf, f"courrier-{item.case.reference}.pdf")
