@@ -8,6 +8,11 @@ from permissions.queues import task_queue_for
 
 @pytest.mark.django_db(transaction=True)
 def test_access_benchmark_builds_its_data_and_prints_queries_per_page():
+    from cases.models import Commune
+    from cases.reference import load_communes
+
+    if not Commune.objects.exists():  # a previous transactional test flushed the reference data
+        load_communes(Commune)
     out = StringIO()
     call_command("access_benchmark", cases=80, grants=60, repeat=1, force=True, stdout=out)
     text = out.getvalue()

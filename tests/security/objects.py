@@ -136,6 +136,60 @@ class MatrixWorld:
             is_protected=True,
         )
 
+    def committees(self):
+        """Own committee (Toulon, the matrix's commission member and chair sit on it) and a foreign one
+        (Nantes), each with a planned session and one case on its agenda. Built on first use."""
+        if getattr(self, "_committees", None) is None:
+            self._committees = self._build_committees()
+        return self._committees
+
+    def _build_committees(self):
+        from datetime import UTC, datetime
+
+        from committees import services as committee_services
+        from committees.models import Committee, CommitteeMember
+        from tests.factories import UserFactory
+        from workflows import services
+
+        world = self.world
+        admin = UserFactory(username="admin-comites", is_superuser=True, is_staff=True)
+        built = {}
+        for key, communes, seats in (
+            ("own", [TOULON, LA_SEYNE], [(world.commission, CommitteeMember.Function.MEMBER)]),
+            ("foreign", [NANTES], [(admin, CommitteeMember.Function.SECRETARY)]),
+        ):
+            committee = Committee.objects.create(name=f"Commission {key} (matrice)", quorum_count=1)
+            committee.communes.set([commune(c) for c in communes])
+            if key == "own":
+                seats.append((self.users[Role.COMMISSION_CHAIR], CommitteeMember.Function.CHAIR))
+                seats.append((UserFactory(username="secretaire-matrice"), CommitteeMember.Function.SECRETARY))
+            for user, function in seats:
+                committee_services.committee_member_add(
+                    actor=admin, committee=committee, user=user, organisation=world.state, function=function
+                )
+            secretary = seats[-1][0]  # plans the session and fills its agenda
+            session = committee_services.session_create(
+                actor=secretary,
+                committee=committee,
+                starts_at=datetime(2026, 12, 7, 9, 30, tzinfo=UTC),
+                place="Salle du conseil",
+            )
+            if key == "own":
+                case = steps.diagnose(world, world.flag())
+            else:
+                sw = Membership.objects.filter(role=Role.SOCIAL_WORKER, organisation=self.foreign_case.organisation)
+                actor = sw.first().user
+                case = services.case_flag(
+                    actor=actor,
+                    household=HouseholdFactory(commune=commune(NANTES)),
+                    organisation=self.foreign_case.organisation,
+                    criteria=[{"code": "i", "source": "social_worker"}],
+                )
+                case = services.diagnostic_complete(actor=actor, case=case, values=dict(steps.DIAGNOSTIC))
+            item = committee_services.agenda_add(actor=secretary, session=session, case=case)
+            built[key] = {"committee": committee, "session": session, "item": item}
+        return built
+
     def user(self, role):
         return None if role == "anonymous" else self.users[role]
 
@@ -162,7 +216,41 @@ def step_kwargs(mw, target):
     return {"pk": mw.foreign_case.pk, "node": "diagnostic"}
 
 
+def committee_kwargs(kind):
+    def build(mw, target):
+        objects = mw.committees()[target]
+        if kind == "committee":
+            return {"pk": objects["committee"].pk}
+        if kind == "session":
+            return {"pk": objects["session"].pk}
+        return {"pk": objects["session"].pk, "item_pk": objects["item"].pk}
+
+    return build
+
+
+COMMITTEE_URLS = {
+    "committees:detail": "committee",
+    **{
+        f"committees:{n}": "session"
+        for n in ("session", "session_open", "session_close", "attendance", "agenda_add", "agenda_fill", "minutes")
+    },
+    **{
+        f"committees:{n}": "item"
+        for n in (
+            "item",
+            "item_remove",
+            "item_move",
+            "item_vote",
+            "item_recusal",
+            "item_decide",
+            "item_amend",
+            "letter",
+        )
+    },
+}
+
 URL_OBJECTS = {
+    **{name: committee_kwargs(kind) for name, kind in COMMITTEE_URLS.items()},
     "audit:timeline": case_kwargs({"pk"}),
     "audit:export_csv": case_kwargs({"pk"}),
     "audit:export_pdf": case_kwargs({"pk"}),
