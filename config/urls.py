@@ -13,4 +13,5 @@ urlpatterns = [
     path("dossiers/", include("cases.urls")),
     path("", include("audit.urls")),
     path("commissions/", include("committees.urls")),
+    path("notifications/", include("notifications.urls")),
 ]

@@ -11,6 +11,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from cases.choices import CaleolDecisionType, CaseStatus, CommitteeOutcome, ReplyAnswer
+from notifications.events import step_opened
 from permissions.grants import grant_step
 
 from .models import CaseProcess
@@ -100,6 +101,7 @@ class CaseFlow(flow.Flow):
         case.status = status
         case.save(update_fields=["status"])
         grant_step(case, codename)
+        step_opened(case, activation.task)  # in this transaction: the outbox row commits with the step
 
     # Switch conditions read the record the step's service has just written.
     def _last_review(self, activation):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -156,11 +157,21 @@ def task_claim(*, actor, case: Case, node_name: str) -> Task:
     return task
 
 
-def _complete_step(*, actor, case: Case, node_name: str, reason: str, write: Callable[[Case], None]) -> Case:
-    """Claim if needed, check the grant, write the step's record, execute the task. All or nothing."""
+def _complete_step(
+    *, actor, case: Case, node_name: str, reason: str, write: Callable[[Case], None], as_system: bool = False
+) -> Case:
+    """Claim if needed, check the grant, write the step's record, execute the task. All or nothing.
+
+    `as_system`: the system actor completes the step without holding its grant (a legal effect such
+    as silence worth refusal). Only the system actor may; the history row carries the reason.
+    """
+    if as_system and actor.username != settings.SYSTEM_ACTOR_USERNAME:
+        log_denial(actor, f"as_system:{node_name}", "case", case.pk)
+        raise PermissionDenied
     with transaction.atomic(), acting_as(actor, reason):
         case = _lock_case(case.pk)
-        _require(actor, Action.VIEW, case)
+        if not as_system:
+            _require(actor, Action.VIEW, case)
         task = active_task(case, node_name)
         if task is None:
             raise StepConflict(
@@ -168,6 +179,11 @@ def _complete_step(*, actor, case: Case, node_name: str, reason: str, write: Cal
             )
         flow_task = task.flow_task
         with task.activation() as activation:
+            if as_system:
+                if task.owner_id is None:
+                    activation.assign(actor)
+                elif task.owner_id != actor.pk:
+                    activation.reassign(actor)
             if task.owner_id is None:
                 if not flow_task.can_assign(actor, task):
                     log_denial(actor, f"execute:{node_name}", "case", case.pk)
@@ -284,8 +300,11 @@ def caleol_record(*, actor, case: Case, values: dict) -> Case:
     return _complete_step(actor=actor, case=case, node_name="caleol", reason="Décision CALEOL", write=write)
 
 
-def reply_record(*, actor, case: Case, values: dict) -> Case:
-    """Record the household's answer. Silence past the deadline is a refusal (no_reply)."""
+def reply_record(*, actor, case: Case, values: dict, as_system: bool = False, reason: str = "") -> Case:
+    """Record the household's answer. Silence past the deadline is a refusal (no_reply).
+
+    The deadline scan records that silence with `as_system=True` (see notifications/scan.py).
+    """
 
     def write(case):
         proposal = current_proposal(case)
@@ -305,7 +324,8 @@ def reply_record(*, actor, case: Case, values: dict) -> Case:
             case.dalo_loss_review_pending = True
         case.save()
 
-    return _complete_step(actor=actor, case=case, node_name="reply", reason="Réponse du ménage", write=write)
+    reason = reason or "Réponse du ménage"
+    return _complete_step(actor=actor, case=case, node_name="reply", reason=reason, write=write, as_system=as_system)
 
 
 def lease_record(*, actor, case: Case, signed_on: date) -> Case:

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -57,6 +58,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -99,6 +101,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="ne-pas-repondre@ppgdid.example")
+EMAIL_FILE_PATH = env("DJANGO_EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-emails"))  # file backend only
 
 # Celery: eager (in-process) unless a broker is configured.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
@@ -114,6 +117,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic jobs: run exactly ONE beat process (viewflow's start timers are not locked).
+CELERY_BEAT_SCHEDULE = {
+    "workflow-timers": {"task": "notifications.fire_workflow_timers", "schedule": 60.0},
+    "outbox-sweep": {"task": "notifications.sweep", "schedule": 60.0},
+    "deadline-scan": {"task": "notifications.scan_deadlines", "schedule": crontab(minute=5)},
+    "daily-digest": {"task": "notifications.daily_digest", "schedule": crontab(hour=7, minute=30)},
+}
+# Notifications: seconds before the sweep re-queues a pending e-mail (doubles per attempt, max 1 h),
+# how many messages the sweep tops the queue up to; the site address used in e-mail links.
+NOTIFICATIONS_RETRY_SECONDS = env.int("NOTIFICATIONS_RETRY_SECONDS", default=60)
+NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=200)
+PPGDID_BASE_URL = env("PPGDID_BASE_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,190 @@
+"""When each open step is due, computed from the current data every time it is asked.
+
+- A step is due `limit` calendar days after its task was created (limits per territory,
+  StepTimeLimits), pushed back by the time the case's clock was paused, and moved to the next
+  working day when it ends on a day off.
+- The household's reply is due on the offer's reply deadline, never less than `reply_min_days`
+  after the offer reached the household: after notification, or after delivery (or the first
+  failed delivery) of a registered letter. That legal clock does not pause.
+
+Nothing is stored: a pause, a new territory setting or a delivery date changes the due date at once,
+which is why the deadline scan (not a viewflow timer fixed at task creation) drives reminders.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .calendar import next_working_day, working_days_between
+from .models import ClockPause, OfferDelivery, StepTimeLimits
+
+
+@dataclass(frozen=True)
+class DueInfo:
+    due_date: date | None
+    overdue: bool = False
+    paused: bool = False
+    working_days_late: int = 0
+    days_left: int | None = None
+    waiting_delivery: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.paused:
+            return _("Délai suspendu")
+        if self.waiting_delivery:
+            return _("Délai non commencé (lettre recommandée non remise)")
+        if self.due_date is None:
+            return ""
+        due = self.due_date.strftime("%d/%m/%Y")
+        if self.overdue:
+            return ngettext(
+                "En retard : échéance le %(due)s (%(n)d jour ouvré de retard)",
+                "En retard : échéance le %(due)s (%(n)d jours ouvrés de retard)",
+                self.working_days_late,
+            ) % {"due": due, "n": self.working_days_late}
+        return _("À faire avant le %(due)s") % {"due": due}
+
+
+def departement_of(case) -> str | None:
+    commune = case.household.commune
+    return commune.departement if commune else None
+
+
+def limits_for(departement: str | None) -> StepTimeLimits:
+    return StepTimeLimits.objects.filter(pk=departement or "").first() or StepTimeLimits(departement=departement or "")
+
+
+def _local_date(moment: datetime) -> date:
+    return timezone.localdate(moment)
+
+
+def _paused_days(pauses, since: datetime, until: datetime) -> int:
+    """Whole days (rounded up) during which the clock was paused between two moments."""
+    total = timedelta()
+    for pause in pauses:
+        start = max(pause.started_at, since)
+        end = min(pause.ended_at or until, until)
+        if end > start:
+            total += end - start
+    return math.ceil(total.total_seconds() / 86400)
+
+
+def reply_due(proposal, delivery, limits: StepTimeLimits, departement: str | None) -> tuple[date | None, bool]:
+    """(due date, waiting for the registered letter's delivery)."""
+    if delivery and delivery.registered_letter:
+        if not delivery.delivered_on:
+            return None, True
+        start = delivery.delivered_on
+    else:
+        start = proposal.notified_on
+    if not start:
+        return None, False
+    floor = start + timedelta(days=limits.reply_min_days)
+    due = max(proposal.reply_deadline or floor, floor)
+    return next_working_day(due, departement), False
+
+
+def _compute(task, case, *, departement, limits, pauses, proposal, delivery, now) -> DueInfo:
+    if task.finished or not case.is_open:
+        return DueInfo(None)
+    today = _local_date(now)
+    node = task.flow_task.name
+    is_paused = False
+    if node == "reply":
+        if proposal is None:
+            return DueInfo(None)
+        due, waiting = reply_due(proposal, delivery, limits, departement)
+        if due is None:
+            return DueInfo(None, waiting_delivery=waiting)
+    else:
+        days = limits.step_days(node)
+        if days is None:
+            return DueInfo(None)
+        is_paused = any(p.ended_at is None for p in pauses)
+        start = _local_date(task.created)
+        due = next_working_day(start + timedelta(days=days + _paused_days(pauses, task.created, now)), departement)
+    overdue = not is_paused and today > due
+    return DueInfo(
+        due_date=due,
+        overdue=overdue,
+        paused=is_paused,
+        working_days_late=working_days_between(due, today, departement) if overdue else 0,
+        days_left=(due - today).days,
+    )
+
+
+def due_info(task, *, case=None, now: datetime | None = None) -> DueInfo:
+    """Due date and overdue flag of one open human task of the case flow."""
+    case = case or task.process.coerced.case
+    departement = departement_of(case)
+    proposal = delivery = None
+    if task.flow_task.name == "reply":
+        proposal = case.proposals.order_by("-created_at", "-pk").first()
+        delivery = OfferDelivery.objects.filter(proposal=proposal).first() if proposal else None
+    return _compute(
+        task,
+        case,
+        departement=departement,
+        limits=limits_for(departement),
+        pauses=list(ClockPause.objects.filter(case=case)),
+        proposal=proposal,
+        delivery=delivery,
+        now=now or timezone.now(),
+    )
+
+
+def due_infos(tasks, *, now: datetime | None = None) -> dict:
+    """{task pk: DueInfo} for a list of tasks, in a fixed number of queries (task lists)."""
+    from cases.models import Commune, Proposal
+
+    tasks = list(tasks)
+    cases = {t.pk: t.process.caseprocess.case for t in tasks}
+    communes = Commune.objects.in_bulk({c.household.commune_id for c in cases.values() if c.household.commune_id})
+    departements = {
+        c.pk: communes[c.household.commune_id].departement if c.household.commune_id in communes else None
+        for c in cases.values()
+    }
+    stored = StepTimeLimits.objects.in_bulk({d or "" for d in departements.values()})
+    pauses: dict = {}
+    for pause in ClockPause.objects.filter(case__in={c.pk for c in cases.values()}):
+        pauses.setdefault(pause.case_id, []).append(pause)
+    reply_case_ids = {cases[t.pk].pk for t in tasks if t.flow_task.name == "reply"}
+    proposals: dict = {}
+    if reply_case_ids:
+        for proposal in (
+            Proposal.objects.filter(case__in=reply_case_ids).select_related("delivery").order_by("created_at", "pk")
+        ):
+            proposals[proposal.case_id] = proposal  # the latest wins
+    now = now or timezone.now()
+    result = {}
+    for task in tasks:
+        case = cases[task.pk]
+        departement = departements[case.pk]
+        proposal = proposals.get(case.pk)
+        result[task.pk] = _compute(
+            task,
+            case,
+            departement=departement,
+            limits=stored.get(departement or "") or StepTimeLimits(departement=departement or ""),
+            pauses=pauses.get(case.pk, []),
+            proposal=proposal,
+            delivery=getattr(proposal, "delivery", None) if proposal else None,
+            now=now,
+        )
+    return result
+
+
+def current_task(case):
+    from workflows.services import active_task
+
+    return active_task(case)
+
+
+def case_due_info(case, *, now: datetime | None = None) -> DueInfo:
+    task = current_task(case)
+    return due_info(task, case=case, now=now) if task else DueInfo(None)

@@ -1,0 +1,172 @@
+"""What notifies, and whom. Each function runs inside the transaction of the change it reports.
+
+Idempotency keys name the event and the recipient, so replaying an event never notifies twice.
+Notification contents carry the case reference and step names, never household data: e-mails
+leave the system.
+"""
+
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from . import recipients
+from .outbox import notify
+
+DATE = "%d/%m/%Y"
+
+
+def _fmt(day) -> str:
+    return day.strftime(DATE) if day else ""
+
+
+def _step_title(task) -> str:
+    return str(getattr(task.flow_task, "task_title", "") or task.flow_task.name)
+
+
+def _current_actor_id():
+    """The user the change is recorded for (cases.audit.acting_as), not told of their own action."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    return getattr(getattr(request, "user", None), "pk", None)
+
+
+def step_opened(case, task) -> None:
+    """A step of the case flow was created: tell who must (or may) take it."""
+    from workflows.flows import STEPS
+
+    from .deadlines import due_info
+
+    codename, _status = STEPS[task.flow_task.name]
+    due = due_info(task, case=case).due_date
+    context = {"step": _step_title(task), "due": _fmt(due)}
+    if task.owner_id:
+        template, users = "task_assigned", [task.owner]
+    elif task.flow_task.name == "proposal" and not case.proposals.exists():
+        template, users = "case_designated", recipients.step_holders(case, codename)
+    else:
+        template, users = "task_available", recipients.step_holders(case, codename)
+    for user in recipients.visible_only(case, users, exclude=[_current_actor_id()]):
+        notify(recipient=user, template=template, key=f"task:{task.pk}:opened:{user.pk}", context=context, case=case)
+
+
+def committee_outcome(review) -> None:
+    case = review.case
+    context = {
+        "kind": review.kind,
+        "outcome": review.get_outcome_display() if review.outcome else "",
+        "dalo_benefit_lost": review.dalo_benefit_lost,
+        "decided_on": _fmt(timezone.localdate(review.decided_at)),
+    }
+    for user in recipients.visible_only(case, recipients.followers(case), exclude=[review.decided_by_id]):
+        notify(
+            recipient=user,
+            template="committee_outcome",
+            key=f"committee:{review.pk}:{user.pk}",
+            context=context,
+            case=case,
+        )
+
+
+def proposal_made(proposal) -> None:
+    case = proposal.case
+    dwelling = proposal.dwelling
+    context = {
+        "typology": dwelling.typology,
+        "commune": dwelling.commune.name,
+        "reply_deadline": _fmt(proposal.reply_deadline),
+    }
+    for user in recipients.visible_only(case, recipients.followers(case), exclude=[proposal.created_by_id]):
+        notify(
+            recipient=user,
+            template="proposal_made",
+            key=f"proposal:{proposal.pk}:{user.pk}",
+            context=context,
+            case=case,
+        )
+
+
+def notify_break_glass(case, actor, reason: str, *, event_id=None) -> None:
+    """Someone used exceptional access on a case: its referent and their supervisors are told.
+
+    `event_id` (e.g. the access-log row id) makes a replay idempotent; without it each call is a
+    new event. The free-text reason is shown in the application only, never in an e-mail.
+    """
+    event = event_id if event_id is not None else timezone.now().strftime("%Y%m%d%H%M%S%f")
+    organisations = sorted(
+        {m.organisation.name for m in actor.memberships.filter(is_active=True).select_related("organisation")}
+    )
+    context = {
+        "actor": actor.get_full_name() or actor.username,
+        "actor_organisations": ", ".join(organisations),
+        "reason": reason,
+        "at": timezone.localtime().strftime("%d/%m/%Y %H:%M"),
+    }
+    for user in recipients.visible_only(case, recipients.followers(case), exclude=[actor]):
+        notify(
+            recipient=user,
+            template="break_glass",
+            key=f"break_glass:{case.pk}:{event}:{user.pk}",
+            context=context,
+            case=case,
+        )
+
+
+def reply_due_soon(case, task, due) -> None:
+    context = {"due": _fmt(due)}
+    users = recipients.step_holders(case, "record_reply") if not task.owner_id else [task.owner]
+    for user in recipients.visible_only(case, users + [case.referent]):
+        notify(
+            recipient=user,
+            template="reply_due_soon",
+            key=f"task:{task.pk}:reply_due_soon:{due.isoformat()}:{user.pk}",
+            context=context,
+            case=case,
+        )
+
+
+def step_overdue(case, task, due, level: int, working_days_late: int) -> None:
+    """Level 1: the assignee, or everyone who may take the step. Level 2: supervisor or chair."""
+    from workflows.flows import STEPS
+
+    node = task.flow_task.name
+    if level == 1:
+        users = [task.owner] if task.owner_id else recipients.step_holders(case, STEPS[node][0])
+        template = "step_overdue"
+    else:
+        users = recipients.escalation_targets(case, node)
+        template = "step_escalated"
+    context = {"step": _step_title(task), "due": _fmt(due), "late": working_days_late}
+    for user in recipients.visible_only(case, users):
+        notify(
+            recipient=user,
+            template=template,
+            key=f"task:{task.pk}:overdue:{level}:{user.pk}",
+            context=context,
+            case=case,
+        )
+
+
+def reply_silence_refusal(case, proposal, due) -> None:
+    context = {"due": _fmt(due)}
+    users = recipients.followers(case) + recipients.role_members([proposal.dwelling.landlord_id], "landlord_agent")
+    for user in recipients.visible_only(case, users):
+        notify(
+            recipient=user,
+            template="reply_no_answer",
+            key=f"proposal:{proposal.pk}:no_reply:{user.pk}",
+            context=context,
+            case=case,
+        )
+
+
+def dalo_deadline(case, days_before: int) -> None:
+    """The DALO offer deadline is `days_before` days away (0 or less: it has passed)."""
+    deadline = case.dalo_offer_deadline
+    context = {"deadline": _fmt(deadline), "days": days_before}
+    template = "dalo_deadline_passed" if days_before <= 0 else "dalo_deadline_soon"
+    for user in recipients.visible_only(case, recipients.followers(case) + recipients.partners(case)):
+        notify(
+            recipient=user,
+            template=template,
+            key=f"dalo:{case.pk}:{deadline.isoformat()}:{max(days_before, 0)}:{user.pk}",
+            context=context,
+            case=case,
+        )

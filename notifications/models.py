@@ -1,0 +1,186 @@
+"""Outbox, preferences, per-territory time limits and clock pauses.
+
+A notification is a row of the outbox, written in the same transaction as the change that causes
+it. In-app rows are delivered by that commit (the notification centre reads them); e-mail rows are
+sent by a Celery task, at least once and recorded once (see notifications/outbox.py).
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
+
+# Attempts after which an e-mail that keeps failing stops being retried and is marked failed.
+MAX_ATTEMPTS = 5
+
+
+class Notification(models.Model):
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", _("Dans l'application")
+        EMAIL = "email", _("Courriel")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("À envoyer")
+        SENT = "sent", _("Envoyée")
+        FAILED = "failed", _("Échec")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("destinataire")
+    )
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
+    template = models.CharField(_("modèle"), max_length=60)
+    context = models.JSONField(_("contenu"), default=dict, blank=True)
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("dossier")
+    )
+    idempotency_key = models.CharField(_("clé d'idempotence"), max_length=200, unique=True)
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # E-mail only: held for the recipient's daily digest instead of being sent at once.
+    digest = models.BooleanField(_("dans le récapitulatif quotidien"), default=False)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    last_attempt_at = models.DateTimeField(_("dernière tentative"), null=True, blank=True)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    # The sweep re-queues a pending row once this moment has passed (the message was lost or failed).
+    next_attempt_at = models.DateTimeField(_("prochaine tentative"), db_index=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    read_at = models.DateTimeField(_("lue le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        indexes = [models.Index(fields=["recipient", "channel", "read_at"], name="notif_unread_idx")]
+
+    def __str__(self):
+        return f"{self.template} → {self.recipient_id} ({self.get_channel_display()})"
+
+
+class DeliveryLog(models.Model):
+    """One row per delivery, written in the transaction that marks the notification sent."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    idempotency_key = models.CharField(max_length=200, db_index=True)
+    channel = models.CharField(max_length=10)
+    delivered_at = models.DateTimeField(auto_now_add=True)
+    worker = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("envoi")
+
+    def __str__(self):
+        return f"{self.idempotency_key} ({self.delivered_at:%d/%m/%Y %H:%M})"
+
+
+class NotificationPreference(models.Model):
+    class EmailMode(models.TextChoices):
+        IMMEDIATE = "immediate", _("Un courriel à chaque notification")
+        DIGEST = "digest", _("Un récapitulatif par jour")
+        NONE = "none", _("Pas de courriel (seulement dans l'application)")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_pref")
+    email_mode = models.CharField(_("courriels"), max_length=10, choices=EmailMode.choices, default=EmailMode.IMMEDIATE)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("préférence de notification")
+
+    def __str__(self):
+        return f"{self.user} : {self.get_email_mode_display()}"
+
+
+def _days(label, default, minimum=1):
+    return models.PositiveSmallIntegerField(
+        label, default=default, validators=[MinValueValidator(minimum), MaxValueValidator(365)]
+    )
+
+
+class StepTimeLimits(models.Model):
+    """Per-territory time limits (calendar days) and escalation delays (working days).
+
+    The defaults are the design choices of shared/domain.md (no national deadline exists for the
+    diagnostic or the committee); the 10-day reply minimum is the legal floor (R441-3 CCH / CE).
+    A département without a row uses the defaults.
+    """
+
+    departement = models.CharField(_("département"), max_length=3, primary_key=True)
+    diagnostic_days = _days(_("diagnostic social (jours)"), 30)
+    committee_days = _days(_("examen en commission (jours)"), 30)
+    proposal_days = _days(_("instruction et proposition du bailleur (jours)"), 30)
+    caleol_days = _days(_("décision CALEOL (jours)"), 30)
+    lease_days = _days(_("signature du bail (jours)"), 30)
+    reply_min_days = _days(_("délai minimal de réponse du ménage (jours)"), 10, minimum=10)
+    reply_warning_working_days = _days(_("rappel avant la fin du délai de réponse (jours ouvrés)"), 2)
+    escalate_after_working_days = _days(_("escalade après le retard initial (jours ouvrés)"), 5)
+    dalo_warning_days = models.CharField(
+        _("alertes avant l'échéance DALO (jours, séparés par des virgules)"), max_length=30, default="30,7"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("délais du territoire")
+        verbose_name_plural = _("délais des territoires")
+
+    def __str__(self):
+        return self.departement
+
+    def step_days(self, node_name: str) -> int | None:
+        return getattr(self, f"{node_name}_days", None)
+
+    def dalo_warnings(self) -> list[int]:
+        return sorted({int(x) for x in self.dalo_warning_days.split(",") if x.strip().isdigit()}, reverse=True)
+
+
+class ClockPause(models.Model):
+    """The case waits on the household or on a document: its step clock stops meanwhile."""
+
+    class Reason(models.TextChoices):
+        HOUSEHOLD = "household", _("En attente du ménage")
+        DOCUMENT = "document", _("En attente d'un document")
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="clock_pauses")
+    reason = models.CharField(_("motif"), max_length=10, choices=Reason.choices)
+    comment = models.CharField(_("précision"), max_length=250, blank=True)
+    started_at = models.DateTimeField(_("début"))
+    ended_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["started_at"]
+        verbose_name = _("suspension du délai")
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(ended_at__isnull=True), name="one_open_pause_per_case")
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({self.started_at:%d/%m/%Y})"
+
+
+class OfferDelivery(models.Model):
+    """How the offer reached the household: by registered letter, the reply clock starts at delivery.
+
+    Kept here (not on cases.Proposal) because this app owns its migrations.
+    """
+
+    proposal = models.OneToOneField("cases.Proposal", on_delete=models.CASCADE, related_name="delivery")
+    registered_letter = models.BooleanField(_("envoyée en recommandé"), default=True)
+    delivered_on = models.DateField(
+        _("remise ou première présentation le"),
+        null=True,
+        blank=True,
+        help_text=_("Date de remise de la lettre, ou de la première présentation si le ménage était absent."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("remise de l'offre")
+
+    def __str__(self):
+        return f"{self.proposal} : {self.delivered_on or '-'}"

@@ -1,0 +1,303 @@
+"""The transactional outbox: write notifications with the change, send them after the commit.
+
+Guarantees:
+- a notification exists iff the change that caused it committed (same transaction);
+- an in-app notification is delivered by that commit (the notification centre reads the rows);
+- an e-mail is enqueued at commit (`transaction.on_commit`); if the process dies between the commit
+  and the enqueue, or the broker loses the message, the sweep re-queues the row;
+- the send task claims the row (row lock, SKIP LOCKED) and counts the attempt in its own committed
+  transaction, so a message that kills the worker is still counted; a claimed row is leased for
+  `retry_delay(attempts)`: duplicate messages arriving meanwhile do nothing and do not count;
+- it then sends and marks the row sent in a second transaction, under the row lock and after
+  re-checking the status: the row is recorded sent exactly once whatever the number of duplicate
+  messages; after MAX_ATTEMPTS the row is marked failed and shows in the admin.
+
+An SMTP hand-off cannot join a database transaction: if the worker dies after the SMTP server
+accepted the message and before the commit, the e-mail is sent again. Both copies carry the same
+Message-ID (derived from the idempotency key), so mail clients can recognise the duplicate.
+"""
+
+import hashlib
+import logging
+import os
+import socket
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+
+from .models import MAX_ATTEMPTS, DeliveryLog, Notification, NotificationPreference
+
+log = logging.getLogger("ppgdid.notifications")
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a pending row waits before the sweep re-queues it (exponential, capped at 1 hour)."""
+    base = settings.NOTIFICATIONS_RETRY_SECONDS
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
+
+
+def email_mode(user) -> str:
+    pref = NotificationPreference.objects.filter(user=user).values_list("email_mode", flat=True).first()
+    return pref or NotificationPreference.EmailMode.IMMEDIATE
+
+
+def case_path(case) -> str:
+    """Where a notification about a case leads (the case page once the UI provides one)."""
+    if case is None:
+        return reverse("notifications:centre")
+    for name in ("cases:detail", "workflows:case"):
+        try:
+            return reverse(name, args=[case.pk])
+        except NoReverseMatch:
+            continue
+    return reverse("notifications:centre")
+
+
+def notify(*, recipient, template: str, key: str, context: dict | None = None, case=None) -> list[Notification]:
+    """Write one notification for one user: in-app, plus an e-mail if the user wants e-mails.
+
+    Call inside the transaction of the change that causes it. `key` identifies the event for this
+    recipient: calling again with the same key does nothing (scans can run any number of times).
+    """
+    context = dict(context or {})
+    if case is not None:
+        context.setdefault("case_id", case.pk)
+        context.setdefault("case_reference", case.reference)
+        context.setdefault("path", case_path(case))
+    now = timezone.now()
+    created = []
+    in_app, is_new = Notification.objects.get_or_create(
+        idempotency_key=f"{key}:in_app",
+        defaults={
+            "recipient": recipient,
+            "channel": Notification.Channel.IN_APP,
+            "template": template,
+            "context": context,
+            "case": case,
+            "status": Notification.Status.SENT,
+            "sent_at": now,
+            "next_attempt_at": now,
+        },
+    )
+    if is_new:
+        created.append(in_app)
+    mode = email_mode(recipient)
+    if recipient.email and recipient.is_active and mode != NotificationPreference.EmailMode.NONE:
+        email, is_new = Notification.objects.get_or_create(
+            idempotency_key=f"{key}:email",
+            defaults={
+                "recipient": recipient,
+                "channel": Notification.Channel.EMAIL,
+                "template": template,
+                "context": context,
+                "case": case,
+                "digest": mode == NotificationPreference.EmailMode.DIGEST,
+                "next_attempt_at": now + retry_delay(1),
+            },
+        )
+        if is_new:
+            created.append(email)
+            if not email.digest:
+                transaction.on_commit(partial(enqueue, email.pk))
+    return created
+
+
+def enqueue(notification_id: int) -> None:
+    """Publish the send task. A broker failure is logged, not raised: the sweep will retry."""
+    from .tasks import send_notification
+
+    try:
+        send_notification.delay(notification_id)
+    except Exception:  # the row is committed and pending: the sweep re-queues it
+        log.exception("enqueue failed notification_id=%s", notification_id)
+
+
+def message_id(key: str) -> str:
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@ppgdid.notifications>"
+
+
+def _base_context() -> dict:
+    return {
+        "base_url": settings.PPGDID_BASE_URL.rstrip("/"),
+        "preferences_path": reverse("notifications:preferences"),
+    }
+
+
+def render(notification: Notification, channel: str | None = None) -> tuple[str, str]:
+    """(subject, body) in French, from the notification's template and stored context."""
+    context = dict(notification.context) | _base_context()
+    context["channel"] = channel or notification.channel
+    with translation.override("fr"):
+        subject = render_to_string(f"notifications/messages/{notification.template}_subject.txt", context)
+        body = render_to_string(f"notifications/messages/{notification.template}_body.txt", context)
+    return " ".join(subject.split()), body.strip() + "\n"
+
+
+def _send_email(notification: Notification) -> None:
+    subject, body = render(notification)
+    footer = render_to_string("notifications/messages/email_footer.txt", _base_context())
+    message = EmailMultiAlternatives(
+        subject=f"[Ménages prioritaires] {subject}",
+        body=body + "\n" + footer,
+        to=[notification.recipient.email],
+        headers={"Message-ID": message_id(notification.idempotency_key)},
+    )
+    message.send(fail_silently=False)
+
+
+def _claimable(notification_id: int) -> Notification | None:
+    return Notification.objects.select_for_update(skip_locked=True).filter(pk=notification_id).first()
+
+
+def deliver(notification_id: int) -> str:
+    """Send one pending e-mail notification. Safe to call any number of times for the same id."""
+    now = timezone.now()
+    with transaction.atomic():
+        row = _claimable(notification_id)
+        if row is None:
+            return "busy-or-missing"  # another worker holds it, or it no longer exists
+        if row.status != Notification.Status.PENDING or row.digest:
+            return "nothing-to-do"
+        if row.attempts and row.last_attempt_at + retry_delay(row.attempts) > now:
+            return "leased"  # an attempt is under way or has just failed: the sweep brings it back
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = Notification.Status.FAILED
+            row.save(update_fields=["status", "updated_at"])
+            log.error("notification failed after %s attempts notification_id=%s", row.attempts, row.pk)
+            return "failed"
+        # Count the attempt before trying, in its own commit: a crash while sending still counts.
+        row.attempts += 1
+        row.last_attempt_at = now
+        row.next_attempt_at = now + retry_delay(row.attempts)
+        row.save(update_fields=["attempts", "last_attempt_at", "next_attempt_at", "updated_at"])
+
+    with transaction.atomic():
+        # Wait for the lock here (no SKIP LOCKED): a slow earlier attempt may still be sending.
+        row = Notification.objects.select_for_update().select_related("recipient").filter(pk=notification_id).first()
+        if row is None or row.status != Notification.Status.PENDING:
+            return "done-meanwhile"
+        try:
+            _send_email(row)
+        except Exception as exc:
+            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = Notification.Status.FAILED
+                log.error("notification failed after %s attempts notification_id=%s", row.attempts, row.pk)
+            else:
+                log.warning("notification attempt %s failed notification_id=%s", row.attempts, row.pk)
+            row.save(update_fields=["last_error", "status", "updated_at"])
+            return "error"
+        row.status = Notification.Status.SENT
+        row.sent_at = timezone.now()
+        row.save(update_fields=["status", "sent_at", "updated_at"])
+        DeliveryLog.objects.create(
+            notification=row, idempotency_key=row.idempotency_key, channel=row.channel, worker=WORKER_ID
+        )
+    return "sent"
+
+
+def queued_messages() -> int:
+    """Messages waiting in the broker's queue (0 when eager or when the broker cannot tell)."""
+    from config.celery import app
+
+    if app.conf.task_always_eager:
+        return 0
+    try:
+        with app.connection_for_write() as conn:
+            return conn.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True).message_count
+    except Exception:
+        return 0
+
+
+def sweep(limit: int | None = None) -> int:
+    """Re-queue pending immediate e-mails whose message was lost or whose attempt failed.
+
+    While the queue already holds `limit` messages the workers are behind, not missing anything:
+    the sweep only tops the queue up to `limit`, and catches up once the backlog has drained.
+    """
+    limit = (limit or settings.NOTIFICATIONS_SWEEP_BATCH) - queued_messages()
+    if limit <= 0:
+        return 0
+    now = timezone.now()
+    due = list(
+        Notification.objects.filter(
+            status=Notification.Status.PENDING,
+            channel=Notification.Channel.EMAIL,
+            digest=False,
+            next_attempt_at__lte=now,
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", "attempts", "created_at")[:limit]
+    )
+    for pk, attempts, created_at in due:
+        # Back off with the row's age too (up to 10 retry delays), so a long queue is not flooded
+        # with copies of messages that are merely waiting their turn.
+        age = min(now - created_at, 10 * retry_delay(1))
+        wait = min(max(retry_delay(attempts + 1), age), timedelta(hours=1))
+        Notification.objects.filter(pk=pk, status=Notification.Status.PENDING).update(next_attempt_at=now + wait)
+        enqueue(pk)
+    if due:
+        log.info("sweep re-queued %s notifications", len(due))
+    return len(due)
+
+
+def send_digests(now=None) -> int:
+    """One e-mail per user gathering their pending digest notifications. Returns e-mails sent."""
+    now = now or timezone.now()
+    recipients = (
+        Notification.objects.filter(status=Notification.Status.PENDING, digest=True)
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    sent = 0
+    for recipient_id in list(recipients):
+        with transaction.atomic():
+            rows = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .select_related("recipient")
+                .filter(recipient_id=recipient_id, status=Notification.Status.PENDING, digest=True)
+                .order_by("created_at", "pk")
+            )
+            if not rows:
+                continue
+            try:
+                items = [dict(zip(("subject", "body"), render(row), strict=True)) | {"row": row} for row in rows]
+                body = render_to_string(
+                    "notifications/messages/digest_body.txt",
+                    {"items": items} | _base_context(),
+                )
+                footer = render_to_string("notifications/messages/email_footer.txt", _base_context())
+                key = "digest:" + ",".join(str(row.pk) for row in rows)
+                EmailMultiAlternatives(
+                    subject=f"[Ménages prioritaires] Votre récapitulatif : {len(rows)} notification(s)",
+                    body=body.strip() + "\n\n" + footer,
+                    to=[rows[0].recipient.email],
+                    headers={"Message-ID": message_id(key)},
+                ).send(fail_silently=False)
+            except Exception as exc:
+                for row in rows:
+                    row.attempts += 1
+                    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    if row.attempts >= MAX_ATTEMPTS:
+                        row.status = Notification.Status.FAILED
+                    row.save(update_fields=["attempts", "last_error", "status", "updated_at"])
+                log.warning("digest failed recipient_id=%s", recipient_id)
+                continue
+            for row in rows:
+                row.attempts += 1
+                row.status = Notification.Status.SENT
+                row.sent_at = now
+                row.save(update_fields=["attempts", "status", "sent_at", "updated_at"])
+                DeliveryLog.objects.create(
+                    notification=row, idempotency_key=row.idempotency_key, channel=row.channel, worker=WORKER_ID
+                )
+            sent += 1
+    return sent

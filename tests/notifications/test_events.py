@@ -1,0 +1,89 @@
+"""Who is told what, through the real workflow services."""
+
+import pytest
+from django.core import mail
+
+from notifications.events import notify_break_glass
+from notifications.models import Notification
+from permissions.roles import Role
+from tests.factories import LA_SEYNE, NANTES, OrganisationFactory, member
+from tests.workflows import steps
+
+pytestmark = pytest.mark.django_db
+
+
+def told(template, case=None, step=None):
+    rows = Notification.objects.filter(channel="in_app", template=template)
+    if case is not None:
+        rows = rows.filter(case=case)
+    if step is not None:
+        rows = rows.filter(context__step=step)
+    return sorted(rows.values_list("recipient__username", flat=True))
+
+
+def test_flagging_tells_the_organisation_the_diagnostic_is_available(world, django_capture_on_commit_callbacks):
+    other_ccas_worker = member(Role.SOCIAL_WORKER, username="ts-ailleurs")
+    with django_capture_on_commit_callbacks(execute=True):
+        case = world.flag()
+    # The referent who flagged is not told of their own action; the colleague and supervisor are.
+    assert told("task_available", case) == ["encadrant", "ts2"]
+    assert other_ccas_worker.notifications.count() == 0
+    assert sorted(m.to[0] for m in mail.outbox) == ["encadrant@example.org", "ts2@example.org"]
+    body = mail.outbox[0].body
+    assert case.reference in body and "Diagnostic social" in body
+    assert case.household.applicant_last_name not in body  # no household data in e-mails
+
+
+def test_committee_step_goes_only_to_commission_members_of_the_territory(world):
+    elsewhere = member(Role.COMMISSION_MEMBER, communes=[NANTES], username="commission-nantes")
+    case = steps.diagnose(world, world.flag())
+    assert told("task_available", case, "Examen en commission") == ["commission"]
+    assert elsewhere.notifications.count() == 0
+
+
+def test_committee_outcome_tells_the_referent_and_supervisor(world):
+    case = steps.label(world, steps.diagnose(world, world.flag()))
+    assert told("committee_outcome", case) == ["encadrant", "ts"]
+    # The designated landlord learns the case is theirs; the other landlord hears nothing.
+    assert told("case_designated", case) == ["bailleur"]
+    assert world.other_landlord_agent.notifications.count() == 0
+
+
+def test_proposal_made_and_the_next_steps(world):
+    case = steps.propose(world, steps.label(world, steps.diagnose(world, world.flag())))
+    assert told("proposal_made", case) == ["encadrant", "ts"]
+    n = Notification.objects.get(template="proposal_made", recipient=world.social_worker, channel="in_app")
+    assert n.context["typology"] == "T3" and n.context["reply_deadline"] == "12/11/2026"
+    # CALEOL step: the landlord agent who just made the proposal is not told of it.
+    assert told("task_available", case, "Décision CALEOL") == []
+    case = steps.allocate(world, case)
+    # Reply step: the landlord (who acted) and the CCAS social workers may record the answer.
+    assert told("task_available", case, "Réponse du ménage") == ["ts", "ts2"]
+
+
+def test_break_glass_tells_referent_and_supervisor_not_the_actor(world):
+    case = world.flag()
+    notify_break_glass(case, world.supervisor, "Urgence : mise à l'abri", event_id=42)
+    notify_break_glass(case, world.supervisor, "Urgence : mise à l'abri", event_id=42)  # replay
+    assert told("break_glass", case) == ["ts"]
+    n = Notification.objects.get(template="break_glass", channel="in_app")
+    assert n.context["reason"] == "Urgence : mise à l'abri"
+
+
+def test_break_glass_email_does_not_carry_the_free_text_reason(world, django_capture_on_commit_callbacks):
+    case = world.flag()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_break_glass(case, world.auditor, "Motif confidentiel XYZ", event_id=1)
+    assert sorted(m.to[0] for m in mail.outbox) == ["encadrant@example.org", "ts@example.org"]
+    assert all("Motif confidentiel XYZ" not in m.body for m in mail.outbox)
+
+
+def test_nobody_outside_the_case_scope_is_told(world):
+    """A supervisor of another organisation or a landlord not designated never hears of the case."""
+    other = OrganisationFactory(name="Autre CCAS", covers=[LA_SEYNE])
+    outsider = member(Role.SUPERVISOR, other, username="encadrant-ailleurs")
+    case = steps.propose(world, steps.label(world, steps.diagnose(world, world.flag())))
+    notify_break_glass(case, world.auditor, "Contrôle", event_id=7)
+    assert outsider.notifications.count() == 0
+    assert world.other_landlord_agent.notifications.count() == 0

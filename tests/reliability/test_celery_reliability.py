@@ -1,0 +1,82 @@
+"""The outbox against a real Redis broker and real `celery worker` processes (see
+notifications/reliability.py for what each scenario does and what its figures mean).
+
+Needs PostgreSQL (the workers read the test database, committed rows: hence `transactional_db`) and
+Redis (PPGDID_RELIABILITY_REDIS_URL, default redis://127.0.0.1:6379/3). On a bare machine with
+SQLite, or without Redis, these tests are skipped with the reason. Figures are printed (`-s`).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from notifications.models import MAX_ATTEMPTS
+from notifications.reliability import database_url
+
+REDIS_URL = os.environ.get("PPGDID_RELIABILITY_REDIS_URL", "redis://127.0.0.1:6379/3")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def bench(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("reliability tests need PostgreSQL: set DATABASE_URL=postgres://… (workers read committed rows)")
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip(f"reliability tests need Redis: {REDIS_URL} is unreachable (PPGDID_RELIABILITY_REDIS_URL)")
+
+    def run(*args, timeout=600):
+        env = os.environ | {
+            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+            "DJANGO_DEBUG": "0",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": REDIS_URL,
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "PPGDID_LOG_LEVEL": "WARNING",
+        }
+        done = subprocess.run(
+            [sys.executable, "manage.py", "notifications_reliability", "--json", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        results = json.loads(done.stdout.strip().splitlines()[-1])
+        for scenario, figures in results.items():
+            if scenario != "run_id":
+                print(f"\n[{scenario}] " + ", ".join(f"{k}={v}" for k, v in figures.items()))
+        return results
+
+    return run
+
+
+def test_1000_notifications_with_workers_killed_10_times_none_lost_none_twice(bench):
+    figures = bench("--scenario", "kill", "--notifications", "1000", "--kills", "10", "--timeout", "300")["kill"]
+    assert figures["kills"] >= 10
+    assert figures["finished_in_time"]
+    assert (figures["lost"], figures["duplicated"], figures["failed"]) == (0, 0, 0)
+    assert figures["delivered"] == figures["sent"] == 1000
+
+
+def test_crash_between_commit_and_enqueue_is_delivered_by_the_sweep(bench):
+    figures = bench("--scenario", "crash", "--timeout", "120")["crash"]
+    assert figures["producer_exit_code"] == -9  # SIGKILL after the commit, before any enqueue
+    assert figures["pending_after_crash"] == figures["notifications"] == 50
+    assert figures["messages_queued_after_crash"] == 0
+    assert (figures["lost"], figures["duplicated"]) == (0, 0)
+
+
+def test_poison_message_stops_at_five_attempts_and_is_marked_failed(bench):
+    figures = bench("--scenario", "poison", "--timeout", "120")["poison"]
+    assert (figures["status"], figures["attempts"]) == ("failed", MAX_ATTEMPTS)
+    assert figures["delivered"] == 0
