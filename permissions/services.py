@@ -202,12 +202,12 @@ def break_glass_open(*, actor, case, reason: str) -> BreakGlassAccess:
             expires_at=timezone.now() + timedelta(minutes=break_glass_minutes()),
         )
         log_break_glass(actor, case, reason)
-        notify_break_glass(case, actor, reason)
+        notify_break_glass(case, actor, reason, event_id=access.pk)
     log.warning("break glass user_id=%s case_id=%s access_id=%s", actor.pk, case.pk, access.pk)
     return access
 
 
-def notify_break_glass(case, actor, reason: str) -> None:
+def notify_break_glass(case, actor, reason: str, event_id=None) -> None:
     """Tell the referent that someone opened their protected case (notifications app when present).
 
     Called inside the transaction: the notifications app writes its outbox row in the same one.
@@ -217,7 +217,7 @@ def notify_break_glass(case, actor, reason: str) -> None:
     except ImportError:
         notify = None
     if notify is not None:
-        notify(case, actor, reason)
+        notify(case, actor, reason, event_id=event_id)
         return
     log.warning("break glass notification pending (no notifications.events) case_id=%s", case.pk)
 

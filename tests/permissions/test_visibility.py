@@ -120,6 +120,11 @@ def test_break_glass_opens_masked_data_for_a_limited_time_and_notifies(world, ca
     from audit.models import AccessLog
 
     assert AccessLog.objects.get(case=case, user=world.auditor).reason == "Contrôle CNIL du 12/11"
+    from notifications.models import Notification
+
+    told = set(Notification.objects.filter(template="break_glass").values_list("recipient__username", flat=True))
+    assert world.social_worker.username in told  # the referent
+    assert world.auditor.username not in told
     assert any("break glass" in r.getMessage() for r in caplog.records)
     BreakGlassAccess.objects.filter(pk=access.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert VisibleCase(world.auditor, case).value("household", "address") == str(MASKED)

@@ -190,6 +190,28 @@ class MatrixWorld:
             built[key] = {"committee": committee, "session": session, "item": item}
         return built
 
+    def notifications(self):
+        """An in-app notification to the referent social worker ("own": only that role's user may open
+        it) and one to the foreign organisation's social worker ("foreign"). Built on first use."""
+        if getattr(self, "_notifications", None) is None:
+            from notifications.models import Notification
+            from notifications.outbox import notify
+
+            foreign_sw = Membership.objects.get(
+                role=Role.SOCIAL_WORKER, organisation=self.foreign_case.organisation
+            ).user
+            built = {}
+            for target, user, case in (
+                ("own", self.users[Role.SOCIAL_WORKER], self.case),
+                ("foreign", foreign_sw, self.foreign_case),
+            ):
+                notify(recipient=user, template="break_glass", key=f"matrix:{target}", case=case)
+                built[target] = Notification.objects.get(
+                    idempotency_key__startswith=f"matrix:{target}", channel=Notification.Channel.IN_APP
+                )
+            self._notifications = built
+        return self._notifications
+
     def user(self, role):
         return None if role == "anonymous" else self.users[role]
 
@@ -250,6 +272,8 @@ COMMITTEE_URLS = {
 }
 
 URL_OBJECTS = {
+    "notifications:open": lambda mw, target: {"pk": mw.notifications()[target].pk},
+    "notifications:mark_read": lambda mw, target: {"pk": mw.notifications()[target].pk},
     **{name: committee_kwargs(kind) for name, kind in COMMITTEE_URLS.items()},
     "audit:timeline": case_kwargs({"pk"}),
     "audit:export_csv": case_kwargs({"pk"}),
