@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", RedirectView.as_view(pattern_name="workflows:inbox", permanent=False), name="home"),
     path("", include("workflows.urls")),
+    path("habilitations/", include("permissions.urls")),
     path("dossiers/", include("cases.urls")),
     path("", include("audit.urls")),
     path("commissions/", include("committees.urls")),
