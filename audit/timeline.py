@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from permissions.policy import roles_of
 from permissions.roles import Role
-from permissions.visibility import FIELD_CATEGORIES, Category, can_see_category, can_see_field
+from permissions.visibility import FIELD_CATEGORIES, Category, can_see_category, can_see_field, case_access
 
 from .chain import history_models
 
@@ -85,6 +85,7 @@ class Viewer:
     user: object
     roles: set
     full: bool  # auditor or superuser: every field, reads and grants
+    accesses: dict = field(default_factory=dict)  # case pk → permissions.visibility.CaseAccess
 
     @classmethod
     def of(cls, user):
@@ -97,10 +98,14 @@ class Viewer:
     def sees_field(self, case, model_label: str, name: str) -> bool:
         if self.full:
             return True
+        # The roles reaching this case and its protection (referent and supervisors unmasked).
+        access = self.accesses.get(case.pk)
+        if access is None:
+            access = self.accesses[case.pk] = case_access(self.user, case)
         if model_label in FIELD_CATEGORIES:
-            return can_see_field(self.roles, model_label, name, protected=case.is_protected)
+            return can_see_field(access, model_label, name)
         category = MODEL_CATEGORIES.get(model_label)
-        return category is not None and can_see_category(self.roles, category, protected=case.is_protected)
+        return category is not None and can_see_category(access, category)
 
 
 Source = Callable[[object, Viewer], list[Event]]

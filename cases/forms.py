@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from permissions.policy import memberships_of
 from permissions.roles import Role
-from permissions.visibility import FIELD_CATEGORIES, W, best_level
+from permissions.visibility import FIELD_CATEGORIES, CaseAccess, W, best_level, can_write_field
 from workflows.forms import StepFormMixin
 
 from .models import CaseCriterion, Commune, Household, HouseholdMember, Organisation
@@ -37,6 +37,8 @@ MEMBER_FIELDS = ["first_name", "last_name", "relationship", "birth_date", "share
 
 def writable(roles, model, names):
     """The fields whose data category the roles may write (W in permissions/visibility.py)."""
+    if isinstance(roles, CaseAccess):  # an existing case: its protection and the roles reaching it count
+        return [n for n in names if can_write_field(roles, model._meta.label_lower, n)]
     categories = FIELD_CATEGORIES[model._meta.label_lower]
     return [n for n in names if best_level(roles, categories.get(n)) == W]
 

@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from permissions.policy import Action, log_denial, memberships_of, policy, roles_of
-from permissions.visibility import Category, can_see_category, can_see_field, visible_fields
+from permissions.policy import Action, log_denial, memberships_of, policy, roles_of, search_cases
+from permissions.visibility import Category, can_see_category, can_see_field, case_access, visible_fields
 from workflows import queries, services
 from workflows.forms import CloseForm, attach_errors
 from workflows.views import scoped_case
@@ -56,18 +56,18 @@ def rows(obj, names) -> list[tuple[str, str]]:
 class CaseListView(LoginRequiredMixin, View):
     def get(self, request):
         user = request.user
-        cases = policy.queryset_for(user).select_related("household")
         step = request.GET.get("etape", "")
         state = request.GET.get("etat", "")
         query = request.GET.get("q", "").strip()
+        # permissions.policy.search_cases: the policy scope, and protected cases never found by name
+        # outside their organisation.
+        cases = search_cases(user, query).select_related("household")
         if step in choices.CaseStatus.values:
             cases = cases.filter(status=step)
         if state == "ouverts":
             cases = cases.filter(closed_at__isnull=True)
         elif state == "clos":
             cases = cases.filter(closed_at__isnull=False)
-        if query:
-            cases = cases.filter(self.search(user, query))
         page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
         roles = roles_of(user)
         filters = request.GET.copy()
@@ -105,7 +105,9 @@ class CaseListView(LoginRequiredMixin, View):
 
 def case_context(request, case, close_form=None) -> dict:
     user = request.user
-    roles = roles_of(user)
+    # The access through which the user reaches this case (not all their roles): the visibility
+    # helpers below take it in place of a role set.
+    roles = case_access(user, case)
     protected = case.is_protected
     household = case.household
     see_decisions = can_see_category(roles, Category.DECISIONS)
@@ -137,6 +139,8 @@ def case_context(request, case, close_form=None) -> dict:
         else [],
         "criteria": criteria,
         "show_criteria": bool(criteria) or can_see_field(roles, "cases.casecriterion", "code", protected=protected),
+        # The committee's free text travels with the synthesis (permissions/visibility.py).
+        "show_review_text": can_see_field(roles, "cases.committeereview", "reason"),
         "reviews": case.committee_reviews.select_related("designated_landlord", "target_reservataire")
         if see_decisions
         else None,
@@ -287,7 +291,9 @@ class HouseholdEditView(LoginRequiredMixin, View):
     def forms(self, request, case, data=None):
         household = Household.objects.get(pk=case.household_id)
         return {
-            "household_form": HouseholdForm(data, instance=household, prefix="menage", roles=roles_of(request.user)),
+            "household_form": HouseholdForm(
+                data, instance=household, prefix="menage", roles=case_access(request.user, case)
+            ),
             "members": MemberFormSet(data, instance=household, prefix="membres"),
         }
 

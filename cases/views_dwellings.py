@@ -5,7 +5,7 @@ and the refusal report. Every write goes through the workflow services (workflow
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -42,7 +42,8 @@ def get_dwelling(request, pk) -> Dwelling:
 class DwellingList(LoginRequiredMixin, View):
     def get(self, request):
         if not landlord_ids(request.user) and not request.user.is_superuser:
-            raise Http404
+            log_denial(request, "view", "page", "dwellings")
+            raise PermissionDenied
         dwellings = list(my_dwellings(request.user).prefetch_related("offers"))
         for dwelling in dwellings:
             dwelling.open_offer = next((o for o in dwelling.offers.all() if o.status == choices.OfferStatus.OPEN), None)
@@ -59,13 +60,15 @@ class DwellingCreate(LoginRequiredMixin, View):
     def get(self, request):
         landlords = self.landlords(request)
         if not landlords.exists():
-            raise Http404
+            log_denial(request, "create", "page", "dwelling")
+            raise PermissionDenied
         return self.show(request, forms.DwellingForm(landlords=landlords))
 
     def post(self, request):
         landlords = self.landlords(request)
         if not landlords.exists():
-            raise Http404
+            log_denial(request, "create", "page", "dwelling")
+            raise PermissionDenied
         form = forms.DwellingForm(request.POST, landlords=landlords)
         if form.is_valid():
             values = dict(form.cleaned_data)
@@ -80,9 +83,8 @@ class DwellingCreate(LoginRequiredMixin, View):
         return self.show(request, form)
 
     def show(self, request, form):
-        return render(
-            request, "dwellings/form.html", {"form": form, "nav": "dwellings", "page_title": _("Nouveau logement")}
-        )
+        context = {"form": form, "nav": "dwellings", "page_title": _("Nouveau logement")}
+        return render(request, "dwellings/form.html", context, status=400 if form.errors else 200)
 
 
 ACTIONS = {
@@ -123,10 +125,14 @@ class DwellingDetail(LoginRequiredMixin, View):
             qs = qs.exclude(proposals__offer=offer)
         return qs.select_related("household").order_by("created_at")
 
-    def get(self, request, pk):
+    def get(self, request, pk, action=None, proposal_pk=None):
+        if action is not None:  # form addresses only take POSTs
+            return HttpResponseNotAllowed(["POST"])
         return self.show(request, get_dwelling(request, pk))
 
-    def post(self, request, pk, action, proposal_pk=None):
+    def post(self, request, pk, action=None, proposal_pk=None):
+        if action is None:  # the page itself is read-only; forms post to their own addresses
+            return HttpResponseNotAllowed(["GET"])
         dwelling = get_dwelling(request, pk)
         offer = dwelling.offers.filter(status=choices.OfferStatus.OPEN).first()
         if action == "propose":
@@ -234,7 +240,7 @@ class RefusalReport(LoginRequiredMixin, View):
         report = reports.refusal_report(request.user, dimension)
         if report is None:
             log_denial(request, "view", "report", "refusals")
-            raise Http404
+            raise PermissionDenied
         return render(
             request,
             "dwellings/refusals.html",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("logements/", include("cases.urls_dwellings")),
     path("", include("workflows.urls")),
+    path("habilitations/", include("permissions.urls")),
     path("dossiers/", include("cases.urls")),
     path("", include("audit.urls")),
     path("commissions/", include("committees.urls")),

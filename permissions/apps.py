@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class PermissionsConfig(AppConfig):
     name = "permissions"
     verbose_name = "Accès et habilitations"
+
+    def ready(self):
+        from .admin import register_organisation_admin
+
+        register_organisation_admin()

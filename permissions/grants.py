@@ -1,13 +1,17 @@
 """Object grants that follow the flow.
 
 When a case reaches a step, the role groups that act on that step get the step's permission on that
-case (django-guardian); when it leaves the step or closes, they lose it. viewflow's `.Permission()`
-checks and our task queue both read these rows.
+case (django-guardian); when it leaves the step or closes, they lose it. While a case is open, the
+designated landlord's agents and the target réservataire's agents also hold `cases.view_case` on it.
+viewflow's `.Permission()` checks and our task queue (permissions.queues) both read these rows.
+
+Every change of step, designation or orientation recomputes the whole set (`sync_case_grants`), so a
+designation that ends or a closure leaves no grant behind.
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from guardian.models import GroupObjectPermission
-from guardian.shortcuts import assign_perm
 
 from .models import Membership, role_group
 from .roles import COMMISSION_ROLES, Role
@@ -20,11 +24,27 @@ STEP_PERMISSIONS = (
     "record_reply",
     "record_lease",
 )
+VIEW_PERMISSION = "view_case"
+MANAGED_PERMISSIONS = (*STEP_PERMISSIONS, VIEW_PERMISSION)
+
+# Case status → the step permission its open task needs (mirrors workflows.flows.STEPS).
+STATUS_STEP = {
+    "diagnostic": "do_diagnostic",
+    "committee": "review_in_committee",
+    "proposal": "make_proposal",
+    "caleol": "record_caleol",
+    "reply": "record_reply",
+    "lease": "record_lease",
+}
 
 
 def commission_groups(case):
     """Groups of the commission organisations whose territory covers the household's commune."""
     commune_id = case.household.commune_id
+    if not commune_id:
+        # Without a commune no territory covers the case (a None lookup would match every membership
+        # without communes).
+        return []
     memberships = Membership.objects.filter(role__in=COMMISSION_ROLES, is_active=True).filter(
         Q(communes__insee_code=commune_id) | Q(communes__isnull=True, organisation__communes__insee_code=commune_id)
     )
@@ -40,7 +60,7 @@ def groups_for_step(case, codename: str):
         return [role_group(case.organisation, Role.SOCIAL_WORKER), role_group(case.organisation, Role.SUPERVISOR)]
     if codename == "review_in_committee":
         return commission_groups(case)
-    landlord = [role_group(case.designated_landlord, Role.LANDLORD_AGENT)] if case.designated_landlord else []
+    landlord = [role_group(case.designated_landlord, Role.LANDLORD_AGENT)] if case.designated_landlord_id else []
     if codename in ("make_proposal", "record_caleol", "record_lease"):
         return landlord
     if codename == "record_reply":
@@ -48,19 +68,60 @@ def groups_for_step(case, codename: str):
     raise ValueError(f"unknown step permission {codename}")
 
 
-def revoke_case_grants(case) -> None:
-    """Remove every step grant on the case (designation ended, step left, case closed)."""
-    for row in GroupObjectPermission.objects.filter(
+def view_groups(case):
+    """The partner organisations that follow an open case: designated landlord, target réservataire."""
+    groups = []
+    if case.designated_landlord_id:
+        groups.append(role_group(case.designated_landlord, Role.LANDLORD_AGENT))
+    if case.target_reservataire_id:
+        groups.append(role_group(case.target_reservataire, Role.RESERVATAIRE_AGENT))
+    return groups
+
+
+def _case_rows(case):
+    return GroupObjectPermission.objects.filter(
         object_pk=str(case.pk),
-        content_type__app_label="cases",
-        content_type__model="case",
-        permission__codename__in=STEP_PERMISSIONS,
-    ):
+        content_type=ContentType.objects.get_for_model(type(case)),
+        permission__codename__in=MANAGED_PERMISSIONS,
+    )
+
+
+def revoke_case_grants(case) -> None:
+    """Remove every grant this module manages on the case (designation ended, step left, case closed)."""
+    # Row by row: grants are audited (the audit app gives guardian's table a history).
+    for row in _case_rows(case):
         row.delete()
+
+
+def sync_case_grants(case, step_codename: str | None = None) -> None:
+    """Make the case's grants exactly what its current step, designation and orientation call for.
+
+    Only the difference is written (grants kept across steps, such as view_case, are not churned).
+    """
+    from django.contrib.auth.models import Permission
+
+    wanted = []
+    if case.closed_at is None and case.status != "closed":
+        codename = step_codename or STATUS_STEP.get(case.status)
+        if codename:
+            wanted += [(g, codename) for g in groups_for_step(case, codename)]
+        wanted += [(g, VIEW_PERMISSION) for g in view_groups(case)]
+    content_type = ContentType.objects.get_for_model(type(case))
+    perms = {
+        p.codename: p for p in Permission.objects.filter(content_type=content_type, codename__in=MANAGED_PERMISSIONS)
+    }
+    wanted_keys = {(group.pk, perms[code].pk): group for group, code in wanted}
+    existing = {(row.group_id, row.permission_id): row for row in _case_rows(case)}
+    for key, row in existing.items():
+        if key not in wanted_keys:
+            row.delete()
+    for (group_id, permission_id), _group in wanted_keys.items():
+        if (group_id, permission_id) not in existing:
+            GroupObjectPermission.objects.create(
+                group_id=group_id, permission_id=permission_id, content_type=content_type, object_pk=str(case.pk)
+            )
 
 
 def grant_step(case, codename: str) -> None:
     """Give the groups acting on this step its permission on the case, and nothing else."""
-    revoke_case_grants(case)
-    for group in groups_for_step(case, codename):
-        assign_perm(f"cases.{codename}", group, case)
+    sync_case_grants(case, codename)

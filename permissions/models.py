@@ -6,6 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
 
 from .roles import Role
+from .visibility import CATEGORY_LABELS
+
+CATEGORY_CHOICES = list(CATEGORY_LABELS.items())
 
 
 class Membership(models.Model):
@@ -44,6 +47,9 @@ class Membership(models.Model):
 
     def _sync_group(self):
         """Keep the user in the role group exactly while the membership is active."""
+        from .policy import forget_memberships
+
+        forget_memberships(self.user)
         group = role_group(self.organisation, self.role)
         if self.is_active:
             self.user.groups.add(group)
@@ -58,3 +64,60 @@ def role_group(organisation, role: str) -> Group:
     """
     group, _created = Group.objects.get_or_create(name=f"org{organisation.pk}:{role}")
     return group
+
+
+class CaseShare(models.Model):
+    """A social worker's decision to share one hidden category of one case with one organisation.
+
+    Example: the debt plan with the landlord that asks for it. Logged (history), shown on the case,
+    revocable, and over by itself after `ends_on`.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="shares", verbose_name=_("dossier"))
+    category = models.CharField(_("information partagée"), max_length=20, choices=CATEGORY_CHOICES)
+    organisation = models.ForeignKey(
+        "cases.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("partagée avec")
+    )
+    reason = models.TextField(_("motif du partage"))
+    ends_on = models.DateField(_("jusqu'au (inclus)"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("partagé le"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("partage d'information")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["case", "organisation"], name="caseshare_case_org")]
+
+    def __str__(self):
+        return f"{self.get_category_display()} → {self.organisation}"
+
+    def is_active_on(self, day) -> bool:
+        return self.revoked_at is None and self.ends_on >= day
+
+
+class BreakGlassAccess(models.Model):
+    """A supervisor or auditor opened the masked data of a protected case, with a stated reason.
+
+    The access lasts `PPGDID_BREAK_GLASS_MINUTES` (default 60); the referent is notified.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+", verbose_name=_("dossier"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("motif"))
+    opened_at = models.DateTimeField(_("ouvert le"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("jusqu'à"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("accès exceptionnel")
+        verbose_name_plural = _("accès exceptionnels")
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["case", "user", "expires_at"], name="breakglass_case_user")]
+
+    def __str__(self):
+        return f"{self.user} – {self.case} – {self.opened_at:%d/%m/%Y %H:%M}"

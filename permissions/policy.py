@@ -1,14 +1,33 @@
 """The case policy: one object answers "may this user do this on this case?" and "which cases?".
 
 Every page, form, export, API endpoint and notification asks it. Deny by default: a user with no
-active membership sees nothing. Scope is computed from memberships in one query (no per-row checks).
+active membership sees nothing, and a Django superuser gets no case through that flag alone (the
+superuser flag is for running the platform, not for reading social files). Scope is one SQL filter
+built from the user's memberships: no per-row checks, whatever the number of cases or grants.
+
+The rules (issue "who sees what"):
+- social worker: the cases of their organisation and those they are the referent of;
+- supervisor: all cases of their organisation;
+- commission member or chair: cases on the agenda of their committee and the decided cases of its
+  territory (`PPGDID_COMMISSION_SCOPE`, a hook the committees app fills);
+- landlord agent: open cases designated to its organisation, and cases carrying one of its proposals;
+- réservataire agent: open cases oriented to its contingent;
+- auditor: every case (each read is logged, see `permissions.reads`);
+- reception agent: the open cases of its organisation still at the diagnostic step, the time to
+  complete what was recorded at flagging (the matrix limits it to those categories); not afterwards;
+- territory and system administrators: no case.
 """
 
 import logging
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.conf import settings
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case as CaseWhen
+from django.http import Http404
+from django.utils.module_loading import import_string
 
+from .middleware import current_request_id
 from .roles import COMMISSION_ROLES, Role
 
 log = logging.getLogger("ppgdid.access")
@@ -16,20 +35,39 @@ log = logging.getLogger("ppgdid.access")
 
 class Action:
     VIEW = "view"
-    CHANGE = "change"  # household and case data, criteria, protection flag
+    CHANGE = "change"  # household and case data, criteria
     CLOSE = "close"
+    PROTECT = "protect"  # set or lift the "protected case" flag
+    SHARE = "share"  # share one hidden category with one organisation
+    BREAK_GLASS = "break_glass"  # open the masked data of a protected case, with a reason
 
+
+CASE_READERS = {
+    Role.RECEPTION,
+    Role.SOCIAL_WORKER,
+    Role.SUPERVISOR,
+    Role.COMMISSION_MEMBER,
+    Role.COMMISSION_CHAIR,
+    Role.LANDLORD_AGENT,
+    Role.RESERVATAIRE_AGENT,
+    Role.AUDITOR,
+}
 
 # Which roles may do which action on a case in their scope.
 ACTION_ROLES = {
-    Action.VIEW: set(Role) - {Role.TERRITORY_ADMIN, Role.SYSTEM_ADMIN},
+    Action.VIEW: CASE_READERS,
     Action.CHANGE: {Role.SOCIAL_WORKER, Role.SUPERVISOR},
     Action.CLOSE: {Role.SOCIAL_WORKER, Role.SUPERVISOR, Role.COMMISSION_CHAIR},
+    Action.PROTECT: {Role.SOCIAL_WORKER, Role.SUPERVISOR},
+    Action.SHARE: {Role.SOCIAL_WORKER},
+    Action.BREAK_GLASS: {Role.SUPERVISOR, Role.AUDITOR},
 }
 
 
 @dataclass(frozen=True)
 class Grant:
+    """One active membership, as the policy reads it."""
+
     role: str
     organisation_id: int
     commune_ids: frozenset
@@ -40,13 +78,15 @@ def memberships_of(user) -> list[Grant]:
     cached = getattr(user, "_ppgdid_grants", None)
     if cached is not None:
         return cached
+    if not user or not user.is_authenticated:
+        return []
     from .models import Membership
 
     grants: dict[int, Grant] = {}
     rows = Membership.objects.filter(user=user, is_active=True).values_list(
         "pk", "role", "organisation_id", "communes__insee_code", "organisation__communes__insee_code"
     )
-    communes: dict[int, set] = {}
+    communes: dict[int, dict[str, set]] = {}
     for pk, role, org_id, own_commune, org_commune in rows:
         grants.setdefault(pk, Grant(role, org_id, frozenset()))
         bucket = communes.setdefault(pk, {"own": set(), "org": set()})
@@ -54,82 +94,262 @@ def memberships_of(user) -> list[Grant]:
             bucket["own"].add(own_commune)
         if org_commune:
             bucket["org"].add(org_commune)
+    # A membership's territory is its own communes, or else its organisation's.
     result = [
         Grant(g.role, g.organisation_id, frozenset(communes[pk]["own"] or communes[pk]["org"]))
-        for pk, g in grants.items()
+        for pk, g in sorted(grants.items())
     ]
     user._ppgdid_grants = result
     return result
+
+
+def forget_memberships(user) -> None:
+    """Drop the per-object caches after the user's memberships changed."""
+    for attr in ("_ppgdid_grants", "_ppgdid_case_roles"):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def roles_of(user) -> set[str]:
     return {g.role for g in memberships_of(user)}
 
 
+def territory_commission_scope(user, grant: Grant) -> Q:
+    """Default commission scope until committees keep agendas: the territory's cases waiting for the
+    committee, and the territory's cases a committee has decided on.
+
+    The committees app replaces this through the `PPGDID_COMMISSION_SCOPE` setting (dotted path to a
+    function `(user, grant) -> Q` on Case). Such a Q must not join to-many relations (use Exists), so
+    the case list stays one query without duplicate rows.
+    """
+    from cases.choices import CaseStatus
+    from cases.models import CommitteeReview
+
+    in_territory = Q(household__commune_id__in=grant.commune_ids)
+    on_agenda = Q(status=CaseStatus.COMMITTEE)
+    decided = Exists(CommitteeReview.objects.filter(case=OuterRef("pk")))
+    return in_territory & (on_agenda | decided)
+
+
+def commission_scope(user, grant: Grant) -> Q:
+    path = getattr(settings, "PPGDID_COMMISSION_SCOPE", "permissions.policy.territory_commission_scope")
+    return import_string(path)(user, grant)
+
+
+EVERYTHING = Q()
+
+
 class CasePolicy:
-    def _scope_q(self, user, grant: Grant) -> Q | None:
+    def scope_q(self, user, grant: Grant) -> Q | None:
+        """The cases one membership reaches, as a filter on Case (None: none)."""
         from cases.choices import CaseStatus
         from cases.models import Proposal
 
-        if grant.role == Role.AUDITOR:
-            return Q()
-        if grant.role == Role.SOCIAL_WORKER:
+        role = grant.role
+        if role == Role.AUDITOR:
+            return EVERYTHING
+        if role == Role.SOCIAL_WORKER:
             return Q(organisation_id=grant.organisation_id) | Q(referent_id=user.pk)
-        if grant.role in (Role.SUPERVISOR, Role.RECEPTION):
+        if role == Role.SUPERVISOR:
             return Q(organisation_id=grant.organisation_id)
-        if grant.role in COMMISSION_ROLES:
-            in_territory = Q(household__commune_id__in=grant.commune_ids)
-            awaiting = Q(status=CaseStatus.COMMITTEE)
-            decided = Q(committee_reviews__isnull=False)
-            return in_territory & (awaiting | decided)
-        if grant.role == Role.LANDLORD_AGENT:
+        if role == Role.RECEPTION:
+            return Q(organisation_id=grant.organisation_id, status=CaseStatus.DIAGNOSTIC, closed_at__isnull=True)
+        if role in COMMISSION_ROLES:
+            return commission_scope(user, grant)
+        if role == Role.LANDLORD_AGENT:
             own_proposal = Exists(
                 Proposal.objects.filter(case=OuterRef("pk"), dwelling__landlord_id=grant.organisation_id)
             )
-            return Q(designated_landlord_id=grant.organisation_id) | own_proposal
-        if grant.role == Role.RESERVATAIRE_AGENT:
-            return Q(target_reservataire_id=grant.organisation_id)
+            return Q(designated_landlord_id=grant.organisation_id, closed_at__isnull=True) | own_proposal
+        if role == Role.RESERVATAIRE_AGENT:
+            return Q(target_reservataire_id=grant.organisation_id, closed_at__isnull=True)
         return None
+
+    def _grant_qs(self, user, action: str) -> list[tuple[Grant, Q]]:
+        allowed = ACTION_ROLES.get(action, set())
+        pairs = []
+        for grant in memberships_of(user):
+            if grant.role in allowed:
+                q = self.scope_q(user, grant)
+                if q is not None:
+                    pairs.append((grant, q))
+        return pairs
+
+    def filter_q(self, user, action: str = Action.VIEW) -> Q | None:
+        """The whole scope as one Q (None: nothing)."""
+        q = None
+        for _grant, grant_q in self._grant_qs(user, action):
+            if grant_q == EVERYTHING:
+                return EVERYTHING
+            q = grant_q if q is None else q | grant_q
+        return q
 
     def queryset_for(self, user, action: str = Action.VIEW) -> QuerySet:
         from cases.models import Case
 
-        if not user or not user.is_authenticated:
+        if not user or not user.is_authenticated or not user.is_active:
             return Case.objects.none()
-        if user.is_superuser:
-            return Case.objects.all()
-        allowed_roles = ACTION_ROLES.get(action, set())
-        q = None
-        for grant in memberships_of(user):
-            if grant.role not in allowed_roles:
-                continue
-            grant_q = self._scope_q(user, grant)
-            if grant_q is None:
-                continue
-            if grant_q == Q():
-                return Case.objects.all()
-            q = grant_q if q is None else q | grant_q
+        q = self.filter_q(user, action)
         if q is None:
             return Case.objects.none()
-        # Filtering on the primary keys of a subquery keeps joins from duplicating rows.
-        return Case.objects.filter(pk__in=Case.objects.filter(q).values("pk"))
+        return Case.objects.filter(q)
 
     def can(self, user, action: str, case) -> bool:
         return self.queryset_for(user, action).filter(pk=case.pk).exists()
+
+    def reaching_grants(self, user, case, action: str = Action.VIEW) -> list[Grant]:
+        """The memberships through which the user reaches this case (one query).
+
+        Field visibility reads these, not all the user's roles: an agent who is a landlord agent in
+        one organisation and a social worker in another sees a landlord-designated case as a landlord.
+        """
+        from cases.models import Case
+
+        preloaded = getattr(case, "_ppgdid_reach", None)
+        if preloaded is not None and preloaded[0] == (user.pk, action):
+            return preloaded[1]
+        pairs = self._grant_qs(user, action)
+        if not pairs or not user.is_active:
+            return []
+        annotations = {f"reach_{i}": _flag(q) for i, (_g, q) in enumerate(pairs)}
+        row = Case.objects.filter(pk=case.pk).annotate(**annotations).values(*annotations).first()
+        if row is None:
+            return []
+        return [grant for i, (grant, _q) in enumerate(pairs) if row[f"reach_{i}"]]
+
+    def annotate_reach(self, queryset: QuerySet, user, action: str = Action.VIEW) -> tuple[QuerySet, list]:
+        """For lists and exports: one boolean column per membership, in the same query as the rows.
+
+        Returns the annotated queryset and the list of (column name, grant) to read back.
+        """
+        pairs = self._grant_qs(user, action)
+        columns = [(f"_reach_{i}", grant) for i, (grant, _q) in enumerate(pairs)]
+        annotations = {name: _flag(q) for (name, _g), (_grant, q) in zip(columns, pairs, strict=True)}
+        return queryset.annotate(**annotations), columns
+
+
+def _flag(q: Q):
+    if q == EVERYTHING:
+        return Value(True, output_field=BooleanField())
+    return CaseWhen(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 policy = CasePolicy()
 
 
+def roles_for_case(user, case, action: str = Action.VIEW) -> set[str]:
+    """The roles through which `user` reaches `case` (cached per user object and case)."""
+    cache = getattr(user, "_ppgdid_case_roles", None)
+    if cache is None:
+        cache = {}
+        user._ppgdid_case_roles = cache
+    key = (case.pk, action)
+    if key not in cache:
+        cache[key] = frozenset(g.role for g in policy.reaching_grants(user, case, action))
+    return set(cache[key])
+
+
 def log_denial(request_or_user, action: str, obj_type: str, obj_id) -> None:
-    """Record a refused access without personal data: ids only."""
+    """Record a refused access without personal data: ids only, plus the request id."""
     user = getattr(request_or_user, "user", request_or_user)
-    request_id = getattr(request_or_user, "request_id", "-")
+    request_id = getattr(request_or_user, "request_id", None) or current_request_id() or "-"
     log.warning(
         "access denied user_id=%s action=%s object=%s:%s request_id=%s",
         getattr(user, "pk", None),
         action,
         obj_type,
-        obj_id,
+        _safe_id(obj_id),
         request_id,
     )
+
+
+def _safe_id(obj_id) -> str:
+    # URL parts reach this function: keep only what an id looks like.
+    text = str(obj_id)
+    return text if text.isalnum() and len(text) <= 40 else "?"
+
+
+def case_or_404(request, pk, *, action: str = Action.VIEW, section: str = "case", queryset=None):
+    """The selector every case page uses: the case if in scope for `action`, else 404 (logged).
+
+    Reads of protected cases and reads by auditors are logged (permissions.reads).
+    """
+    from django.utils import timezone
+
+    from .models import BreakGlassAccess
+    from .reads import record_case_read
+
+    user = request.user
+    qs = queryset if queryset is not None else policy.queryset_for(user, action)
+    # One query brings the case, its list relations, the memberships that reach it and any open
+    # break-the-glass access: the page's visibility needs no further query for them.
+    qs, columns = policy.annotate_reach(qs.select_related(*CASE_RELATED), user)
+    glass = BreakGlassAccess.objects.filter(case=OuterRef("pk"), user_id=user.pk, expires_at__gt=timezone.now())
+    try:
+        case = qs.annotate(_ppgdid_glass_open=Exists(glass)).get(pk=int(pk))
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        log_denial(request, action, "case", pk)
+        raise Http404 from None
+    case._ppgdid_reach = ((user.pk, Action.VIEW), [g for name, g in columns if getattr(case, name)])
+    record_case_read(user, case, section)
+    return case
+
+
+# The relations a case page or list row displays (VisibleCase.section("case"/"household")).
+CASE_RELATED = (
+    "household",
+    "household__commune",
+    "organisation",
+    "referent",
+    "designated_landlord",
+    "target_reservataire",
+)
+
+
+LIST_COUNT_CAP = 1000
+
+
+def capped_count(queryset, cap: int = LIST_COUNT_CAP) -> int:
+    """Count up to `cap` rows (lists show "plus de 1 000"): the database stops at the cap instead of
+    counting every case of a large scope."""
+    return queryset.order_by()[: cap + 1].count()
+
+
+def search_cases(user, text: str, action: str = Action.VIEW) -> QuerySet:
+    """Cases in scope matching a reference, a NUD or a name.
+
+    A protected case is found by name only by members of its own organisation; elsewhere only its
+    exact reference or NUD finds it (someone who already holds the file).
+    """
+    from cases.models import HouseholdMember
+
+    qs = policy.queryset_for(user, action)
+    text = (text or "").strip()
+    if not text:
+        return qs
+    exact = Q(household__nud__iexact=text)
+    pk = _pk_from_reference(text)
+    if pk is not None:
+        exact |= Q(pk=pk)
+    by_name = Q()
+    for word in text.split()[:4]:
+        by_name &= (
+            Q(household__applicant_last_name__icontains=word)
+            | Q(household__applicant_first_name__icontains=word)
+            | Exists(
+                HouseholdMember.objects.filter(household_id=OuterRef("household_id")).filter(
+                    Q(last_name__icontains=word) | Q(first_name__icontains=word)
+                )
+            )
+        )
+    own_orgs = {g.organisation_id for g in memberships_of(user) if g.role in (Role.SOCIAL_WORKER, Role.SUPERVISOR)}
+    name_allowed = Q(is_protected=False) | Q(organisation_id__in=own_orgs)
+    return qs.filter(exact | (by_name & name_allowed))
+
+
+def _pk_from_reference(text: str) -> int | None:
+    # References look like PP-2026-000123 (cases.models.Case.reference).
+    parts = text.upper().split("-")
+    if len(parts) == 3 and parts[0] == "PP" and parts[2].isdigit():
+        return int(parts[2])
+    return None

@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import choices
 from cases.models import CaleolDecision, CommitteeReview, Diagnostic, Dwelling, HouseholdReply, Organisation, Proposal
-from permissions.policy import memberships_of, roles_of
+from permissions.policy import memberships_of
 from permissions.roles import Role
-from permissions.visibility import visible_fields
+from permissions.visibility import case_access, visible_fields
 
 
 class DateInput(forms.DateInput):
@@ -57,7 +57,7 @@ class DiagnosticForm(StepFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user, case, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = set(visible_fields(roles_of(user), Diagnostic, protected=case.is_protected))
+        allowed = set(visible_fields(case_access(user, case), Diagnostic))
         for name in list(self.fields):
             if name not in allowed and not user.is_superuser:
                 del self.fields[name]

@@ -10,7 +10,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from cases.models import Case
-from permissions.policy import log_denial, policy
+from permissions.policy import case_or_404, log_denial
 
 from . import queries, services
 from .flows import STEPS, CaseFlow
@@ -19,12 +19,9 @@ from .forms import STEP_FORMS, attach_errors
 
 def scoped_case(request, pk) -> Case:
     """The case if the user may see it; 404 otherwise (never 403: that would confirm it exists)."""
-    qs = policy.queryset_for(request.user).select_related("household", "organisation", "referent")
-    try:
-        return qs.get(pk=pk)
-    except Case.DoesNotExist:
-        log_denial(request, "view", "case", pk)
-        raise Http404 from None
+    # permissions.policy.case_or_404: same 404 and logged denial, plus the read log (protected cases,
+    # auditors) and the memberships reaching the case, which field visibility reads.
+    return case_or_404(request, pk)
 
 
 class InboxView(LoginRequiredMixin, TemplateView):

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "permissions.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -145,6 +146,11 @@ LOGGING = {
 
 # Username of the system actor recorded on history rows written by timers, Celery and commands.
 SYSTEM_ACTOR_USERNAME = "systeme"
+
+# Access (permissions app). Commission scope hook: dotted path to `(user, grant) -> Q` on Case; the
+# committees app points it at its agenda-based scope. Break-the-glass accesses last this long.
+PPGDID_COMMISSION_SCOPE = env("PPGDID_COMMISSION_SCOPE", default="permissions.policy.territory_commission_scope")
+PPGDID_BREAK_GLASS_MINUTES = env.int("PPGDID_BREAK_GLASS_MINUTES", default=60)
 
 # Partner API (api/): token per landlord organisation, JSON errors in French, OpenAPI schema served
 # with Swagger UI / Redoc from drf-spectacular-sidecar (no CDN).

@@ -1,0 +1,346 @@
+"""The people and objects the access-matrix and leak tests request pages with.
+
+One user per role. "own" objects are inside that user's scope as the policy defines it, "foreign"
+objects are outside everyone's scope but the auditor's (another organisation, another territory).
+
+To cover a new URL that takes parameters, add an entry to URL_OBJECTS (URL name → function returning
+the reverse() kwargs for "own" and "foreign"), unless its only parameter is a case id named in
+CASE_KWARGS.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from permissions import services as access_services
+from permissions.models import CaseShare, Membership
+from permissions.roles import Role
+from tests.factories import LA_SEYNE, NANTES, TOULON, HouseholdFactory, OrganisationFactory, commune, member
+from tests.workflows import steps
+
+ROLES = [
+    "anonymous",
+    Role.RECEPTION,
+    Role.SOCIAL_WORKER,
+    Role.SUPERVISOR,
+    Role.COMMISSION_MEMBER,
+    Role.COMMISSION_CHAIR,
+    Role.LANDLORD_AGENT,
+    Role.RESERVATAIRE_AGENT,
+    Role.TERRITORY_ADMIN,
+    Role.AUDITOR,
+    Role.SYSTEM_ADMIN,
+]
+
+# Text that must never reach a landlord agent: one sentinel per category its column hides.
+HIDDEN_FROM_LANDLORD = {
+    "address": "SENTINEL-ADDRESS-7731",
+    "work_school_care_locations": "SENTINEL-LOCATIONS-7732",
+    "violence_facts": "SENTINEL-VIOLENCE-7733",
+    "social_narrative": "SENTINEL-NARRATIVE-7734",
+    "family_situation": "SENTINEL-FAMILY-7735",
+    "housing_history": "SENTINEL-HISTORY-7736",
+    "independent_living": "SENTINEL-AUTONOMY-7737",
+    "health_autonomy": "SENTINEL-HEALTH-7738",
+    "debts_description": "SENTINEL-DEBTS-7739",
+    "committee_synthesis": "SENTINEL-SYNTHESIS-7740",
+    "recommendation": "SENTINEL-RECOMMENDATION-7741",
+    "evidence_note": "SENTINEL-EVIDENCE-7742",
+    "review_reason": "SENTINEL-REVIEW-7743",
+}
+
+
+class MatrixWorld:
+    def __init__(self, world):
+        self.world = world
+        nantes_org = OrganisationFactory(name="Association nantaise (test)", covers=[NANTES])
+        self.users = {
+            Role.RECEPTION: member(Role.RECEPTION, world.ccas, username="accueil"),
+            Role.SOCIAL_WORKER: world.social_worker,
+            Role.SUPERVISOR: world.supervisor,
+            Role.COMMISSION_MEMBER: world.commission,
+            Role.COMMISSION_CHAIR: member(Role.COMMISSION_CHAIR, world.state, communes=[TOULON], username="pres"),
+            Role.LANDLORD_AGENT: world.landlord_agent,
+            Role.RESERVATAIRE_AGENT: member(Role.RESERVATAIRE_AGENT, world.reservataire, username="reservataire"),
+            Role.TERRITORY_ADMIN: member(
+                Role.TERRITORY_ADMIN, world.state, communes=[TOULON, LA_SEYNE], username="admin-territoire"
+            ),
+            Role.AUDITOR: world.auditor,
+            Role.SYSTEM_ADMIN: member(Role.SYSTEM_ADMIN, world.state, username="admin-systeme"),
+        }
+        self.case = self._own_case()
+        foreign_sw = member(Role.SOCIAL_WORKER, nantes_org, username="ts-nantes")
+        self.foreign_case = self._foreign_case(foreign_sw, nantes_org)
+        self.membership = Membership.objects.get(user=world.colleague)
+        self.foreign_membership = Membership.objects.get(user=foreign_sw)
+        today = timezone.localdate()
+        self.share = CaseShare.objects.create(
+            case=self.case,
+            category="debts",
+            organisation=world.reservataire,  # not the landlord: the leak test expects nothing shared with it
+            reason="Instruction du plan d'apurement",
+            ends_on=today + timedelta(days=30),
+            created_by=world.social_worker,
+        )
+        self.foreign_share = CaseShare.objects.create(
+            case=self.foreign_case,
+            category="debts",
+            organisation=world.reservataire,
+            reason="Partage étranger",
+            ends_on=today + timedelta(days=30),
+            created_by=foreign_sw,
+        )
+
+    def _own_case(self):
+        world = self.world
+        household = HouseholdFactory(address=HIDDEN_FROM_LANDLORD["address"])
+        case = world.flag(
+            household,
+            is_protected=True,
+            criteria=[{"code": "e", "source": "social_worker", "evidence_note": HIDDEN_FROM_LANDLORD["evidence_note"]}],
+        )
+        values = dict(steps.DIAGNOSTIC)
+        for name in (
+            "work_school_care_locations",
+            "violence_facts",
+            "social_narrative",
+            "family_situation",
+            "housing_history",
+            "independent_living",
+            "health_autonomy",
+            "debts_description",
+            "committee_synthesis",
+            "recommendation",
+        ):
+            values[name] = HIDDEN_FROM_LANDLORD[name]
+        from workflows import services
+
+        case = services.diagnostic_complete(
+            actor=world.social_worker, case=case, values=values, areas_to_avoid=[commune(LA_SEYNE)]
+        )
+        case = steps.label(world, case)
+        review = case.committee_reviews.get()
+        review.reason = HIDDEN_FROM_LANDLORD["review_reason"]
+        review.save()
+        return case
+
+    def _foreign_case(self, social_worker, organisation):
+        from workflows import services
+
+        household = HouseholdFactory(commune=commune(NANTES), address="3 quai Étranger")
+        return services.case_flag(
+            actor=social_worker,
+            household=household,
+            organisation=organisation,
+            criteria=[{"code": "i", "source": "social_worker"}],
+            is_protected=True,
+        )
+
+    def committees(self):
+        """Own committee (Toulon, the matrix's commission member and chair sit on it) and a foreign one
+        (Nantes), each with a planned session and one case on its agenda. Built on first use."""
+        if getattr(self, "_committees", None) is None:
+            self._committees = self._build_committees()
+        return self._committees
+
+    def _build_committees(self):
+        from datetime import UTC, datetime
+
+        from committees import services as committee_services
+        from committees.models import Committee, CommitteeMember
+        from tests.factories import UserFactory
+        from workflows import services
+
+        world = self.world
+        admin = UserFactory(username="admin-comites", is_superuser=True, is_staff=True)
+        built = {}
+        for key, communes, seats in (
+            ("own", [TOULON, LA_SEYNE], [(world.commission, CommitteeMember.Function.MEMBER)]),
+            ("foreign", [NANTES], [(admin, CommitteeMember.Function.SECRETARY)]),
+        ):
+            committee = Committee.objects.create(name=f"Commission {key} (matrice)", quorum_count=1)
+            committee.communes.set([commune(c) for c in communes])
+            if key == "own":
+                seats.append((self.users[Role.COMMISSION_CHAIR], CommitteeMember.Function.CHAIR))
+                seats.append((UserFactory(username="secretaire-matrice"), CommitteeMember.Function.SECRETARY))
+            for user, function in seats:
+                committee_services.committee_member_add(
+                    actor=admin, committee=committee, user=user, organisation=world.state, function=function
+                )
+            secretary = seats[-1][0]  # plans the session and fills its agenda
+            session = committee_services.session_create(
+                actor=secretary,
+                committee=committee,
+                starts_at=datetime(2026, 12, 7, 9, 30, tzinfo=UTC),
+                place="Salle du conseil",
+            )
+            if key == "own":
+                case = steps.diagnose(world, world.flag())
+            else:
+                sw = Membership.objects.filter(role=Role.SOCIAL_WORKER, organisation=self.foreign_case.organisation)
+                actor = sw.first().user
+                case = services.case_flag(
+                    actor=actor,
+                    household=HouseholdFactory(commune=commune(NANTES)),
+                    organisation=self.foreign_case.organisation,
+                    criteria=[{"code": "i", "source": "social_worker"}],
+                )
+                case = services.diagnostic_complete(actor=actor, case=case, values=dict(steps.DIAGNOSTIC))
+            item = committee_services.agenda_add(actor=secretary, session=session, case=case)
+            built[key] = {"committee": committee, "session": session, "item": item}
+        return built
+
+    def notifications(self):
+        """An in-app notification to the referent social worker ("own": only that role's user may open
+        it) and one to the foreign organisation's social worker ("foreign"). Built on first use."""
+        if getattr(self, "_notifications", None) is None:
+            from notifications.models import Notification
+            from notifications.outbox import notify
+
+            foreign_sw = Membership.objects.get(
+                role=Role.SOCIAL_WORKER, organisation=self.foreign_case.organisation
+            ).user
+            built = {}
+            for target, user, case in (
+                ("own", self.users[Role.SOCIAL_WORKER], self.case),
+                ("foreign", foreign_sw, self.foreign_case),
+            ):
+                notify(recipient=user, template="break_glass", key=f"matrix:{target}", case=case)
+                built[target] = Notification.objects.get(
+                    idempotency_key__startswith=f"matrix:{target}", channel=Notification.Channel.IN_APP
+                )
+            self._notifications = built
+        return self._notifications
+
+    def user(self, role):
+        return None if role == "anonymous" else self.users[role]
+
+    def open_break_glass(self):
+        return access_services.break_glass_open(actor=self.users[Role.AUDITOR], case=self.case, reason="Contrôle")
+
+
+# Parameters that always mean "a case id".
+CASE_KWARGS = {"case_pk", "case_id"}
+
+
+def case_kwargs(names):
+    def build(mw, target):
+        case = mw.case if target == "own" else mw.foreign_case
+        return {name: case.pk for name in names}
+
+    return build
+
+
+def step_kwargs(mw, target):
+    # The own case waits for the landlord's proposal; the foreign one for its diagnostic.
+    if target == "own":
+        return {"pk": mw.case.pk, "node": "proposal"}
+    return {"pk": mw.foreign_case.pk, "node": "diagnostic"}
+
+
+def committee_kwargs(kind):
+    def build(mw, target):
+        objects = mw.committees()[target]
+        if kind == "committee":
+            return {"pk": objects["committee"].pk}
+        if kind == "session":
+            return {"pk": objects["session"].pk}
+        return {"pk": objects["session"].pk, "item_pk": objects["item"].pk}
+
+    return build
+
+
+COMMITTEE_URLS = {
+    "committees:detail": "committee",
+    **{
+        f"committees:{n}": "session"
+        for n in ("session", "session_open", "session_close", "attendance", "agenda_add", "agenda_fill", "minutes")
+    },
+    **{
+        f"committees:{n}": "item"
+        for n in (
+            "item",
+            "item_remove",
+            "item_move",
+            "item_vote",
+            "item_recusal",
+            "item_decide",
+            "item_amend",
+            "letter",
+        )
+    },
+}
+
+
+def dwelling_objects(mw):
+    """Own: the landlord's dwelling put forward to one of its designated cases (the proposal waits for
+    the CALEOL). Foreign: another landlord's dwelling and proposal."""
+    if getattr(mw, "_dwelling_objects", None) is None:
+        from cases.models import Proposal
+        from tests.factories import DwellingFactory
+        from workflows import services
+
+        world = mw.world
+        own_case = steps.label(world, steps.diagnose(world, world.flag()))
+        steps.propose(world, own_case, world.dwelling2)
+        foreign_dwelling = DwellingFactory(landlord=world.other_landlord)
+        foreign_case = steps.diagnose(world, world.flag())
+        services.committee_decide(
+            actor=world.commission,
+            case=foreign_case,
+            values={"outcome": "labelled", "orientation": "ordinary", "designated_landlord": world.other_landlord},
+        )
+        services.proposal_make(
+            actor=world.other_landlord_agent,
+            case=foreign_case,
+            values={"dwelling": foreign_dwelling, "match_override_reason": "x", "fewer_candidates_reason": "too_few",
+                    "fewer_candidates_detail": "y"},
+        )  # fmt: skip
+        mw._dwelling_objects = {
+            "own": Proposal.objects.get(case=own_case),
+            "foreign": Proposal.objects.get(case=foreign_case),
+        }
+    return mw._dwelling_objects
+
+
+def dwelling_kwargs(mw, target):
+    return {"pk": dwelling_objects(mw)[target].dwelling_id}
+
+
+def dwelling_action_kwargs(mw, target):
+    proposal = dwelling_objects(mw)[target]
+    return {"pk": proposal.dwelling_id, "proposal_pk": proposal.pk, "action": "caleol"}
+
+
+API_CASE_URLS = ("case-detail", "case-match", "case-proposal", "case-caleol", "case-notification",
+                 "case-condition", "case-reply", "case-lease")  # fmt: skip
+
+URL_OBJECTS = {
+    **{f"api:{name}": case_kwargs({"pk"}) for name in API_CASE_URLS},
+    "api:dwelling-detail": dwelling_kwargs,
+    "dwellings:detail": dwelling_kwargs,
+    "dwellings:propose": dwelling_kwargs,
+    "dwellings:action": dwelling_action_kwargs,
+    "notifications:open": lambda mw, target: {"pk": mw.notifications()[target].pk},
+    "notifications:mark_read": lambda mw, target: {"pk": mw.notifications()[target].pk},
+    **{name: committee_kwargs(kind) for name, kind in COMMITTEE_URLS.items()},
+    "audit:timeline": case_kwargs({"pk"}),
+    "audit:export_csv": case_kwargs({"pk"}),
+    "audit:export_pdf": case_kwargs({"pk"}),
+    "workflows:step": step_kwargs,
+    "workflows:claim": step_kwargs,
+    "permissions:membership_deactivate": lambda mw, target: {
+        "pk": (mw.membership if target == "own" else mw.foreign_membership).pk
+    },
+    "permissions:share_revoke": lambda mw, target: {"pk": (mw.share if target == "own" else mw.foreign_share).pk},
+}
+
+
+def kwargs_builder(url_name: str, kwarg_names: set):
+    if url_name in URL_OBJECTS:
+        return URL_OBJECTS[url_name]
+    if kwarg_names and kwarg_names <= CASE_KWARGS:
+        return case_kwargs(kwarg_names)
+    if kwarg_names == {"pk"} and url_name.startswith("cases:"):
+        return case_kwargs(kwarg_names)  # the case pages take the case as `pk`
+    return None
