@@ -111,7 +111,15 @@ def case_life(world, household):
         world["dwellings"], (choices.ReplyAnswer.REFUSED, choices.ReplyAnswer.ACCEPTED), strict=True
     ):
         case = services.proposal_make(
-            actor=landlord, case=case, values={"dwelling": dwelling, "notified_on": date(2026, 11, 2)}
+            actor=landlord,
+            case=case,
+            values={
+                "dwelling": dwelling,
+                "notified_on": date(2026, 11, 2),
+                "match_override_reason": "Choix confirmé avec le ménage.",
+                "fewer_candidates_reason": choices.FewerCandidatesReason.TOO_FEW,
+                "fewer_candidates_detail": "Un seul candidat.",
+            },
         )
         case = services.caleol_record(
             actor=landlord,

@@ -168,6 +168,9 @@ class ReplyAnswer(models.TextChoices):
     ACCEPTED = "accepted", _("Acceptée")
     REFUSED = "refused", _("Refusée")
     NO_REPLY = "no_reply", _("Sans réponse dans le délai (vaut refus)")
+    # Not the household's doing: the dwelling went to a better-ranked candidate, or a suspensive
+    # condition was not met in time. Not a refusal: the counter does not rise.
+    LAPSED = "lapsed", _("Offre caduque (logement attribué à un autre candidat ou condition non levée)")
 
 
 class RefusalMotive(models.TextChoices):
@@ -210,3 +213,16 @@ class ClosureReason(models.TextChoices):
     UNREACHABLE = "unreachable", _("Ménage injoignable")
     DEATH = "death", _("Décès")
     LEFT_TERRITORY = "left_territory", _("Départ du territoire")
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", _("En cours")
+    LET = "let", _("Loué (bail signé)")
+    WITHDRAWN = "withdrawn", _("Retiré")
+
+
+class FewerCandidatesReason(models.TextChoices):
+    """Why a dwelling goes to the CALEOL with fewer than three candidates (R441-3 CCH)."""
+
+    DALO_PREFET = "dalo_prefet", _("Ménage DALO désigné par le préfet")
+    TOO_FEW = "too_few", _("Candidats en nombre insuffisant")

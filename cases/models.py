@@ -50,6 +50,23 @@ class DepartementSettings(models.Model):
     dalo_offer_months = models.PositiveSmallIntegerField(
         _("délai d'offre DALO (mois)"), default=3, validators=[MinValueValidator(3), MaxValueValidator(6)]
     )
+    # Affordability thresholds used by the match check (cases/matching.py). The taux d'effort formula
+    # is regulated but its thresholds are set locally (PDALHPD, CIA, landlords' policies): these are
+    # defaults to adjust per département, not legal values.
+    max_effort_rate = models.DecimalField(
+        _("taux d'effort maximal (%)"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("35"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
+    )
+    min_daily_rest_per_uc = models.DecimalField(
+        _("reste-à-vivre minimal (€ par jour et par unité de consommation)"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -416,12 +433,68 @@ class Dwelling(models.Model):
         return f"{self.typology} {self.address}, {self.commune.name}"
 
 
+class DwellingOffer(models.Model):
+    """One round of a dwelling's allocation: the dwelling put forward to several candidates.
+
+    The CALEOL examines at least three candidates per dwelling (R441-3 CCH) unless a préfet-designated
+    DALO household goes alone or too few candidates exist; the exception is recorded with its reason.
+    Each candidate is a Proposal; the dwelling goes to the best-ranked allocated candidate still in
+    the running, then down the ranking when that household refuses (cases/offers.py).
+    """
+
+    dwelling = models.ForeignKey(Dwelling, on_delete=models.PROTECT, related_name="offers", verbose_name=_("logement"))
+    status = models.CharField(
+        _("état"), max_length=10, choices=choices.OfferStatus.choices, default=choices.OfferStatus.OPEN
+    )
+    fewer_candidates_reason = models.CharField(
+        _("motif : moins de trois candidats"), max_length=15, choices=choices.FewerCandidatesReason.choices, blank=True
+    )
+    fewer_candidates_detail = models.TextField(_("précisions sur le nombre de candidats"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(_("clos le"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("mise en location")
+        constraints = [
+            models.UniqueConstraint(fields=["dwelling"], condition=Q(status="open"), name="one_open_offer_per_dwelling")
+        ]
+
+    def __str__(self):
+        return f"{self.dwelling} ({self.get_status_display()})"
+
+    def clean(self):
+        if self.fewer_candidates_reason == choices.FewerCandidatesReason.TOO_FEW and not self.fewer_candidates_detail:
+            raise ValidationError(
+                {"fewer_candidates_detail": _("Expliquez pourquoi il y a moins de trois candidats pour ce logement.")}
+            )
+
+
 class Proposal(models.Model):
-    """A dwelling put forward to a household's case."""
+    """A dwelling put forward to a household's case: one candidate of a DwellingOffer."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="proposals")
     dwelling = models.ForeignKey(
         Dwelling, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("logement")
+    )
+    offer = models.ForeignKey(
+        DwellingOffer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        verbose_name=_("mise en location"),
+    )
+    estimated_apl = models.DecimalField(_("APL estimée (€/mois)"), default=0, **MONEY)
+    match_warnings = models.JSONField(_("alertes d'adéquation"), default=list, blank=True)
+    registered_letter = models.BooleanField(_("notifiée par lettre recommandée"), default=False)
+    delivered_on = models.DateField(
+        _("lettre remise (ou première présentation) le"),
+        null=True,
+        blank=True,
+        help_text=_("Pour une lettre recommandée, le délai de réponse court à partir de cette date."),
     )
     dalo_notice_given_at = models.DateTimeField(
         _("ménage informé (offre DALO et conséquences d'un refus) le"), null=True, blank=True
@@ -437,6 +510,7 @@ class Proposal(models.Model):
     class Meta:
         ordering = ["created_at"]
         verbose_name = _("proposition")
+        constraints = [models.UniqueConstraint(fields=["offer", "case"], name="one_proposal_per_case_and_offer")]
 
     def __str__(self):
         return f"Proposition {self.dwelling} – {self.case}"
@@ -458,6 +532,8 @@ class CaleolDecision(models.Model):
     )
     reasons_detail = models.TextField(_("motivation"), blank=True)
     decided_on = models.DateField(_("date de la CALEOL"))
+    condition_met_on = models.DateField(_("pièce manquante reçue le"), null=True, blank=True)
+    condition_lapsed_at = models.DateTimeField(_("condition suspensive caduque le"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -485,6 +561,12 @@ class CaleolDecision(models.Model):
                 errors["reasons_detail"] = _("Précisez le motif de non-attribution.")
         if self.decision == kind.INADMISSIBLE and not self.inadmissibility_reason:
             errors["inadmissibility_reason"] = _("Indiquez le motif d'irrecevabilité.")
+        if self.decision == kind.ALLOCATED and self.rank not in (None, 1):
+            errors["rank"] = _(
+                "Une attribution simple place le ménage au rang 1 : choisissez l'attribution par classement."
+            )
+        if self.rank and not self.is_allocation:
+            errors["rank"] = _("Seule une attribution donne un rang.")
         if errors:
             raise ValidationError(errors)
 
@@ -495,6 +577,11 @@ class CaleolDecision(models.Model):
             choices.CaleolDecisionType.ALLOCATED_RANKED,
             choices.CaleolDecisionType.SUSPENSIVE_CONDITION,
         }
+
+    @property
+    def effective_rank(self) -> int | None:
+        """An allocation without a stated rank is rank 1."""
+        return (self.rank or 1) if self.is_allocation else None
 
 
 class HouseholdReply(models.Model):
@@ -517,5 +604,5 @@ class HouseholdReply(models.Model):
     def clean(self):
         if self.answer == choices.ReplyAnswer.REFUSED and not self.refusal_motive:
             raise ValidationError({"refusal_motive": _("Indiquez le motif du refus.")})
-        if self.answer == choices.ReplyAnswer.ACCEPTED and self.refusal_motive:
-            raise ValidationError({"refusal_motive": _("Une offre acceptée n'a pas de motif de refus.")})
+        if self.answer in (choices.ReplyAnswer.ACCEPTED, choices.ReplyAnswer.LAPSED) and self.refusal_motive:
+            raise ValidationError({"refusal_motive": _("Seul un refus a un motif de refus.")})

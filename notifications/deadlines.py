@@ -76,10 +76,12 @@ def _paused_days(pauses, since: datetime, until: datetime) -> int:
 
 def reply_due(proposal, delivery, limits: StepTimeLimits, departement: str | None) -> tuple[date | None, bool]:
     """(due date, waiting for the registered letter's delivery)."""
-    if delivery and delivery.registered_letter:
-        if not delivery.delivered_on:
+    if (delivery and delivery.registered_letter) or proposal.registered_letter:
+        # The delivery date may be recorded here or on the proposal (proposal_notify, partner API).
+        delivered_on = (delivery.delivered_on if delivery else None) or proposal.delivered_on
+        if not delivered_on:
             return None, True
-        start = delivery.delivered_on
+        start = delivered_on
     else:
         start = proposal.notified_on
     if not start:

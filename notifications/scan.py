@@ -13,6 +13,7 @@ timer node the flow gains.
 import logging
 from collections import Counter
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -54,7 +55,9 @@ def _scan_task(task, now, counts: Counter) -> None:
                     as_system=True,
                     reason="Silence du ménage après le délai : vaut refus",
                 )
-            except StepConflict:
+            except (StepConflict, ValidationError):
+                # Not this household's turn yet (a better-ranked candidate holds the dwelling), or the
+                # step moved on: nothing to record.
                 return
             events.reply_silence_refusal(case, proposal, info.due_date)
             counts["no_reply_refusals"] += 1

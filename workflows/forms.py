@@ -129,10 +129,25 @@ def landlord_org_ids(user) -> set[int]:
     return {g.organisation_id for g in memberships_of(user) if g.role == Role.LANDLORD_AGENT}
 
 
+def fewer_candidates_fields(form) -> None:
+    """The dwelling's round may go to the CALEOL with fewer than three candidates, for a stated reason."""
+    form.fields["fewer_candidates_reason"] = forms.ChoiceField(
+        label=_("Moins de trois candidats pour ce logement ?"),
+        required=False,
+        choices=[("", _("— Non, au moins trois —"))] + choices.FewerCandidatesReason.choices,
+    )
+    form.fields["fewer_candidates_detail"] = forms.CharField(
+        label=_("Précisions sur le nombre de candidats"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class ProposalForm(StepFormMixin, forms.ModelForm):
     class Meta:
         model = Proposal
-        fields = ["dwelling", "dalo_notice_given_at", "notified_on", "reply_deadline", "match_override_reason"]
+        fields = [
+            "dwelling", "estimated_apl", "dalo_notice_given_at", "notified_on", "registered_letter", "delivered_on",
+            "reply_deadline", "match_override_reason",
+        ]  # fmt: skip
 
     def __init__(self, *args, user, case, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,6 +155,12 @@ class ProposalForm(StepFormMixin, forms.ModelForm):
         if not user.is_superuser:
             dwellings = dwellings.filter(landlord_id__in=landlord_org_ids(user))
         self.fields["dwelling"].queryset = dwellings
+        # The match check (cases/matching.py) runs in the service: its warnings come back on this field.
+        self.fields["match_override_reason"].help_text = _(
+            "Le logement est comparé au diagnostic avant l'enregistrement ; en cas d'alerte, indiquez pourquoi "
+            "vous maintenez la proposition."
+        )
+        fewer_candidates_fields(self)
         if case.is_dalo:
             self.fields["dalo_notice_given_at"].help_text = _(
                 "Ménage DALO : obligatoire. Date à laquelle le ménage a été informé que l'offre est faite au titre "
@@ -166,6 +187,7 @@ class CaleolForm(StepFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user, case, **kwargs):
         super().__init__(*args, **kwargs)
+        fewer_candidates_fields(self)
 
     def submit(self, services, *, actor, case):
         return services.caleol_record(actor=actor, case=case, values=dict(self.cleaned_data))
@@ -179,6 +201,8 @@ class ReplyForm(StepFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user, case, **kwargs):
         super().__init__(*args, **kwargs)
+        # A lapse is never typed in: it happens by itself (dwelling let to another, condition not met).
+        self.fields["answer"].choices = [c for c in self.fields["answer"].choices if c[0] != choices.ReplyAnswer.LAPSED]
         self.fields["legitimate"].help_text = _(
             "Laisser « Inconnu » pour appliquer l'appréciation par défaut du motif."
         )

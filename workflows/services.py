@@ -7,7 +7,7 @@ executes the viewflow task so the flow routes to the next step.
 
 import logging
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from cases import choices
-from cases.audit import acting_as
+from cases import choices, matching, offers
+from cases.audit import acting_as, system_actor
 from cases.models import (
     CaleolDecision,
     Case,
@@ -40,8 +40,8 @@ from .flows import CaseFlow
 log = logging.getLogger("ppgdid.workflow")
 
 ACTIVE = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
-# Article R441-3 CCH / CE 436148: at least 10 days to answer an offer (a territory may set more).
-DEFAULT_REPLY_DAYS = 10
+# Article R441-10 CCH / CE 436148: at least 10 days to answer an offer (see cases/offers.py).
+DEFAULT_REPLY_DAYS = offers.LEGAL_MIN_REPLY_DAYS
 
 
 class StepConflict(Exception):
@@ -259,11 +259,53 @@ def _landlord_org_ids(actor) -> set[int]:
     return {g.organisation_id for g in memberships_of(actor) if g.role == Role.LANDLORD_AGENT}
 
 
+def _require_landlord_of(actor, dwelling, field: str = "dwelling") -> None:
+    if dwelling.landlord_id not in _landlord_org_ids(actor) and not actor.is_superuser:
+        raise ValidationError({field: _("Ce logement n'appartient pas à votre organisme.")})
+
+
+# Keys of a proposal's `values` that describe the allocation round rather than the proposal itself.
+OFFER_KEYS = ("offer", "fewer_candidates_reason", "fewer_candidates_detail")
+
+
+def _set_offer_exception(offer, values: dict) -> None:
+    reason = values.get("fewer_candidates_reason")
+    if not reason:  # a blank form field keeps what was recorded
+        return
+    offer.fewer_candidates_reason = reason
+    offer.fewer_candidates_detail = values.get("fewer_candidates_detail") or ""
+    offer.full_clean(exclude=["dwelling", "created_by"])
+    offer.save()
+
+
 def proposal_make(*, actor, case: Case, values: dict) -> Case:
+    """Put a dwelling forward to the case: the case becomes one candidate of the dwelling's open
+    allocation round (DwellingOffer, opened on the first candidate). `values` holds the Proposal's
+    fields (dwelling, dalo_notice_given_at, match_override_reason, estimated_apl, notified_on…) and
+    optionally `offer` and the round's fewer-candidates exception.
+    """
+    values = dict(values)
+    round_values = {key: values.pop(key) for key in OFFER_KEYS if key in values}
+
     def write(case):
-        proposal = Proposal(case=case, created_by=actor, **values)
-        if proposal.dwelling.landlord_id not in _landlord_org_ids(actor) and not actor.is_superuser:
-            raise ValidationError({"dwelling": _("Ce logement n'appartient pas à votre organisme.")})
+        offer = round_values.get("offer")
+        dwelling = offer.dwelling if offer else values.pop("dwelling", None)
+        values.pop("dwelling", None)
+        if dwelling is None:
+            raise ValidationError({"dwelling": _("Choisissez le logement proposé.")})
+        _require_landlord_of(actor, dwelling)
+        if offer is not None:
+            offer = offers.lock_offer(offer.pk)
+            if offer.status != choices.OfferStatus.OPEN:
+                raise ValidationError(
+                    {"offer": _("Cette mise en location est close : le logement n'est plus proposé.")}
+                )
+        else:
+            offer = offers.open_offer(dwelling, actor)
+        _set_offer_exception(offer, round_values)
+        if offer.proposals.filter(case=case).exists():
+            raise ValidationError({"dwelling": _("Ce logement est déjà proposé à ce ménage.")})
+        proposal = Proposal(case=case, dwelling=dwelling, offer=offer, created_by=actor, **values)
         if case.is_dalo and not proposal.dalo_notice_given_at:
             raise ValidationError(
                 {
@@ -273,11 +315,15 @@ def proposal_make(*, actor, case: Case, values: dict) -> Case:
                     )
                 }
             )
-        if proposal.notified_on and not proposal.reply_deadline:
-            proposal.reply_deadline = proposal.notified_on + timedelta(days=DEFAULT_REPLY_DAYS)
-        if proposal.notified_on and proposal.reply_deadline < proposal.notified_on + timedelta(days=DEFAULT_REPLY_DAYS):
+        offers.apply_reply_deadline(proposal)
+        warnings = matching.check(case, dwelling, proposal.estimated_apl)
+        proposal.match_warnings = [w.as_dict() for w in warnings]
+        if warnings and not proposal.match_override_reason.strip():
             raise ValidationError(
-                {"reply_deadline": _("Le délai de réponse doit être d'au moins 10 jours après la notification.")}
+                {
+                    "match_override_reason": [w.message for w in warnings]
+                    + [_("Pour proposer quand même ce logement, indiquez pourquoi.")]
+                }
             )
         proposal.full_clean()
         proposal.save()
@@ -286,13 +332,29 @@ def proposal_make(*, actor, case: Case, values: dict) -> Case:
 
 
 def current_proposal(case: Case) -> Proposal | None:
-    return case.proposals.select_related("dwelling", "dwelling__commune").order_by("-created_at", "-pk").first()
+    return (
+        case.proposals.select_related("dwelling", "dwelling__commune", "offer").order_by("-created_at", "-pk").first()
+    )
 
 
 def caleol_record(*, actor, case: Case, values: dict) -> Case:
+    """Record the CALEOL's decision on this candidate (one of the five of R441-3 CCH, with its rank)."""
+    values = dict(values)
+    round_values = {key: values.pop(key) for key in OFFER_KEYS[1:] if key in values}
+
     def write(case):
-        decision = CaleolDecision(proposal=current_proposal(case), **values)
+        proposal = current_proposal(case)
+        decision = CaleolDecision(proposal=proposal, **values)
+        if proposal.offer_id:
+            proposal.offer = offers.lock_offer(proposal.offer_id)
+            _set_offer_exception(proposal.offer, round_values)
+            offers.check_candidate_count(proposal.offer)
+            if decision.is_allocation and proposal.offer.status != choices.OfferStatus.OPEN:
+                raise ValidationError({"decision": _("Ce logement n'est plus à attribuer (déjà loué ou retiré).")})
+        if decision.decision == choices.CaleolDecisionType.ALLOCATED and decision.rank is None:
+            decision.rank = 1
         decision.full_clean()
+        offers.check_rank_free(proposal, decision)
         decision.save()
         if decision.decision == choices.CaleolDecisionType.INADMISSIBLE:
             _close(case, choices.ClosureReason.INADMISSIBLE, decision.get_inadmissibility_reason_display())
@@ -300,21 +362,151 @@ def caleol_record(*, actor, case: Case, values: dict) -> Case:
     return _complete_step(actor=actor, case=case, node_name="caleol", reason="Décision CALEOL", write=write)
 
 
+def proposal_notify(
+    *,
+    actor,
+    case: Case,
+    notified_on: date,
+    registered_letter: bool = False,
+    delivered_on: date | None = None,
+    reply_deadline: date | None = None,
+) -> Proposal:
+    """Record that the offer was sent to the household (again, to add a registered letter's delivery
+    date). Only the candidate the dwelling is offered to now can be notified."""
+    with transaction.atomic(), acting_as(actor, "Notification de l'offre"):
+        case = _lock_case(case.pk)
+        _require(actor, Action.VIEW, case)
+        proposal = current_proposal(case)
+        if case.status != choices.CaseStatus.REPLY or proposal is None or hasattr(proposal, "reply"):
+            raise StepConflict(_("Aucune offre attribuée n'attend de réponse pour ce dossier."))
+        _require_landlord_of(actor, proposal.dwelling, "notified_on")
+        if proposal.offer_id:
+            offers.lock_offer(proposal.offer_id)
+            if offers.holder(proposal.offer) != proposal:
+                raise ValidationError(
+                    {
+                        "notified_on": _(
+                            "Le logement est encore réservé à un candidat mieux classé : attendez sa réponse."
+                        )
+                    }
+                )
+        decided_on = proposal.caleol_decision.decided_on
+        if notified_on < decided_on:
+            raise ValidationError(
+                {"notified_on": _("L'offre ne peut pas être notifiée avant la décision de la CALEOL.")}
+            )
+        proposal.notified_on = notified_on
+        proposal.registered_letter = registered_letter
+        proposal.delivered_on = delivered_on
+        proposal.reply_deadline = reply_deadline
+        offers.apply_reply_deadline(proposal)
+        proposal.full_clean()
+        proposal.save()
+    return proposal
+
+
+def condition_fulfil(*, actor, case: Case, received_on: date) -> CaleolDecision:
+    """The missing document of a conditional allocation arrived in time: the condition is lifted."""
+    with transaction.atomic(), acting_as(actor, "Condition suspensive levée"):
+        case = _lock_case(case.pk)
+        _require(actor, Action.VIEW, case)
+        proposal = current_proposal(case)
+        decision = getattr(proposal, "caleol_decision", None) if proposal else None
+        if (
+            case.status != choices.CaseStatus.REPLY
+            or decision is None
+            or decision.decision != choices.CaleolDecisionType.SUSPENSIVE_CONDITION
+        ):
+            raise StepConflict(_("Aucune attribution sous condition suspensive n'est en cours pour ce dossier."))
+        _require_landlord_of(actor, proposal.dwelling, "received_on")
+        if decision.condition_met_on:
+            raise StepConflict(_("La pièce manquante a déjà été reçue."))
+        if received_on < decision.decided_on:
+            raise ValidationError({"received_on": _("La pièce ne peut pas avoir été reçue avant la CALEOL.")})
+        if received_on > decision.condition_deadline or received_on > timezone.localdate():
+            raise ValidationError(
+                {
+                    "received_on": _(
+                        "La pièce devait être fournie au plus tard le %(date)s : la condition est caduque."
+                    )
+                    % {"date": decision.condition_deadline.strftime("%d/%m/%Y")}
+                    if received_on > decision.condition_deadline
+                    else _("La date de réception ne peut pas être dans le futur.")
+                }
+            )
+        decision.condition_met_on = received_on
+        decision.save()
+    return decision
+
+
+def _record_reply(case: Case, proposal: Proposal, values: dict) -> HouseholdReply:
+    reply = HouseholdReply(proposal=proposal, **values)
+    answer = reply.answer
+    if answer == choices.ReplyAnswer.NO_REPLY:
+        reply.refusal_motive = choices.RefusalMotive.NO_REPLY
+    if answer in (choices.ReplyAnswer.REFUSED, choices.ReplyAnswer.NO_REPLY) and reply.legitimate is None:
+        reply.legitimate = choices.REFUSAL_LEGITIMATE_FOR_DALO.get(reply.refusal_motive)
+    reply.full_clean()
+    if answer != choices.ReplyAnswer.LAPSED:
+        _check_reply_allowed(proposal, reply)
+    reply.save()
+    return reply
+
+
+def _check_reply_allowed(proposal: Proposal, reply: HouseholdReply) -> None:
+    if proposal.offer_id and offers.holder(offers.lock_offer(proposal.offer_id)) != proposal:
+        raise ValidationError(
+            {
+                "answer": _(
+                    "Le logement est encore réservé à un candidat mieux classé : ce ménage ne peut pas encore répondre."
+                )
+            }
+        )
+    if not proposal.notified_on:
+        raise ValidationError({"answer": _("Enregistrez d'abord la notification de l'offre au ménage.")})
+    if reply.replied_on < proposal.notified_on:
+        raise ValidationError({"replied_on": _("La réponse ne peut pas précéder la notification de l'offre.")})
+    if reply.answer == choices.ReplyAnswer.NO_REPLY:
+        deadline = proposal.reply_deadline
+        if deadline is None or reply.replied_on <= deadline:
+            raise ValidationError(
+                {
+                    "answer": _("Le silence ne vaut refus qu'après la date limite de réponse (%(date)s).")
+                    % {"date": deadline.strftime("%d/%m/%Y") if deadline else _("lettre non encore remise")}
+                }
+            )
+    decision = proposal.caleol_decision
+    if (
+        reply.answer == choices.ReplyAnswer.ACCEPTED
+        and decision.decision == choices.CaleolDecisionType.SUSPENSIVE_CONDITION
+        and not decision.condition_met_on
+    ):
+        raise ValidationError(
+            {
+                "answer": _(
+                    "Attribution sous condition : enregistrez d'abord la réception de la pièce manquante (%(doc)s)."
+                )
+                % {"doc": decision.missing_document}
+            }
+        )
+
+
 def reply_record(*, actor, case: Case, values: dict, as_system: bool = False, reason: str = "") -> Case:
-    """Record the household's answer. Silence past the deadline is a refusal (no_reply).
+    """Record the household's answer. Silence past the deadline is a refusal (no_reply). A refusal
+    raises the case's counter and sends it back to the proposal step; the dwelling passes to the next
+    candidate in the CALEOL's ranking.
 
     The deadline scan records that silence with `as_system=True` (see notifications/scan.py).
     """
 
+    if values.get("answer") == choices.ReplyAnswer.LAPSED:
+        raise ValidationError(
+            {"answer": _("Une offre ne devient caduque que d'elle-même (logement loué, condition non levée).")}
+        )
+
     def write(case):
         proposal = current_proposal(case)
-        reply = HouseholdReply(proposal=proposal, **values)
-        if reply.answer == choices.ReplyAnswer.NO_REPLY:
-            reply.refusal_motive = choices.RefusalMotive.NO_REPLY
-        if reply.answer != choices.ReplyAnswer.ACCEPTED and reply.legitimate is None:
-            reply.legitimate = choices.REFUSAL_LEGITIMATE_FOR_DALO.get(reply.refusal_motive)
-        reply.full_clean()
-        reply.save()
+        reply = _record_reply(case, proposal, values)
         if reply.answer == choices.ReplyAnswer.ACCEPTED:
             return
         case.refusal_count += 1
@@ -328,16 +520,96 @@ def reply_record(*, actor, case: Case, values: dict, as_system: bool = False, re
     return _complete_step(actor=actor, case=case, node_name="reply", reason=reason, write=write, as_system=as_system)
 
 
+def _reply_as_system(case: Case, values: dict, reason: str) -> Case:
+    """The system records a lapse nobody typed in (no refusal counted). Not reachable from pages or the
+    API; silence worth refusal is recorded by the deadline scan through reply_record(as_system=True)."""
+
+    def write(case):
+        _record_reply(case, current_proposal(case), values)
+
+    return _complete_step(
+        actor=system_actor(), case=case, node_name="reply", reason=reason, write=write, as_system=True
+    )
+
+
+def _lapse_other_candidates(offer, winner: Proposal) -> None:
+    """The dwelling is let: candidates still waiting for it go back to the proposal step, no refusal."""
+    for proposal in offer.proposals.select_related("case").exclude(pk=winner.pk):
+        case = proposal.case
+        if case.status == choices.CaseStatus.REPLY and not hasattr(proposal, "reply"):
+            if current_proposal(case) == proposal:
+                _reply_as_system(
+                    case,
+                    {
+                        "answer": choices.ReplyAnswer.LAPSED,
+                        "replied_on": timezone.localdate(),
+                        "comment": _("Logement attribué à un candidat mieux classé."),
+                    },
+                    "Offre caduque : logement loué",
+                )
+
+
 def lease_record(*, actor, case: Case, signed_on: date) -> Case:
     def write(case):
         proposal = current_proposal(case)
-        if signed_on < proposal.caleol_decision.decided_on:
+        decision = proposal.caleol_decision
+        if signed_on < decision.decided_on:
             raise ValidationError({"signed_on": _("Le bail ne peut pas être signé avant la décision de la CALEOL.")})
+        if decision.decision == choices.CaleolDecisionType.SUSPENSIVE_CONDITION and not decision.condition_met_on:
+            raise ValidationError({"signed_on": _("La condition suspensive n'est pas levée : pièce manquante.")})
         proposal.lease_signed_on = signed_on
         proposal.save()
         _close(case, choices.ClosureReason.REHOUSED_SOCIAL)
+        if proposal.offer_id:
+            offer = offers.lock_offer(proposal.offer_id)
+            offer.status = choices.OfferStatus.LET
+            offer.closed_at = timezone.now()
+            offer.save()
+            _lapse_other_candidates(offer, proposal)
 
     return _complete_step(actor=actor, case=case, node_name="lease", reason="Bail signé", write=write)
+
+
+def offers_sweep(today: date | None = None) -> dict:
+    """Suspensive conditions whose document did not arrive by their deadline lapse by themselves: the
+    candidate goes back to the proposal step (no refusal counted) and the dwelling passes to the next
+    rank. Run by Celery beat or `manage.py offers_sweep`. Idempotent: each case is re-checked under
+    its lock. (Silence past the reply deadline is the deadline scan's job: notifications/scan.py.)
+    """
+    today = today or timezone.localdate()
+    counts = {"conditions_lapsed": 0}
+    lapsing = CaleolDecision.objects.filter(
+        decision=choices.CaleolDecisionType.SUSPENSIVE_CONDITION,
+        condition_met_on__isnull=True,
+        condition_lapsed_at__isnull=True,
+        condition_deadline__lt=today,
+        proposal__reply__isnull=True,
+        proposal__case__status=choices.CaseStatus.REPLY,
+    ).values_list("pk", "proposal__case_id")
+    for decision_id, case_id in lapsing:
+        try:
+            with transaction.atomic():
+                case = _lock_case(case_id)
+                decision = CaleolDecision.objects.select_for_update().get(pk=decision_id)
+                if decision.condition_lapsed_at or current_proposal(case).pk != decision.proposal_id:
+                    continue
+                with acting_as(system_actor(), "Condition suspensive caduque"):
+                    decision.condition_lapsed_at = timezone.now()
+                    decision.save()
+                _reply_as_system(
+                    case,
+                    {
+                        "answer": choices.ReplyAnswer.LAPSED,
+                        "replied_on": today,
+                        "comment": _("Pièce manquante non fournie avant le %(date)s.")
+                        % {"date": decision.condition_deadline.strftime("%d/%m/%Y")},
+                    },
+                    "Condition suspensive caduque",
+                )
+                counts["conditions_lapsed"] += 1
+        except (StepConflict, ValidationError):
+            log.info("offers_sweep: case_id=%s skipped (moved on)", case_id)
+    return counts
 
 
 def case_close(*, actor, case: Case, reason: str, comment: str) -> Case:

@@ -30,6 +30,10 @@ INSTALLED_APPS = [
     "notifications",
     "audit",
     "committees",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -147,3 +151,37 @@ SYSTEM_ACTOR_USERNAME = "systeme"
 # committees app points it at its agenda-based scope. Break-the-glass accesses last this long.
 PPGDID_COMMISSION_SCOPE = env("PPGDID_COMMISSION_SCOPE", default="permissions.policy.territory_commission_scope")
 PPGDID_BREAK_GLASS_MINUTES = env.int("PPGDID_BREAK_GLASS_MINUTES", default=60)
+
+# Partner API (api/): token per landlord organisation, JSON errors in French, OpenAPI schema served
+# with Swagger UI / Redoc from drf-spectacular-sidecar (no CDN).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.access.IsApiClient"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API partenaires – ménages prioritaires",
+    "DESCRIPTION": "Pour les systèmes d'information des bailleurs : dossiers désignés, propositions, décisions "
+    "CALEOL, réponses des ménages, baux. Chaque POST exige un en-tête Idempotency-Key.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_NO_READ_ONLY_REQUIRED": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Offers (cases/offers.py, cases/matching.py). The reply period is at least 10 days (R441-10 CCH);
+# a territory may set more. Persons per typology are local practice.
+PPGDID_OFFER_REPLY_DAYS = env.int("PPGDID_OFFER_REPLY_DAYS", default=10)
+
+# Suspensive conditions of CALEOL allocations lapse by themselves when their deadline passes
+# (cases/tasks.py; also `manage.py offers_sweep`). Silence past the reply deadline is the deadline
+# scan's job (notifications).
+CELERY_BEAT_SCHEDULE["cases-offers-sweep"] = {"task": "cases.tasks.offers_sweep", "schedule": 60 * 60}

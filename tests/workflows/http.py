@@ -44,7 +44,14 @@ def label(client, world, case):
 
 
 def propose(client, world, case, dwelling=None, **extra):
-    data = {"dwelling": (dwelling or world.dwelling).pk, "notified_on": "2026-11-02"} | extra
+    data = {
+        "dwelling": (dwelling or world.dwelling).pk,
+        "notified_on": "2026-11-02",
+        "estimated_apl": "0",
+        "match_override_reason": "Choix confirmé avec le ménage.",
+        "fewer_candidates_reason": "too_few",
+        "fewer_candidates_detail": "Seul ménage prioritaire pour ce logement.",
+    } | extra
     return post_step(client, world.landlord_agent, case, "proposal", data)
 
 

@@ -35,8 +35,16 @@ def label(world, case):
     )
 
 
-def propose(world, case, dwelling=None):
-    values = {"dwelling": dwelling or world.dwelling, "notified_on": date(2026, 11, 2)}
+def propose(world, case, dwelling=None, **extra):
+    """A one-candidate round (exception recorded) whose offer is notified at once; the test households
+    do not match the dwellings, so the landlord states why it goes on."""
+    values = {
+        "dwelling": dwelling or world.dwelling,
+        "notified_on": date(2026, 11, 2),
+        "match_override_reason": "Choix confirmé avec le ménage lors de la visite.",
+        "fewer_candidates_reason": choices.FewerCandidatesReason.TOO_FEW,
+        "fewer_candidates_detail": "Seul ménage prioritaire pour ce T3 ce mois-ci.",
+    } | extra
     if case.is_dalo:
         values["dalo_notice_given_at"] = datetime(2026, 11, 1, 10, tzinfo=UTC)
     return services.proposal_make(actor=world.landlord_agent, case=case, values=values)

@@ -352,3 +352,14 @@ def test_the_social_worker_may_record_the_reply_and_the_chair_may_close(world, c
     )
     assert response.status_code == 302
     assert reload(case).closure_reason == choices.ClosureReason.REHOUSED_PRIVATE
+
+
+def test_proposal_step_shows_the_match_check_and_needs_a_reason(world, client):
+    case = steps.label(world, steps.diagnose(world, world.flag()))
+    response = http.propose(client, world, case, match_override_reason="")
+    page = response.content.decode()
+    assert response.status_code in (200, 400)
+    assert "Typologie T3 peu adaptée" in page and escape("indiquez pourquoi") in page
+    assert not Proposal.objects.filter(case=case).exists()
+    http.assert_done(http.propose(client, world, case), case)
+    assert Proposal.objects.get(case=case).match_warnings[0]["code"] == "typology"

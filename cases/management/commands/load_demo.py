@@ -17,11 +17,12 @@ from django.utils import timezone
 from audit.commands import AuditedCommand
 from cases import choices
 from cases.audit import acting_as, system_actor
-from cases.models import Commune, DepartementSettings, Dwelling, Household, HouseholdMember, Organisation
+from cases.models import Commune, DepartementSettings, Dwelling, Household, HouseholdMember, Organisation, Proposal
 from permissions.models import Membership
 from permissions.roles import Role
 
 PASSWORD = "demo-ppgdid-2026"
+RUNNING = [choices.CaseStatus.CALEOL, choices.CaseStatus.REPLY, choices.CaseStatus.LEASE]
 TPM_SIREN = "248300543"  # Métropole Toulon Provence Méditerranée (Etalab reference data)
 TOULON, LA_SEYNE, HYERES, LA_GARDE, SIX_FOURS, LA_VALETTE = "83137", "83126", "83069", "83062", "83129", "83144"
 
@@ -85,6 +86,7 @@ class Spec:
     protected: bool = False
     children: int = 1
     flagged_by: str = ""
+    landlord: str = ""  # designated landlord key; by default alternates between the two
     extra: dict = field(default_factory=dict)
 
 
@@ -121,7 +123,19 @@ SPECS = [
     Spec("withdrawn", H.PRIVATE_TENANT, ("j",)),
     Spec("inadmissible", H.HOSTED, ("b",)),
     Spec("dalo_lost", H.HOSTED, ("dalo",), dalo=True),
+    # Six households designated to the first landlord, waiting for a proposal: the vacant dwellings
+    # below go to three of them through the pages and to three through the API (rank 1 refuses,
+    # rank 2 accepts).
+    *[Spec("proposal", H.HOSTED, ("b",), children=1 + n % 2, landlord="landlord1") for n in range(6)],
 ]
+
+# Vacant dwellings of the first landlord, kept for the three-candidate walk-through (UI and API).
+VACANT = [
+    ("12 rue de la Démonstration", TOULON, "T3", "64", 1, True, "395", "70"),
+    ("8 avenue du Test (API)", LA_GARDE, "T3", "66", 2, True, "405", "75"),
+]
+# The first landlord's information system, for trying the partner API on the demo (fictitious token).
+DEMO_API_TOKEN = "ppg_demo-habitat-exemple-2026"
 
 # The actions each target stage needs, in order, from a freshly flagged case.
 LANDLORD_LOOP = ["diagnose", "label", "propose"]
@@ -163,6 +177,7 @@ class Command(AuditedCommand):
             self.orgs = self.load_organisations(communes)
             self.users = self.load_users()
             self.dwellings = self.load_dwellings()
+            self.load_vacant_and_api_client()
         created = 0
         for index, spec in enumerate(SPECS, start=1):
             if Household.objects.filter(nud=demo_nud(index)).exists():
@@ -232,6 +247,31 @@ class Command(AuditedCommand):
             dwellings[key].append(dwelling)
         return dwellings
 
+    def load_vacant_and_api_client(self):
+        from api.models import ApiClient, hash_token
+
+        for n, (address, insee, typ, surface, floor, lift, rent, charges) in enumerate(VACANT, 1):
+            Dwelling.objects.get_or_create(
+                rpls_id=f"DEMOVAC{n}",
+                defaults={
+                    "landlord": self.orgs["landlord1"], "address": address, "commune_id": insee,
+                    "typology": typ, "surface_m2": Decimal(surface), "floor": floor, "has_lift": lift,
+                    "rent": Decimal(rent), "charges": Decimal(charges),
+                    "available_from": timezone.localdate() + timedelta(days=30),
+                },
+            )  # fmt: skip
+        landlord = self.orgs["landlord1"]
+        if not ApiClient.objects.filter(organisation=landlord, revoked_at__isnull=True).exists():
+            user, created = get_user_model().objects.get_or_create(username="api-demo-hem")
+            if created:
+                user.set_unusable_password()
+                user.save()
+            Membership.objects.get_or_create(user=user, organisation=landlord, role=Role.LANDLORD_AGENT)
+            ApiClient.objects.create(
+                organisation=landlord, user=user, name="SI de démonstration", token_prefix=DEMO_API_TOKEN[:12],
+                token_hash=hash_token(DEMO_API_TOKEN),
+            )  # fmt: skip
+
     # --- one household and its case ----------------------------------------------------------------
 
     def load_case(self, index: int, spec: Spec):
@@ -285,7 +325,7 @@ class Command(AuditedCommand):
             is_dalo=spec.dalo,
             comed_decision_date=today - timedelta(days=45 + index) if spec.dalo else None,
         )
-        landlord_key = "landlord1" if index % 2 else "landlord2"
+        landlord_key = spec.landlord or ("landlord1" if index % 2 else "landlord2")
         for action in STAGES[spec.stage]:
             case = getattr(self, f"do_{action}")(services, case, spec, social_worker, landlord_key, index)
 
@@ -350,7 +390,17 @@ class Command(AuditedCommand):
     def do_propose(self, services, case, spec, social_worker, landlord_key, index):
         today = timezone.localdate()
         options = self.dwellings[landlord_key]
-        values = {"dwelling": options[(index + case.refusal_count) % len(options)], "notified_on": today - timedelta(5)}
+        start = (index + case.refusal_count) % len(options)
+        # A dwelling another demo household is still in the running for is skipped (one round each).
+        free = [d for d in options[start:] + options[:start] if not Proposal.objects.filter(
+            dwelling=d, offer__status=choices.OfferStatus.OPEN, case__status__in=RUNNING).exists()]  # fmt: skip
+        values = {
+            "dwelling": free[0] if free else options[start],
+            "notified_on": today - timedelta(5),
+            "match_override_reason": "Démonstration : choix confirmé avec le ménage lors de la visite.",
+            "fewer_candidates_reason": choices.FewerCandidatesReason.TOO_FEW,
+            "fewer_candidates_detail": "Démonstration : un seul ménage pour ce logement.",
+        }
         if case.is_dalo:
             moment = datetime.combine(today - timedelta(days=6), time(10))
             values["dalo_notice_given_at"] = timezone.make_aware(moment)
@@ -417,3 +467,7 @@ class Command(AuditedCommand):
             self.stdout.write("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
             if n == 0:
                 self.stdout.write("  ".join("-" * w for w in widths))
+        self.stdout.write(
+            f"\nAPI partenaires (http://127.0.0.1:8000/api/docs/) : jeton de démonstration de "
+            f"{ORGANISATIONS['landlord1'][0]} : {DEMO_API_TOKEN}"
+        )
