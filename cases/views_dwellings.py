@@ -123,11 +123,14 @@ class DwellingDetail(LoginRequiredMixin, View):
             qs = qs.exclude(proposals__offer=offer)
         return qs.select_related("household").order_by("created_at")
 
-    def get(self, request, pk):
+    def get(self, request, pk, action=None, proposal_pk=None):
+        # The action URLs only take POSTs; a GET on them shows the dwelling page.
         return self.show(request, get_dwelling(request, pk))
 
-    def post(self, request, pk, action, proposal_pk=None):
+    def post(self, request, pk, action=None, proposal_pk=None):
         dwelling = get_dwelling(request, pk)
+        if action is None:
+            return self.http_method_not_allowed(request)
         offer = dwelling.offers.filter(status=choices.OfferStatus.OPEN).first()
         if action == "propose":
             form = forms.CandidateForm(request.POST, cases=self.candidate_cases(request, offer))

@@ -271,7 +271,48 @@ COMMITTEE_URLS = {
     },
 }
 
+
+def _dwellings(mw):
+    """Own: a dwelling of the matrix landlord, with one candidate at the CALEOL step; foreign: another landlord's."""
+    if not hasattr(mw, "_dwelling_objects"):
+        from tests.factories import DwellingFactory
+
+        world = mw.world
+        candidate = world.flag()
+        steps.propose(world, steps.label(world, steps.diagnose(world, candidate)))
+        proposal = candidate.proposals.get()
+        foreign = DwellingFactory(landlord=world.other_landlord)
+        mw._dwelling_objects = {"own": (proposal.dwelling, proposal), "foreign": (foreign, proposal)}
+    return mw._dwelling_objects
+
+
+def dwelling_kwargs(with_proposal=False):
+    def build(mw, target):
+        dwelling, proposal = _dwellings(mw)[target]
+        if with_proposal:
+            return {"pk": dwelling.pk, "proposal_pk": proposal.pk, "action": "caleol"}
+        return {"pk": dwelling.pk}
+
+    return build
+
+
+API_CASE_URLS = (
+    "case-detail",
+    "case-match",
+    "case-proposal",
+    "case-caleol",
+    "case-notification",
+    "case-condition",
+    "case-reply",
+    "case-lease",
+)
+
 URL_OBJECTS = {
+    "dwellings:detail": dwelling_kwargs(),
+    "dwellings:propose": dwelling_kwargs(),
+    "dwellings:action": dwelling_kwargs(with_proposal=True),
+    "api:dwelling-detail": dwelling_kwargs(),
+    **{f"api:{name}": case_kwargs({"pk"}) for name in API_CASE_URLS},
     "notifications:open": lambda mw, target: {"pk": mw.notifications()[target].pk},
     "notifications:mark_read": lambda mw, target: {"pk": mw.notifications()[target].pk},
     **{name: committee_kwargs(kind) for name, kind in COMMITTEE_URLS.items()},
