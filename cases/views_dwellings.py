@@ -5,7 +5,7 @@ and the refusal report. Every write goes through the workflow services (workflow
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -42,8 +42,7 @@ def get_dwelling(request, pk) -> Dwelling:
 class DwellingList(LoginRequiredMixin, View):
     def get(self, request):
         if not landlord_ids(request.user) and not request.user.is_superuser:
-            log_denial(request, "view", "page", "dwellings")
-            raise PermissionDenied
+            raise Http404
         dwellings = list(my_dwellings(request.user).prefetch_related("offers"))
         for dwelling in dwellings:
             dwelling.open_offer = next((o for o in dwelling.offers.all() if o.status == choices.OfferStatus.OPEN), None)
@@ -60,15 +59,13 @@ class DwellingCreate(LoginRequiredMixin, View):
     def get(self, request):
         landlords = self.landlords(request)
         if not landlords.exists():
-            log_denial(request, "create", "page", "dwelling")
-            raise PermissionDenied
+            raise Http404
         return self.show(request, forms.DwellingForm(landlords=landlords))
 
     def post(self, request):
         landlords = self.landlords(request)
         if not landlords.exists():
-            log_denial(request, "create", "page", "dwelling")
-            raise PermissionDenied
+            raise Http404
         form = forms.DwellingForm(request.POST, landlords=landlords)
         if form.is_valid():
             values = dict(form.cleaned_data)
@@ -83,8 +80,9 @@ class DwellingCreate(LoginRequiredMixin, View):
         return self.show(request, form)
 
     def show(self, request, form):
-        context = {"form": form, "nav": "dwellings", "page_title": _("Nouveau logement")}
-        return render(request, "dwellings/form.html", context, status=400 if form.errors else 200)
+        return render(
+            request, "dwellings/form.html", {"form": form, "nav": "dwellings", "page_title": _("Nouveau logement")}
+        )
 
 
 ACTIONS = {
@@ -126,14 +124,13 @@ class DwellingDetail(LoginRequiredMixin, View):
         return qs.select_related("household").order_by("created_at")
 
     def get(self, request, pk, action=None, proposal_pk=None):
-        if action is not None:  # form addresses only take POSTs
-            return HttpResponseNotAllowed(["POST"])
+        # The action URLs only take POSTs; a GET on them shows the dwelling page.
         return self.show(request, get_dwelling(request, pk))
 
     def post(self, request, pk, action=None, proposal_pk=None):
-        if action is None:  # the page itself is read-only; forms post to their own addresses
-            return HttpResponseNotAllowed(["GET"])
         dwelling = get_dwelling(request, pk)
+        if action is None:
+            return self.http_method_not_allowed(request)
         offer = dwelling.offers.filter(status=choices.OfferStatus.OPEN).first()
         if action == "propose":
             form = forms.CandidateForm(request.POST, cases=self.candidate_cases(request, offer))
@@ -240,7 +237,7 @@ class RefusalReport(LoginRequiredMixin, View):
         report = reports.refusal_report(request.user, dimension)
         if report is None:
             log_denial(request, "view", "report", "refusals")
-            raise PermissionDenied
+            raise Http404
         return render(
             request,
             "dwellings/refusals.html",

@@ -66,15 +66,6 @@ def save_step(session, label):
     session.step(label)
 
 
-def fill_round(page):
-    """The landlord goes on despite the match check's warnings, alone on the dwelling (reason given)."""
-    page.get_by_label(label("Motif de maintien malgré les alertes")).fill("Le ménage a visité et accepte ce T3.")
-    page.get_by_label(label("Moins de trois candidats pour ce logement ?")).select_option(
-        label="Candidats en nombre insuffisant"
-    )
-    page.get_by_label(label("Précisions sur le nombre de candidats")).fill("Seul ménage prioritaire ce mois-ci.")
-
-
 def fresh(case):
     return Case.objects.get(pk=case.pk)
 
@@ -220,9 +211,12 @@ def test_landlord_records_proposals_decisions_refusal_and_lease(world, people):
     check_a11y(agent, "step-proposal")
     page.get_by_label(label("Logement")).select_option(label=str(world.dwelling))
     page.get_by_label(label("Offre notifiée le")).fill("2026-11-02")
-    page.get_by_role("button", name="Enregistrer l'étape").click()  # the match check warns first
-    assert_error_announced(agent, page.get_by_label(label("Motif de maintien malgré les alertes")))
-    fill_round(page)
+    # The match check warns (T3 for a one-person household, effort rate): the landlord states why it goes on.
+    page.get_by_label(label("Motif de maintien malgré les alertes")).fill("Seul logement disponible dans le secteur.")
+    page.get_by_label(label("Moins de trois candidats pour ce logement ?")).select_option(
+        label="Candidats en nombre insuffisant"
+    )
+    page.get_by_label(label("Précisions sur le nombre de candidats")).fill("Un seul ménage labellisé pour ce T3.")
     save_step(agent, "proposal-1")
 
     do_open_step(agent, "Décision CALEOL")
@@ -247,7 +241,11 @@ def test_landlord_records_proposals_decisions_refusal_and_lease(world, people):
     do_open_step(agent, "Proposition de logement")
     page.get_by_label(label("Logement")).select_option(label=str(world.dwelling2))
     page.get_by_label(label("Offre notifiée le")).fill("2026-11-20")
-    fill_round(page)
+    page.get_by_label(label("Motif de maintien malgré les alertes")).fill("Ménage d'accord pour visiter.")
+    page.get_by_label(label("Moins de trois candidats pour ce logement ?")).select_option(
+        label="Candidats en nombre insuffisant"
+    )
+    page.get_by_label(label("Précisions sur le nombre de candidats")).fill("Un seul ménage labellisé pour ce T3.")
     save_step(agent, "proposal-2")
     do_open_step(agent, "Décision CALEOL")
     page.get_by_label(label("Décision")).select_option(label="Attribution")

@@ -100,10 +100,10 @@ def test_other_landlord_and_other_roles_get_404(world, client):
     )
     assert response.status_code == 400 and not Proposal.objects.exists()
     login(client, world.social_worker)
-    assert client.get(reverse("dwellings:list")).status_code == 403  # not a landlord's page
-    assert client.get(reverse("dwellings:create")).status_code == 403
+    assert client.get(reverse("dwellings:list")).status_code == 404
+    assert client.get(reverse("dwellings:create")).status_code == 404
     assert client.get(reverse("dwellings:detail", args=[world.dwelling.pk])).status_code == 404
-    assert client.get(reverse("dwellings:refusals")).status_code == 403
+    assert client.get(reverse("dwellings:refusals")).status_code == 404
     client.logout()
     assert client.get(reverse("dwellings:list")).status_code == 302  # to the login page
 

@@ -272,55 +272,47 @@ COMMITTEE_URLS = {
 }
 
 
-def dwelling_objects(mw):
-    """Own: the landlord's dwelling put forward to one of its designated cases (the proposal waits for
-    the CALEOL). Foreign: another landlord's dwelling and proposal."""
-    if getattr(mw, "_dwelling_objects", None) is None:
-        from cases.models import Proposal
+def _dwellings(mw):
+    """Own: a dwelling of the matrix landlord, with one candidate at the CALEOL step; foreign: another landlord's."""
+    if not hasattr(mw, "_dwelling_objects"):
         from tests.factories import DwellingFactory
-        from workflows import services
 
         world = mw.world
-        own_case = steps.label(world, steps.diagnose(world, world.flag()))
-        steps.propose(world, own_case, world.dwelling2)
-        foreign_dwelling = DwellingFactory(landlord=world.other_landlord)
-        foreign_case = steps.diagnose(world, world.flag())
-        services.committee_decide(
-            actor=world.commission,
-            case=foreign_case,
-            values={"outcome": "labelled", "orientation": "ordinary", "designated_landlord": world.other_landlord},
-        )
-        services.proposal_make(
-            actor=world.other_landlord_agent,
-            case=foreign_case,
-            values={"dwelling": foreign_dwelling, "match_override_reason": "x", "fewer_candidates_reason": "too_few",
-                    "fewer_candidates_detail": "y"},
-        )  # fmt: skip
-        mw._dwelling_objects = {
-            "own": Proposal.objects.get(case=own_case),
-            "foreign": Proposal.objects.get(case=foreign_case),
-        }
+        candidate = world.flag()
+        steps.propose(world, steps.label(world, steps.diagnose(world, candidate)))
+        proposal = candidate.proposals.get()
+        foreign = DwellingFactory(landlord=world.other_landlord)
+        mw._dwelling_objects = {"own": (proposal.dwelling, proposal), "foreign": (foreign, proposal)}
     return mw._dwelling_objects
 
 
-def dwelling_kwargs(mw, target):
-    return {"pk": dwelling_objects(mw)[target].dwelling_id}
+def dwelling_kwargs(with_proposal=False):
+    def build(mw, target):
+        dwelling, proposal = _dwellings(mw)[target]
+        if with_proposal:
+            return {"pk": dwelling.pk, "proposal_pk": proposal.pk, "action": "caleol"}
+        return {"pk": dwelling.pk}
+
+    return build
 
 
-def dwelling_action_kwargs(mw, target):
-    proposal = dwelling_objects(mw)[target]
-    return {"pk": proposal.dwelling_id, "proposal_pk": proposal.pk, "action": "caleol"}
-
-
-API_CASE_URLS = ("case-detail", "case-match", "case-proposal", "case-caleol", "case-notification",
-                 "case-condition", "case-reply", "case-lease")  # fmt: skip
+API_CASE_URLS = (
+    "case-detail",
+    "case-match",
+    "case-proposal",
+    "case-caleol",
+    "case-notification",
+    "case-condition",
+    "case-reply",
+    "case-lease",
+)
 
 URL_OBJECTS = {
+    "dwellings:detail": dwelling_kwargs(),
+    "dwellings:propose": dwelling_kwargs(),
+    "dwellings:action": dwelling_kwargs(with_proposal=True),
+    "api:dwelling-detail": dwelling_kwargs(),
     **{f"api:{name}": case_kwargs({"pk"}) for name in API_CASE_URLS},
-    "api:dwelling-detail": dwelling_kwargs,
-    "dwellings:detail": dwelling_kwargs,
-    "dwellings:propose": dwelling_kwargs,
-    "dwellings:action": dwelling_action_kwargs,
     "notifications:open": lambda mw, target: {"pk": mw.notifications()[target].pk},
     "notifications:mark_read": lambda mw, target: {"pk": mw.notifications()[target].pk},
     **{name: committee_kwargs(kind) for name, kind in COMMITTEE_URLS.items()},
