@@ -3,14 +3,30 @@ the audit entries those helpers do not create (they send no post_create_historic
 
 tests/audit/test_guards.py fails on any QuerySet.update(), bulk_create() or bulk_update() on an
 audited model outside this module.
+
+Chaining is batched (`chain_history_rows`): the entries a batch of history rows needs are computed
+in Python (case, row digest and hash chain per case) and written with one bulk insert, the chain
+heads locked and updated in bulk. The entries are exactly those `audit.chain.chain_history_row`
+would append for the same rows in the same order (tests/audit/test_bulk.py compares both).
 """
 
-from django.db import transaction
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from types import SimpleNamespace
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, models, transaction
+from django.utils import timezone
 from simple_history import utils as sh_utils
 from simple_history.models import HistoricalRecords
 
-from .chain import chain_history_row
-from .models import AuditEntry
+from .chain import history_digest
+from .models import AuditChainHead, AuditEntry, canonical_json, chain_key
+
+CHUNK = 2000  # ids per IN (…) query: far below SQLite's and PostgreSQL's parameter limits
 
 
 def _current_actor():
@@ -19,14 +35,314 @@ def _current_actor():
     return user if getattr(user, "is_authenticated", False) else None
 
 
+def _chunks(items, size=CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- batched chaining ------------------------------------------------------------------------------
+
+
+def _case_ids(history_model, rows: list[dict]) -> dict:
+    """history_id → case id (or None), by the rules of audit.chain.case_id_of, a few queries per batch."""
+    from cases.models import Case, Proposal
+
+    label = history_model.instance_type._meta.label_lower
+    if not rows:
+        return {}
+    if label == "cases.case":
+        return {r["history_id"]: r["id"] for r in rows}
+    if label in ("guardian.groupobjectpermission", "guardian.userobjectpermission"):
+        case_type = ContentType.objects.get_for_model(Case).pk
+        return {r["history_id"]: int(r["object_pk"]) if r["content_type_id"] == case_type else None for r in rows}
+    result = {}
+    by_proposal = defaultdict(list)
+    by_household = defaultdict(list)
+    household_key = {"cases.household": "id", "cases.householdmember": "household_id"}.get(label)
+    for r in rows:
+        if r.get("case_id"):
+            result[r["history_id"]] = r["case_id"]
+        elif r.get("proposal_id"):
+            by_proposal[r["proposal_id"]].append(r["history_id"])
+        elif household_key and r.get(household_key) is not None:
+            by_household[r[household_key]].append(r["history_id"])
+        else:
+            result[r["history_id"]] = None
+    for ids in _chunks(list(by_proposal)):
+        for proposal_id, case_id in Proposal.objects.filter(pk__in=ids).values_list("pk", "case_id"):
+            for hid in by_proposal.pop(proposal_id):
+                result[hid] = case_id
+    for hids in by_proposal.values():  # proposal gone
+        result.update(dict.fromkeys(hids))
+    for ids in _chunks(list(by_household)):
+        # Same ordering as case_id_of, in the database (NULL placement differs between backends).
+        rows_ = Case.objects.filter(household_id__in=ids).order_by("household_id", "closed_at", "-created_at")
+        first = {}
+        for household_id, case_id in rows_.values_list("household_id", "pk"):
+            first.setdefault(household_id, case_id)
+        for household_id in ids:
+            for hid in by_household[household_id]:
+                result[hid] = first.get(household_id)
+    return result
+
+
+@dataclass
+class _Row:
+    source: str
+    source_id: int
+    case_id: int | None
+    action: str
+    actor_id: int | None
+    occurred_at: datetime
+    digest: str
+
+
+def _load_rows(history_model, ids: list[int]) -> dict:
+    """history_id → _Row, reading the rows (and their m2m history rows) as the database returns them."""
+    label = history_model._meta.label_lower
+    out = {}
+    for chunk in _chunks(ids):
+        rows = list(history_model._default_manager.filter(pk__in=chunk).values())
+        m2m = defaultdict(lambda: defaultdict(list))
+        for m2m_field in getattr(history_model, "_history_m2m_fields", ()):
+            m2m_model = getattr(history_model, m2m_field.name).model
+            for item in m2m_model._default_manager.filter(history_id__in=chunk).order_by("pk").values():
+                m2m[item["history_id"]][m2m_field.name].append(item)
+        cases = _case_ids(history_model, rows)
+        for row in rows:
+            hid = row["history_id"]
+            data = {"row": row}
+            for m2m_field in getattr(history_model, "_history_m2m_fields", ()):
+                data[m2m_field.name] = m2m[hid][m2m_field.name]
+            out[hid] = _Row(
+                source=label,
+                source_id=hid,
+                case_id=cases[hid],
+                action=row["history_type"],
+                actor_id=row["history_user_id"],
+                occurred_at=row["history_date"],
+                digest=history_digest(data),
+            )
+    return out
+
+
+# Field classes whose Python values psycopg's COPY adapts as they are; other fields (JSON, viewflow's
+# flow and task references, tokens) go through their get_db_prep_save.
+_PLAIN_FIELDS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.BigIntegerField,
+    models.IntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.PositiveBigIntegerField,
+    models.CharField,
+    models.TextField,
+    models.BooleanField,
+    models.DateField,
+    models.DecimalField,
+    models.ForeignKey,
+)
+
+
+def _converters(fields):
+    """Per field, how a Python value becomes what COPY writes (None: as it is)."""
+    result = []
+    for f in fields:
+        if isinstance(f, _PLAIN_FIELDS) and type(f).__module__.startswith("django."):
+            result.append(None)
+        elif isinstance(f, models.JSONField):
+            result.append(lambda v, f=f: f.get_db_prep_save(v, connection))
+        else:
+            result.append(_memoised(lambda v, f=f: f.get_db_prep_save(v, connection)))
+    return result
+
+
+def _memoised(convert):
+    # viewflow's references (a flow class, a node, a token) are few distinct values, costly to convert.
+    cache = {}
+
+    def run(value):
+        try:
+            return cache[value]
+        except KeyError:
+            cache[value] = result = convert(value)
+            return result
+        except TypeError:  # unhashable
+            return convert(value)
+
+    return run
+
+
+def _reserve_ids(model, count: int) -> list[int]:
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [value for (value,) in cursor.fetchall()]
+
+
+def _copy(model, fields, rows) -> None:
+    """COPY rows (lists of Python values in `fields` order) into the model's table (PostgreSQL)."""
+    converters = _converters(fields)
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+    convert = [(i, c) for i, c in enumerate(converters) if c is not None]
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            for i, c in convert:
+                row[i] = c(row[i])
+            copy.write_row(row)
+
+
+def insert_rows(model, objs, fields=None) -> None:
+    """Insert model instances as bulk_create does (primary keys set on the objects), through
+    PostgreSQL's COPY when available: several times faster than multi-row INSERTs for the generator's
+    millions of rows. No signals, no history: callers are the helpers of this module and non-audited
+    tables (viewflow's)."""
+    if not objs:
+        return
+    meta = model._meta
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs, batch_size=CHUNK)
+        return
+    fields = fields or list(meta.local_concrete_fields)
+    pk = meta.pk
+    if pk in fields and isinstance(pk, models.AutoField):
+        missing = [o for o in objs if getattr(o, pk.attname) is None]
+        for obj, value in zip(missing, _reserve_ids(model, len(missing)) if missing else [], strict=True):
+            setattr(obj, pk.attname, value)
+    getters = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            getters.append(lambda o, f=f: f.pre_save(o, True))
+        else:
+            getters.append(lambda o, name=f.attname: getattr(o, name))
+    _copy(model, fields, ([get(obj) for get in getters] for obj in objs))
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def insert_dicts(model, rows: list[dict]) -> list[int]:
+    """Insert rows given as {attname: value} (no model instances: the generator writes millions of
+    history rows); sets and returns their primary keys. Same caveats as insert_rows."""
+    if not rows:
+        return []
+    meta = model._meta
+    if connection.vendor != "postgresql":
+        objs = model._default_manager.bulk_create([model(**r) for r in rows], batch_size=CHUNK)
+        for row, obj in zip(rows, objs, strict=True):
+            row[meta.pk.attname] = obj.pk
+        return [o.pk for o in objs]
+    ids = _reserve_ids(model, len(rows))
+    fields = list(meta.local_concrete_fields)
+    names = [f.attname for f in fields]
+    pk_name = meta.pk.attname
+    for row, pk in zip(rows, ids, strict=True):
+        row[pk_name] = pk
+    _copy(model, fields, ([row.get(n) for n in names] for row in rows))
+    return ids
+
+
+def _lock_heads(keys) -> dict:
+    """chain → [seq, hash] of the chains' heads, created if missing, locked until commit."""
+    keys = sorted(keys)
+    heads = {}
+    for chunk in _chunks(keys):
+        AuditChainHead.objects.bulk_create([AuditChainHead(chain=k) for k in chunk], ignore_conflicts=True)
+        qs = AuditChainHead.objects.filter(chain__in=chunk).order_by("chain")
+        if connection.features.has_select_for_update:
+            qs = qs.select_for_update()
+        heads.update({h.chain: [h.seq, h.hash] for h in qs})
+    return heads
+
+
+def _update_heads(heads: dict) -> None:
+    items = [AuditChainHead(chain=k, seq=s, hash=h) for k, (s, h) in heads.items()]
+    if connection.vendor != "postgresql":
+        AuditChainHead.objects.bulk_update(items, ["seq", "hash"], batch_size=CHUNK)
+        return
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    for chunk in _chunks(items):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS h SET seq = v.seq, hash = v.hash "
+                "FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[]) AS v(chain, seq, hash) WHERE h.chain = v.chain",
+                [[i.chain for i in chunk], [i.seq for i in chunk], [i.hash for i in chunk]],
+            )
+
+
+def chain_history_rows(pairs) -> int:
+    """Append one AuditEntry per history row, in the order given: `pairs` is (history model, history
+    id) tuples. Equivalent to calling chain_history_row on each row in that order. Returns the count."""
+    pairs = list(pairs)
+    if not pairs:
+        return 0
+    by_model = defaultdict(list)
+    for model, hid in pairs:
+        by_model[model].append(hid)
+    loaded = {model: _load_rows(model, ids) for model, ids in by_model.items()}
+    return _append([loaded[model][hid] for model, hid in pairs])
+
+
+def _append(rows: list[_Row]) -> int:
+    """Link rows to their chains, in order: the heads locked, entries and hashes computed here.
+
+    The case chains first, the global chain (shared by every writer) last: its head stays locked for
+    the shortest time."""
+    with transaction.atomic():
+        shared = [r for r in rows if r.case_id is None]
+        own = [r for r in rows if r.case_id is not None] if shared else rows
+        count = 0
+        for part in (own, shared):
+            if part:
+                heads = _lock_heads({chain_key(r.case_id) for r in part})
+                count += _link(part, heads)
+    return count
+
+
+def _link(rows, heads) -> int:
+    entries = []
+    for r in rows:
+        key = chain_key(r.case_id)
+        head = heads[key]
+        entry = SimpleNamespace(
+            chain=key,
+            seq=head[0] + 1,
+            case_id=r.case_id,
+            source=r.source,
+            source_id=str(r.source_id),
+            action=r.action,
+            actor_id=r.actor_id,
+            occurred_at=r.occurred_at,
+            row_digest=r.digest,
+            prev_hash=head[1],
+        )
+        # AuditEntry.compute_hash, without building a model instance per entry.
+        entry.hash = hashlib.sha256(canonical_json(AuditEntry.content(entry)).encode()).hexdigest()
+        head[0], head[1] = entry.seq, entry.hash
+        entries.append(vars(entry))
+    insert_dicts(AuditEntry, entries)
+    _update_heads(heads)
+    return len(entries)
+
+
 def _chain_new_rows(model, pks):
+    """Chain the history rows of these objects that no entry points at yet, oldest first."""
     history = model.history.model
     label = history._meta.label_lower
-    done = set(AuditEntry.objects.filter(source=label).values_list("source_id", flat=True))
     pk_name = model._meta.pk.attname
-    for row in history.objects.filter(**{f"{pk_name}__in": pks}).order_by("history_id"):
-        if str(row.pk) not in done:
-            chain_history_row(row)
+    ids = []
+    for chunk in _chunks(list(pks)):
+        ids += history.objects.filter(**{f"{pk_name}__in": chunk}).values_list("history_id", flat=True)
+    done = set()
+    for chunk in _chunks([str(i) for i in ids]):
+        done |= set(AuditEntry.objects.filter(source=label, source_id__in=chunk).values_list("source_id", flat=True))
+    chain_history_rows((history, hid) for hid in sorted(ids) if str(hid) not in done)
 
 
 def bulk_create_with_history(objs, model, *, reason: str, **kwargs):
@@ -45,3 +361,141 @@ def bulk_update_with_history(objs, model, fields, *, reason: str, **kwargs):
         )
         _chain_new_rows(model, [o.pk for o in objs])
     return count
+
+
+# --- inserting objects with the history of the states they went through ---------------------------
+
+
+@dataclass
+class State:
+    """One history row of an object: what changed (relative to the final object), when, who, why.
+
+    The last state of an object must carry no `changes`: it is the row as inserted.
+    """
+
+    history_type: str
+    date: datetime
+    user_id: int | None
+    reason: str
+    changes: dict = field(default_factory=dict)
+
+
+@dataclass
+class HistoryBatch:
+    """History rows written by `bulk_create_with_states`, chained together by `chain()`: in date order
+    (a case's chain reads as its life did, whatever the order the tables were filled in), each row's
+    case found at that time (a household's rows join the case written after it in the same batch)."""
+
+    pending: list = field(default_factory=list)  # (date, seq, history model, stored row)
+
+    def add(self, history, stored_rows):
+        for row in stored_rows:
+            self.pending.append((row["history_date"], len(self.pending), history, row))
+
+    def chain(self) -> int:
+        if not self.pending:
+            return 0
+        self.pending.sort(key=lambda item: (item[0], item[1]))
+        by_model = defaultdict(list)
+        for _date, _seq, history, row in self.pending:
+            by_model[history].append(row)
+        cases = {history: _case_ids(history, rows) for history, rows in by_model.items()}
+        m2m = {h: [f.name for f in getattr(h, "_history_m2m_fields", ())] for h in by_model}
+        rows = []
+        for _date, _seq, history, row in self.pending:
+            data = {"row": row} | {name: [] for name in m2m[history]}  # new history rows: no m2m rows yet
+            rows.append(
+                _Row(
+                    source=history._meta.label_lower,
+                    source_id=row["history_id"],
+                    case_id=cases[history][row["history_id"]],
+                    action=row["history_type"],
+                    actor_id=row["history_user_id"],
+                    occurred_at=row["history_date"],
+                    digest=history_digest(data),
+                )
+            )
+        self.pending = []
+        return _append(rows)
+
+
+_NORMALISERS = {}
+
+
+def _normalisers(model):
+    """Per column of a history table, how a value written becomes the value the database returns
+    (what row_digest hashes): decimals at their scale, custom fields through their own conversion."""
+    if model in _NORMALISERS:
+        return _NORMALISERS[model]
+    result = []
+    for f in model._meta.concrete_fields:
+        if isinstance(f, models.DecimalField):
+            quantum = Decimal(1).scaleb(-f.decimal_places)
+            result.append((f.attname, lambda v, q=quantum: None if v is None else Decimal(v).quantize(q)))
+        elif isinstance(f, _PLAIN_FIELDS) and type(f).__module__.startswith("django."):
+            result.append((f.attname, None))
+        else:
+            result.append((f.attname, lambda v, f=f: f.to_python(f.get_prep_value(v))))
+    _NORMALISERS[model] = result
+    return result
+
+
+def _as_stored(history, rows: list[dict]) -> list[dict]:
+    """History rows just written, as the database returns them (what row_digest reads back)."""
+    normalisers = _normalisers(history)
+    return [{name: (fn(row.get(name)) if fn else row.get(name)) for name, fn in normalisers} for row in rows]
+
+
+def _insert_mti(objs, model):
+    """Multi-table inheritance (CaseProcess < viewflow Process): Django's bulk_create refuses it, so
+    the parent rows and the child rows are inserted one table after the other."""
+    parent = model._meta.get_parent_list()[-1]
+    parent_fields = [f for f in parent._meta.concrete_fields if not f.primary_key]
+    parents = [parent(**{f.attname: getattr(o, f.attname) for f in parent_fields}) for o in objs]
+    insert_rows(parent, parents)
+    for obj, parent_obj in zip(objs, parents, strict=True):
+        setattr(obj, parent._meta.pk.attname, parent_obj.pk)
+        obj.pk = parent_obj.pk
+    if connection.vendor == "postgresql":
+        insert_rows(model, objs)
+        return
+    child_fields = list(model._meta.local_concrete_fields)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in child_fields)
+    for chunk in _chunks(objs, 200):
+        values = ", ".join(["(" + ", ".join(["%s"] * len(child_fields)) + ")"] * len(chunk))
+        params = [f.get_db_prep_save(getattr(o, f.attname), connection) for o in chunk for f in child_fields]
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values}", params)
+    for obj in objs:
+        obj._state.adding = False
+
+
+def bulk_create_with_states(objs, model, states, *, batch: HistoryBatch | None = None, batch_size=CHUNK):
+    """Insert `objs` (in their final state) and, for each, one history row per entry of its `states`
+    (see `State`). Chained at once, or by `batch.chain()` when a batch is given."""
+    with transaction.atomic():
+        if model._meta.get_parent_list():
+            _insert_mti(objs, model)
+        else:
+            insert_rows(model, objs)
+        history = model.history.model
+        tracked = [f.attname for f in history.tracked_fields]
+        rows = []
+        for obj, obj_states in zip(objs, states, strict=True):
+            if obj_states and obj_states[-1].changes:
+                raise ValueError("the last state of an object is the object itself (no changes)")
+            base = {name: getattr(obj, name) for name in tracked}
+            for state in obj_states:
+                row = base | state.changes
+                row["history_date"] = state.date or timezone.now()
+                row["history_user_id"] = state.user_id
+                row["history_change_reason"] = state.reason[:100]
+                row["history_type"] = state.history_type
+                rows.append(row)
+        insert_dicts(history, rows)
+        own = batch or HistoryBatch()
+        own.add(history, _as_stored(history, rows))
+        if batch is None:
+            own.chain()
+    return objs

@@ -163,3 +163,9 @@ def unchained_rows():
         ids = {str(pk) for pk in model._default_manager.values_list("pk", flat=True)} - set(chained)
         if ids:
             yield label, sorted(ids, key=lambda v: (len(v), v))
+
+
+def history_digest(data: dict) -> str:
+    """sha256 of a row already read (`{"row": …, <m2m field>: […]}`), as `row_digest` computes it;
+    used by the batched chaining of audit/bulk.py."""
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
