@@ -271,7 +271,8 @@ def _update_heads(heads: dict) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} AS h SET seq = v.seq, hash = v.hash "
-                "FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[]) AS v(chain, seq, hash) WHERE h.chain = v.chain",
+                "FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[]) AS v(chain, seq, hash) "
+                "WHERE h.chain = v.chain",
                 [[i.chain for i in chunk], [i.seq for i in chunk], [i.hash for i in chunk]],
             )
 

@@ -230,7 +230,9 @@ class CaseGenerator:
         return plan
 
     def _open(self, plan, node_name, at, actor, reason):
-        plan.tasks.append(TaskPlan(getattr(CaseFlow, node_name), "HUMAN", STATUS.NEW, at, codename=CODENAME_OF[node_name]))
+        plan.tasks.append(
+            TaskPlan(getattr(CaseFlow, node_name), "HUMAN", STATUS.NEW, at, codename=CODENAME_OF[node_name])
+        )
         plan.open_node = node_name
         plan.fields["status"] = STATUS_OF[node_name]
         plan.step_opened = (at, actor, reason)
@@ -241,9 +243,7 @@ class CaseGenerator:
         plan.open_node = None
 
     def _close(self, plan, at, reason, comment=""):
-        plan.fields.update(
-            status=C.CaseStatus.CLOSED, closed_at=at, closure_reason=reason, closure_comment=comment
-        )
+        plan.fields.update(status=C.CaseStatus.CLOSED, closed_at=at, closure_reason=reason, closure_comment=comment)
 
     def _simulate(self, plan, steps, gaps):
         rng, t = self.rng, self.t
@@ -354,9 +354,7 @@ class CaseGenerator:
     def _review_values(self, plan, outcome):
         rng, t = self.rng, self.t
         if outcome == Outcome.LABELLED:
-            landlord = (
-                t.national_landlord.pk if rng.random() < 0.35 else rng.choice(plan.epci.orgs["landlords"]).pk
-            )
+            landlord = t.national_landlord.pk if rng.random() < 0.35 else rng.choice(plan.epci.orgs["landlords"]).pk
             r = rng.random()
             target = t.action_logement.pk if r < 0.3 else plan.epci.orgs["state"].pk if r < 0.5 else None
             return {
@@ -366,7 +364,10 @@ class CaseGenerator:
                 "support_measure": rng.choice(C.SupportMeasure.values),
             }
         if outcome == Outcome.ADJOURNED:
-            return {"missing_items": "Avis d'imposition", "adjourned_until": (plan.flagged_at + timedelta(days=90)).date()}
+            return {
+                "missing_items": "Avis d'imposition",
+                "adjourned_until": (plan.flagged_at + timedelta(days=90)).date(),
+            }
         if outcome == Outcome.NOT_KEPT:
             return {"reason": "Ménage déjà relogé par ailleurs (fictif)."}
         return {"redirected_to": C.RedirectTarget.SIAO, "reason": "Hébergement d'abord (fictif)."}
@@ -476,7 +477,9 @@ class CaseGenerator:
                 codes.add("e")
             for code in sorted(codes):
                 source = C.CriterionSource.DALO_DECISION if code == "dalo" else C.CriterionSource.SOCIAL_WORKER
-                criteria.append(CaseCriterion(case_id=p.case.pk, code=code, source=source, evidence_note="Pièce fictive"))
+                criteria.append(
+                    CaseCriterion(case_id=p.case.pk, code=code, source=source, evidence_note="Pièce fictive")
+                )
                 cstates.append([State("+", p.flagged_at, p.referent_id, REASONS["flag"])])
             _, _, _, filled, completed = p.diagnostic_states[-1]
             diagnostic = Diagnostic(case_id=p.case.pk, completed_at=completed)  # as case_flag creates it
@@ -497,13 +500,22 @@ class CaseGenerator:
             states = []
             for i, (when, user, reason, was_filled, was_completed) in enumerate(p.diagnostic_states):
                 values = (final if was_filled else {**final, **blank}) | {"completed_at": was_completed}
-                states.append(State("+" if i == 0 else "~", when, user, reason, {k: v for k, v in values.items() if final[k] != v}))
+                states.append(
+                    State(
+                        "+" if i == 0 else "~", when, user, reason, {k: v for k, v in values.items() if final[k] != v}
+                    )
+                )
             diagnostics.append(diagnostic)
             dstates.append(states)
             for when, user, outcome, values in p.reviews:
                 reviews.append(
                     CommitteeReview(
-                        case_id=p.case.pk, kind=CommitteeReview.Kind.PRIORITY, outcome=outcome, decided_by_id=user, decided_at=when, **values
+                        case_id=p.case.pk,
+                        kind=CommitteeReview.Kind.PRIORITY,
+                        outcome=outcome,
+                        decided_by_id=user,
+                        decided_at=when,
+                        **values,
                     )
                 )
                 rstates.append([State("+", when, user, REASONS["C"])])
@@ -540,9 +552,7 @@ class CaseGenerator:
         offers, of_states = [], []
         for (p, pp), dwelling in zip(items, dwellings, strict=True):
             pp.dwelling = dwelling
-            current = (
-                pp is p.proposals[-1] and p.fields["closed_at"] is None and pp.answer in (None, Answer.ACCEPTED)
-            )
+            current = pp is p.proposals[-1] and p.fields["closed_at"] is None and pp.answer in (None, Answer.ACCEPTED)
             if pp.leased_at:
                 status, closed_at = C.OfferStatus.LET, pp.leased_at
             elif current and pp.decision != Decision.NOT_ALLOCATED:
@@ -552,7 +562,9 @@ class CaseGenerator:
             offer = DwellingOffer(
                 dwelling_id=dwelling.pk,
                 status=status,
-                fewer_candidates_reason=C.FewerCandidatesReason.DALO_PREFET if p.is_dalo else C.FewerCandidatesReason.TOO_FEW,
+                fewer_candidates_reason=C.FewerCandidatesReason.DALO_PREFET
+                if p.is_dalo
+                else C.FewerCandidatesReason.TOO_FEW,
                 fewer_candidates_detail="" if p.is_dalo else "Seul ménage prioritaire pour ce logement (fictif).",
                 created_by_id=pp.agent_id,
                 created_at=pp.made_at,
@@ -562,7 +574,9 @@ class CaseGenerator:
             states = [State("+", pp.made_at, pp.agent_id, REASONS["P"])]
             if closed_at:
                 states[0].changes = {"status": C.OfferStatus.OPEN, "closed_at": None}
-                states.append(State("~", closed_at, pp.agent_id, REASONS["L"] if pp.leased_at else "Mise en location close"))
+                states.append(
+                    State("~", closed_at, pp.agent_id, REASONS["L"] if pp.leased_at else "Mise en location close")
+                )
             of_states.append(states)
         bulk_create_with_states(offers, DwellingOffer, of_states, batch=batch)
         proposals, pr_states = [], []
@@ -599,7 +613,9 @@ class CaseGenerator:
                 elif pp.decision == Decision.INADMISSIBLE:
                     values["inadmissibility_reason"] = C.InadmissibilityReason.INCOME_OVER_CEILING
                 decisions.append(
-                    CaleolDecision(proposal_id=pp.proposal.pk, decision=pp.decision, decided_on=pp.decided_at.date(), **values)
+                    CaleolDecision(
+                        proposal_id=pp.proposal.pk, decision=pp.decision, decided_on=pp.decided_at.date(), **values
+                    )
                 )
                 de_states.append([State("+", pp.decided_at, pp.agent_id, REASONS["K"])])
             if pp.answer:

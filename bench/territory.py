@@ -179,7 +179,12 @@ def build_accounts(territory, n_cases, password, rng: random.Random):
         add(Role.TERRITORY_ADMIN, o["metropole"], 1, "admin")
         for org in o["landlords"]:
             add(Role.LANDLORD_AGENT, org, max(2, round(n_cases * e.share * 0.2 / CASES_PER_LANDLORD_AGENT)), "bailleur")
-    add(Role.LANDLORD_AGENT, territory.national_landlord, max(3, round(n_cases * 0.3 / CASES_PER_LANDLORD_AGENT)), "bailleur")
+    add(
+        Role.LANDLORD_AGENT,
+        territory.national_landlord,
+        max(3, round(n_cases * 0.3 / CASES_PER_LANDLORD_AGENT)),
+        "bailleur",
+    )
     add(Role.RESERVATAIRE_AGENT, territory.action_logement, 3, "reservataire")
     big = territory.big_org
     first_epci = territory.epcis[0].orgs
@@ -304,7 +309,8 @@ def ensure_groups(territory):
 
 def build_agenda(territory, size: int = 60):
     """A planned session of the committee whose agenda holds the `size` most urgent waiting cases."""
-    from committees import selectors, services
+    from committees import services
+    from committees.models import AgendaItem
 
     secretary = territory.bench["bench.secretary"]
     start = (timezone.localtime() + timedelta(days=7)).replace(hour=9, minute=30, second=0, microsecond=0)
@@ -314,7 +320,18 @@ def build_agenda(territory, size: int = 60):
         starts_at=start,
         place="Salle du conseil (séance fictive)",
     )
-    for case in list(selectors.eligible_cases(session)[:size]):
+    # The waiting cases of the committee's territory, oldest first (selectors.eligible_cases ranks every
+    # waiting case by urgency, which is slow at this scale; agenda_add re-checks each one).
+    waiting = (
+        Case.objects.filter(
+            status=choices.CaseStatus.COMMITTEE,
+            closed_at__isnull=True,
+            household__commune__in=territory.committee.communes.all(),
+        )
+        .exclude(pk__in=AgendaItem.objects.values("case_id"))
+        .order_by("pk")
+    )
+    for case in list(waiting[:size]):
         services.agenda_add(actor=secretary, session=session, case=case)
     return session
 

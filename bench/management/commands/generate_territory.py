@@ -91,7 +91,9 @@ class Command(AuditedCommand):
             f"{totals['cases']} dossiers, {totals['grants']} droits sur dossiers, "
             f"{totals['audit_entries']} entrées d'audit en {elapsed:.0f} s (référentiel {setup:.0f} s)."
         )
-        self.stdout.write("Dossiers par étape : " + ", ".join(f"{k} {v}" for k, v in sorted(counts_by_status().items())))
+        self.stdout.write(
+            "Dossiers par étape : " + ", ".join(f"{k} {v}" for k, v in sorted(counts_by_status().items()))
+        )
         self.stdout.write(f"Séance de commission : {session} ({session.items.count()} dossiers à l'ordre du jour).")
         self.print_bench_users(territory, options["password"])
 
