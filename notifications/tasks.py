@@ -22,6 +22,7 @@ def daily_digest() -> int:
 
 @shared_task(name="notifications.scan_deadlines", ignore_result=True)
 def scan_deadlines() -> dict:
+    """Hourly safety net: DALO offer clocks, deadline timers armed and kept no later than due."""
     from .scan import scan_deadlines as run
 
     return run()
@@ -29,7 +30,8 @@ def scan_deadlines() -> dict:
 
 @shared_task(name="notifications.fire_workflow_timers", ignore_result=True)
 def fire_workflow_timers() -> tuple:
-    """viewflow's database-backed timers (flow.Timer, .OnTimeout); one beat instance only."""
-    from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers, fire_due_timers
+    """viewflow's database-backed timers: the steps' deadline timers (.OnTimeout, flow.Timer) send the
+    reminders and escalations and record silence worth refusal. One beat instance only."""
+    from .scan import fire_timers
 
-    return fire_due_timers(), fire_due_start_timers(), fire_due_conditions()
+    return fire_timers()
