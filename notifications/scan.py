@@ -8,6 +8,7 @@ through `fire_due_timers()`. This scan only:
   no step;
 - arms the deadline timer of an open step that has none while something is still to come (steps
   created before the timers existed, rows written outside the flow engine such as generated data);
+  a step whose branch stopped (everything sent) is left alone;
 - pulls a timer forward when the step's next deadline moment has moved earlier than the stored one
   (a territory shortened a limit, a paused clock resumed, a delivery date was recorded): timers store
   one moment when armed, due dates are recomputed from the current data.
@@ -32,40 +33,66 @@ from .escalation import ACTIVE, look
 log = logging.getLogger("ppgdid.notifications")
 
 
-def _pending_watches(process_id: int, step) -> list:
-    """SCHEDULED deadline timers of a step: its boundary (previous = the step) or a later wait."""
-    timers = Task.objects.filter(process_id=process_id, flow_task_type="TIMER", status="SCHEDULED")
-    return [
-        t
-        for t in timers
-        if (t.data or {}).get("watched_task") == step.pk or t.previous.filter(pk=step.pk).exists()
-    ]
+def _pending_watches(step_ids=None) -> dict:
+    """{step pk: [its SCHEDULED deadline timers]}: the boundary (previous = the step) and the later
+    waits of its branch (data["watched_task"] = the step). Two queries for all steps."""
+    timers = Task.objects.filter(flow_task_type="TIMER", status="SCHEDULED").prefetch_related("previous")
+    if step_ids is not None:
+        timers = timers.filter(process__task__pk__in=step_ids).distinct()
+    pending: dict = {}
+    for timer in timers:
+        watched = (timer.data or {}).get("watched_task")
+        owners = {watched} if watched else {t.pk for t in timer.previous.all()}
+        for owner in owners:
+            pending.setdefault(owner, []).append(timer)
+    return pending
+
+
+def _stopped(step_ids=None) -> set:
+    """Steps whose deadline branch has stopped: all was sent (escalation), nothing left to arm."""
+    from workflows.flows import CaseFlow
+
+    marks = Task.objects.filter(flow_task=CaseFlow.watch_stop)
+    if step_ids is not None:
+        marks = marks.filter(process__task__pk__in=step_ids)
+    return {int(pk) for pk in marks.values_list("data__watched_task", flat=True) if pk is not None}
+
+
+def _needs_work(moment, timers) -> bool:
+    if not timers:
+        return moment is not None
+    return moment is not None and any(t.scheduled > moment for t in timers)
 
 
 def _keep_watch(step, now, counts: Counter) -> None:
+    """Under the flow lock, with a fresh look: arm the step's timer, or move it earlier."""
     from workflows.flows import CaseFlow
 
     with CaseFlow.lock(step.process_id), transaction.atomic():
         step.refresh_from_db()
-        if step.status not in ACTIVE:
+        if step.pk in _stopped([step.pk]):
             return
         moment = look(step, now, act=False)
-        pending = _pending_watches(step.process_id, step)
-        if not pending:
-            if moment is not None:
-                boundary = getattr(CaseFlow, f"{step.flow_task.name}__timeout")
-                boundary._arm(step.flow_task.activation_class(step))
-                counts["timers_armed"] += 1
+        timers = _pending_watches([step.pk]).get(step.pk, [])
+        if not _needs_work(moment, timers):
             return
-        for timer in pending:
-            if moment is not None and timer.scheduled > moment:
+        if not timers:
+            boundary = getattr(CaseFlow, f"{step.flow_task.name}__timeout")
+            boundary._arm(step.flow_task.activation_class(step))
+            counts["timers_armed"] += 1
+            return
+        for timer in timers:
+            if timer.scheduled > moment:
                 timer.scheduled = moment
                 timer.save(update_fields=["scheduled"])
                 counts["timers_moved_earlier"] += 1
 
 
 def keep_watches(now=None, counts: Counter | None = None) -> Counter:
-    """Every open step of the case flow has a deadline timer no later than its next deadline moment."""
+    """Every open step of the case flow has a deadline timer no later than its next deadline moment.
+
+    Reads without locks; only a step that needs a change is locked and looked at again.
+    """
     now = now or timezone.now()
     counts = Counter() if counts is None else counts
     steps = Task.objects.filter(
@@ -73,9 +100,14 @@ def keep_watches(now=None, counts: Counter | None = None) -> Counter:
         status__in=ACTIVE,
         process__caseprocess__case__closed_at__isnull=True,
     ).order_by("pk")
+    pending = _pending_watches()
+    stopped = _stopped()
     for step in steps:
+        if step.pk in stopped:
+            continue
         try:
-            _keep_watch(step, now, counts)
+            if _needs_work(look(step, now, act=False), pending.get(step.pk, [])):
+                _keep_watch(step, now, counts)
         except Exception:  # one broken case must not stop the scan of the others
             log.exception("deadline timer upkeep failed task_id=%s", step.pk)
             counts["errors"] += 1

@@ -211,7 +211,11 @@ class CaseFlow(flow.Flow):
         return bool(_look_of(activation.task).data.get("next_look"))
 
     def stop_watching(self, activation):
-        """End of a deadline branch: nothing left to do for the step (or it finished)."""
+        """End of a deadline branch: nothing left to do for the step (or it finished). The mark tells
+        the hourly scan not to arm the step again."""
+        step = watched_task(activation.task)
+        activation.task.data = {"watched_task": step.pk if step else None}
+        activation.task.save()
 
     # Switch conditions read the record the step's service has just written.
     def _last_review(self, activation):

@@ -64,6 +64,9 @@ def test_a_step_is_armed_for_the_morning_after_its_due_date_then_reminds_once_th
     assert told("step_overdue") == ["encadrant", "ts", "ts2"]  # exactly once each
     # Nothing left to do for this step: the branch stopped, without an End and with the step open.
     assert scheduled(case) == {}
+    with at(2026, 10, 20):
+        assert scan_deadlines() == {}  # the safety net does not arm a step whose branch stopped
+    assert scheduled(case) == {}
     assert Task.objects.filter(process__caseprocess__case=case, flow_task_type="END").count() == 0
     assert services.active_task(case).flow_task.name == "diagnostic"
     case.processes.get().refresh_from_db()
@@ -167,7 +170,20 @@ def test_the_scan_pulls_a_timer_forward_when_the_due_date_moves_earlier(world):
         case = world.flag()
     StepTimeLimits.objects.create(departement="83", diagnostic_days=15)
     with at(2026, 9, 23, hour=8):
-        assert fire_due_timers() == 0  # armed for 8/10 under the old limit
+        assert fire_due_timers() == 0
+        assert scheduled(case) == {"diagnostic__timeout": datetime(2026, 10, 8, 7, 0)}  # the old limit
         assert scan_deadlines() == {"timers_moved_earlier": 1}
+        assert scheduled(case) == {"diagnostic__timeout": datetime(2026, 9, 23, 8, 0)}  # overdue: now
         assert fire_due_timers() == 1
     assert told("step_overdue") == ["encadrant", "ts", "ts2"]
+
+
+def test_demo_overdue_steps_are_escalated_by_the_timers_and_stay_quiet_afterwards(world):
+    from notifications.demo import make_demo_overdue
+
+    case = world.flag()
+    result = make_demo_overdue([case], days=45)
+    assert (result["steps_aged"], result["scan"], result["timers_fired"]) == (1, {"timers_moved_earlier": 1}, 1)
+    assert told("step_escalated") == ["encadrant"]
+    assert scan_deadlines() == {}
+    assert fire_due_timers() == 0
