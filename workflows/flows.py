@@ -80,7 +80,7 @@ def watched_task(task):
     """The human step a deadline-branch task looks after.
 
     The boundary's previous task is the step itself; the later tasks of the branch carry its id in
-    their data (set by `watch_moment` and `watch_step`), at most two hops back.
+    their data (set by `watch_moment` and `look_at_step`), at most two hops back.
     """
     from viewflow.workflow.models import Task
 
@@ -191,7 +191,12 @@ class CaseFlow(flow.Flow):
             # watch_wait after a look: the look has just computed the moment.
             moment = _look_of(activation.task).data.get("next_look")
             return datetime.fromisoformat(moment) if moment else timezone.now()
-        return look(step, act=False) or timezone.now()
+        try:
+            with transaction.atomic():
+                return look(step, act=False) or timezone.now()
+        except Exception:  # the deadline must never keep a step from opening: look again later
+            log.exception("deadline timer arming failed task_id=%s", step.pk)
+            return timezone.now() + RETRY_AFTER_FAILURE
 
     def look_at_step(self, activation):
         from notifications.escalation import look
@@ -200,11 +205,14 @@ class CaseFlow(flow.Flow):
         now = timezone.now()
         try:
             with transaction.atomic():
-                moment = look(step, now)
+                moment = look(step, now) if step else None
         except Exception:  # a failing look must not leave an ERROR task that keeps the process open
             log.exception("deadline look failed task_id=%s", step.pk)
             moment = now + RETRY_AFTER_FAILURE
-        activation.task.data = {"watched_task": step.pk, "next_look": moment.isoformat() if moment else None}
+        activation.task.data = {
+            "watched_task": step.pk if step else None,
+            "next_look": moment.isoformat() if moment else None,
+        }
         activation.task.save()
 
     def watch_again(self, activation):
