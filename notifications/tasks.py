@@ -20,7 +20,9 @@ def daily_digest() -> int:
     return outbox.send_digests()
 
 
-@shared_task(name="notifications.scan_deadlines", ignore_result=True)
+# Hourly; ~5 ms per open step when nothing is to be done, ~40 ms per step it arms (steps written
+# outside the flow engine): longer limits than the default so a large first run is not cut short.
+@shared_task(name="notifications.scan_deadlines", ignore_result=True, soft_time_limit=1500, time_limit=1620)
 def scan_deadlines() -> dict:
     """Hourly safety net: DALO offer clocks, deadline timers armed and kept no later than due."""
     from .scan import scan_deadlines as run
