@@ -505,7 +505,7 @@ def reply_record(*, actor, case: Case, values: dict, as_system: bool = False, re
     raises the case's counter and sends it back to the proposal step; the dwelling passes to the next
     candidate in the CALEOL's ranking.
 
-    The deadline scan records that silence with `as_system=True` (see notifications/scan.py).
+    The reply step's deadline timer records that silence with `as_system=True` (notifications/escalation.py).
     """
 
     if values.get("answer") == choices.ReplyAnswer.LAPSED:
@@ -531,7 +531,7 @@ def reply_record(*, actor, case: Case, values: dict, as_system: bool = False, re
 
 def _reply_as_system(case: Case, values: dict, reason: str) -> Case:
     """The system records a lapse nobody typed in (no refusal counted). Not reachable from pages or the
-    API; silence worth refusal is recorded by the deadline scan through reply_record(as_system=True)."""
+    API; silence worth refusal is recorded by the reply step's deadline timer through reply_record(as_system=True)."""
 
     def write(case):
         _record_reply(case, current_proposal(case), values)
@@ -583,7 +583,7 @@ def offers_sweep(today: date | None = None) -> dict:
     """Suspensive conditions whose document did not arrive by their deadline lapse by themselves: the
     candidate goes back to the proposal step (no refusal counted) and the dwelling passes to the next
     rank. Run by Celery beat or `manage.py offers_sweep`. Idempotent: each case is re-checked under
-    its lock. (Silence past the reply deadline is the deadline scan's job: notifications/scan.py.)
+    its lock. (Silence past the reply deadline is the reply step's deadline timer's: notifications/escalation.py.)
     """
     today = today or timezone.localdate()
     counts = {"conditions_lapsed": 0}
