@@ -6,9 +6,12 @@ every write anyway), so two transactions writing on the same case never fork its
 """
 
 import hashlib
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
 from .models import AuditChainHead, AuditEntry, canonical_json, chain_key
@@ -19,16 +22,25 @@ def history_models():
     return [m for m in apps.get_models() if hasattr(m, "instance_type") and hasattr(m, "tracked_fields")]
 
 
-def row_digest(model, pk) -> str | None:
-    """sha256 of the stored row (and of its m2m history rows), as the database returns it."""
-    row = model._default_manager.filter(pk=pk).values().first()
-    if row is None:
-        return None
-    data = {"row": row}
+def row_digests(model, pks) -> dict:
+    """{pk: sha256 of the stored row (and of its m2m history rows)}, as the database returns them."""
+    pk_name = model._meta.pk.attname
+    rows = {row[pk_name]: {"row": row} for row in model._default_manager.filter(pk__in=pks).values()}
     for field in getattr(model, "_history_m2m_fields", ()):
         m2m_model = getattr(model, field.name).model
-        data[field.name] = list(m2m_model._default_manager.filter(history_id=pk).order_by("pk").values())
-    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+        for pk in rows:
+            rows[pk][field.name] = []
+        for item in m2m_model._default_manager.filter(history_id__in=list(rows)).order_by("pk").values():
+            rows[item["history_id"]][field.name].append(item)
+    return {pk: hashlib.sha256(canonical_json(data).encode()).hexdigest() for pk, data in rows.items()}
+
+
+def row_digest(model, pk) -> str | None:
+    return row_digests(model, [pk]).get(_as_pk(model, pk))
+
+
+def _as_pk(model, value):
+    return model._meta.pk.to_python(value)
 
 
 def case_id_of(history_row) -> int | None:
@@ -39,7 +51,7 @@ def case_id_of(history_row) -> int | None:
     if label == "cases.case":
         return history_row.id
     if label in ("guardian.groupobjectpermission", "guardian.userobjectpermission"):
-        ct = history_row.content_type
+        ct = ContentType.objects.get_for_id(history_row.content_type_id)  # cached: no query per row
         return int(history_row.object_pk) if (ct.app_label, ct.model) == ("cases", "case") else None
     if getattr(history_row, "case_id", None):
         return history_row.case_id
@@ -92,6 +104,76 @@ def chain_history_row(history_row) -> AuditEntry:
         occurred_at=history_row.history_date,
         digest=row_digest(model, history_row.pk),
     )
+
+
+def chain_history_rows(rows) -> list[AuditEntry]:
+    """Chain many history rows at once: one lock per chain, one insert, one head update.
+
+    The entries are exactly those chain_history_row would write one by one, in the rows' order.
+    Rows rolled back meanwhile (a savepoint the caller recovered from) no longer exist: skipped.
+    """
+    if not rows:
+        return []
+    digests: dict = {}
+    for model in {type(row) for row in rows}:
+        pks = [row.pk for row in rows if type(row) is model]
+        digests.update({(model, pk): digest for pk, digest in row_digests(model, pks).items()})
+    rows = [row for row in rows if (type(row), row.pk) in digests]
+    case_ids = [case_id_of(row) for row in rows]
+    keys = sorted({chain_key(case_id) for case_id in case_ids})  # one lock order: no deadlock
+    with transaction.atomic():
+        AuditChainHead.objects.bulk_create([AuditChainHead(chain=key) for key in keys], ignore_conflicts=True)
+        heads = {head.chain: head for head in AuditChainHead.objects.select_for_update().filter(chain__in=keys)}
+        entries = []
+        for row, case_id in zip(rows, case_ids, strict=True):
+            head = heads[chain_key(case_id)]
+            entry = AuditEntry(
+                chain=head.chain,
+                seq=head.seq + 1,
+                case_id=case_id,
+                source=type(row)._meta.label_lower,
+                source_id=str(row.pk),
+                action=row.history_type,
+                actor_id=row.history_user_id,
+                occurred_at=row.history_date,
+                row_digest=digests[(type(row), row.pk)],
+                prev_hash=head.hash,
+            )
+            entry.hash = entry.compute_hash()
+            head.seq, head.hash = entry.seq, entry.hash
+            entries.append(entry)
+        AuditEntry.objects.bulk_create(entries)
+        AuditChainHead.objects.bulk_update(list(heads.values()), ["seq", "hash"])
+    return entries
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def chained_at_end():
+    """Inside a transaction: collect the block's history rows and chain them in one batch as the
+    block ends, still inside the transaction (so they commit, or roll back, together).
+
+    Outside such a block every history row is chained as it is written (audit.signals)."""
+    if getattr(_batch, "rows", None) is not None:
+        yield  # nested: the outermost block chains
+        return
+    _batch.rows = []
+    try:
+        yield
+        rows, _batch.rows = _batch.rows, None
+        chain_history_rows(rows)
+    finally:
+        _batch.rows = None
+
+
+def chain_or_collect(history_row) -> None:
+    rows = getattr(_batch, "rows", None)
+    if rows is None:
+        chain_history_row(history_row)
+    else:
+        rows.append(history_row)
 
 
 def chain_access_log(log) -> AuditEntry:

@@ -7,13 +7,13 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from simple_history.signals import post_create_historical_record
 
-from .chain import chain_access_log, chain_history_row
+from .chain import chain_access_log, chain_or_collect
 from .models import AccessLog
 
 
 @receiver(post_create_historical_record)
 def _chain_history_row(sender, history_instance, **kwargs):
-    chain_history_row(history_instance)
+    chain_or_collect(history_instance)
 
 
 @receiver(post_save, sender=AccessLog)

@@ -7,8 +7,9 @@
   after the offer reached the household: after notification, or after delivery (or the first
   failed delivery) of a registered letter. That legal clock does not pause.
 
-Nothing is stored: a pause, a new territory setting or a delivery date changes the due date at once,
-which is why the deadline scan (not a viewflow timer fixed at task creation) drives reminders.
+Nothing is stored: a pause, a new territory setting or a delivery date changes the due date at once.
+The steps' deadline timers (escalation.py) therefore only mean "look again then": each look recomputes
+the due date here and re-arms for the new moment.
 """
 
 import math

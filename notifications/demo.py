@@ -9,7 +9,8 @@ from datetime import timedelta
 from django.db import transaction
 from viewflow.workflow.models import Task
 
-from .scan import ACTIVE, scan_deadlines
+from .escalation import ACTIVE
+from .scan import fire_timers, scan_deadlines
 
 
 def age_open_steps(cases, days: int) -> int:
@@ -27,4 +28,7 @@ def age_open_steps(cases, days: int) -> int:
 
 
 def make_demo_overdue(cases, days: int = 45) -> dict:
-    return {"steps_aged": age_open_steps(cases, days), "scan": scan_deadlines()}
+    """Age the steps, then run what beat runs: the scan pulls their deadline timers forward (their
+    due date moved back), and the timers fire the reminders and escalations."""
+    aged = age_open_steps(cases, days)
+    return {"steps_aged": aged, "scan": scan_deadlines(), "timers_fired": fire_timers()[0]}

@@ -1,76 +1,117 @@
-"""The deadline scan (Celery beat, hourly): reminders, escalations, silence worth refusal, DALO clocks.
+"""The hourly safety net (Celery beat): DALO offer clocks, and the deadline timers kept in step.
 
-Why a scan rather than viewflow timers on the steps: a step's due date is not fixed when its task is
-created. Clock pauses push it back, a territory may change its limits, and the reply clock of a
-registered letter starts at a delivery date recorded later. A `flow.Timer`/`.OnTimeout` stores one
-`scheduled` moment at activation, and an interrupting boundary would cancel the human task, which
-must stay open while reminders go out. The scan recomputes due dates from the current data each run
-and is idempotent (each reminder has an idempotency key), so running it twice, or late, is harmless.
-viewflow's `fire_due_timers()` still runs from beat (notifications.fire_workflow_timers) for any
-timer node the flow gains.
+Reminders, escalations and silence worth refusal on the open steps are driven by viewflow's
+database-backed timers (workflows/flows.py, rule in escalation.py), fired every minute by beat
+through `fire_due_timers()`. This scan only:
+
+- warns about DALO offer deadlines (30 and 7 days before, then passed): a clock of the case, tied to
+  no step;
+- arms the deadline timer of an open step that has none while something is still to come (steps
+  created before the timers existed, rows written outside the flow engine such as generated data);
+  a step whose branch stopped (everything sent) is left alone;
+- pulls a timer forward when the step's next deadline moment has moved earlier than the stored one
+  (a territory shortened a limit, a paused clock resumed, a delivery date was recorded): timers store
+  one moment when armed, due dates are recomputed from the current data.
+
+Idempotent: arming checks for a pending timer under the flow lock, and every notification has an
+idempotency key, so running it twice, or late, is harmless.
 """
 
 import logging
 from collections import Counter
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
-from cases import choices
-from cases.audit import system_actor
 from cases.models import Case
 
 from . import events
-from .calendar import working_days_between
-from .deadlines import departement_of, due_info, limits_for
+from .deadlines import departement_of, limits_for
+from .escalation import ACTIVE, look
 
 log = logging.getLogger("ppgdid.notifications")
 
-ACTIVE = ("NEW", "ASSIGNED", "STARTED")
+
+def _pending_watches(step_ids=None) -> dict:
+    """{step pk: [its SCHEDULED deadline timers]}: the boundary (previous = the step) and the later
+    waits of its branch (data["watched_task"] = the step). Two queries for all steps."""
+    timers = Task.objects.filter(flow_task_type="TIMER", status="SCHEDULED").prefetch_related("previous")
+    if step_ids is not None:
+        timers = timers.filter(process__task__pk__in=step_ids).distinct()
+    pending: dict = {}
+    for timer in timers:
+        watched = (timer.data or {}).get("watched_task")
+        owners = {watched} if watched else {t.pk for t in timer.previous.all()}
+        for owner in owners:
+            pending.setdefault(owner, []).append(timer)
+    return pending
 
 
-def _scan_task(task, now, counts: Counter) -> None:
-    from workflows.services import StepConflict, current_proposal, reply_record
+def _stopped(step_ids=None) -> set:
+    """Steps whose deadline branch has stopped: all was sent (escalation), nothing left to arm."""
+    from workflows.flows import CaseFlow
 
-    case = Case.objects.select_related("household__commune", "referent").get(processes__pk=task.process_id)
-    if not case.is_open:
-        return
-    info = due_info(task, case=case, now=now)
-    if info.due_date is None or info.paused:
-        return
-    today = timezone.localdate(now)
-    departement = departement_of(case)
-    limits = limits_for(departement)
-    if task.flow_task.name == "reply":
-        if info.overdue:
-            # Silence past the reply deadline counts as a refusal (shared/domain.md, step 10).
-            proposal = current_proposal(case)
-            try:
-                reply_record(
-                    actor=system_actor(),
-                    case=case,
-                    values={"answer": choices.ReplyAnswer.NO_REPLY, "replied_on": today},
-                    as_system=True,
-                    reason="Silence du ménage après le délai : vaut refus",
-                )
-            except (StepConflict, ValidationError):
-                # Not this household's turn yet (a better-ranked candidate holds the dwelling), or the
-                # step moved on: nothing to record.
-                return
-            events.reply_silence_refusal(case, proposal, info.due_date)
-            counts["no_reply_refusals"] += 1
-        elif working_days_between(today, info.due_date, departement) <= limits.reply_warning_working_days:
-            events.reply_due_soon(case, task, info.due_date)
-            counts["reply_due_soon"] += 1
-        return
-    if info.overdue:
-        events.step_overdue(case, task, info.due_date, 1, info.working_days_late)
-        counts["overdue"] += 1
-        if info.working_days_late >= limits.escalate_after_working_days:
-            events.step_overdue(case, task, info.due_date, 2, info.working_days_late)
-            counts["escalated"] += 1
+    marks = Task.objects.filter(flow_task=CaseFlow.watch_stop)
+    if step_ids is not None:
+        marks = marks.filter(process__task__pk__in=step_ids)
+    return {int(pk) for pk in marks.values_list("data__watched_task", flat=True) if pk is not None}
+
+
+def _needs_work(moment, timers) -> bool:
+    if not timers:
+        return moment is not None
+    return moment is not None and any(t.scheduled > moment for t in timers)
+
+
+def _keep_watch(step, now, counts: Counter) -> None:
+    """Under the flow lock, with a fresh look: arm the step's timer, or move it earlier."""
+    from workflows.flows import CaseFlow
+
+    with CaseFlow.lock(step.process_id), transaction.atomic():
+        step.refresh_from_db()
+        if step.pk in _stopped([step.pk]):
+            return
+        moment = look(step, now, act=False)
+        timers = _pending_watches([step.pk]).get(step.pk, [])
+        if not _needs_work(moment, timers):
+            return
+        if not timers:
+            boundary = getattr(CaseFlow, f"{step.flow_task.name}__timeout")
+            boundary._arm(step.flow_task.activation_class(step))
+            counts["timers_armed"] += 1
+            return
+        for timer in timers:
+            if timer.scheduled > moment:
+                timer.scheduled = moment
+                timer.save(update_fields=["scheduled"])
+                counts["timers_moved_earlier"] += 1
+
+
+def keep_watches(now=None, counts: Counter | None = None) -> Counter:
+    """Every open step of the case flow has a deadline timer no later than its next deadline moment.
+
+    Reads without locks; only a step that needs a change is locked and looked at again.
+    """
+    now = now or timezone.now()
+    counts = Counter() if counts is None else counts
+    steps = Task.objects.filter(
+        flow_task_type="HUMAN",
+        status__in=ACTIVE,
+        process__caseprocess__case__closed_at__isnull=True,
+    ).order_by("pk")
+    pending = _pending_watches()
+    stopped = _stopped()
+    for step in steps:
+        if step.pk in stopped:
+            continue
+        try:
+            if _needs_work(look(step, now, act=False), pending.get(step.pk, [])):
+                _keep_watch(step, now, counts)
+        except Exception:  # one broken case must not stop the scan of the others
+            log.exception("deadline timer upkeep failed task_id=%s", step.pk)
+            counts["errors"] += 1
+    return counts
 
 
 def _scan_dalo(case, today, counts: Counter) -> None:
@@ -87,25 +128,9 @@ def _scan_dalo(case, today, counts: Counter) -> None:
 
 
 def scan_deadlines(now=None) -> dict:
-    """Run once over every open step and every open DALO case. Returns what it did, by kind."""
+    """Run once over every open step (timer upkeep) and every open DALO case. Returns what it did."""
     now = now or timezone.now()
-    counts: Counter = Counter()
-    tasks = (
-        Task.objects.filter(
-            flow_task_type="HUMAN",
-            status__in=ACTIVE,
-            process__caseprocess__case__closed_at__isnull=True,
-        )
-        .select_related("owner")
-        .order_by("pk")
-    )
-    for task in tasks:
-        try:
-            with transaction.atomic():
-                _scan_task(task, now, counts)
-        except Exception:  # one broken case must not stop the scan of the others
-            log.exception("deadline scan failed task_id=%s", task.pk)
-            counts["errors"] += 1
+    counts = keep_watches(now)
     today = timezone.localdate(now)
     dalo_cases = Case.objects.filter(is_dalo=True, closed_at__isnull=True, dalo_offer_deadline__isnull=False)
     for case in dalo_cases.select_related("household__commune", "referent"):
@@ -116,3 +141,11 @@ def scan_deadlines(now=None) -> dict:
             log.exception("DALO scan failed case_id=%s", case.pk)
             counts["errors"] += 1
     return dict(counts)
+
+
+def fire_timers() -> tuple:
+    """viewflow's database-backed timers (the steps' deadline timers among them). Run from ONE beat
+    instance: `fire_due_start_timers()` is not locked."""
+    from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers, fire_due_timers
+
+    return fire_due_timers(), fire_due_start_timers(), fire_due_conditions()

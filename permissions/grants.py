@@ -108,17 +108,22 @@ def sync_case_grants(case, step_codename: str | None = None) -> None:
         wanted += [(g, VIEW_PERMISSION) for g in view_groups(case)]
     content_type = ContentType.objects.get_for_model(type(case))
     perms = {
-        p.codename: p for p in Permission.objects.filter(content_type=content_type, codename__in=MANAGED_PERMISSIONS)
+        p.codename: p
+        for p in Permission.objects.select_related("content_type").filter(
+            content_type=content_type, codename__in=MANAGED_PERMISSIONS
+        )
     }
-    wanted_keys = {(group.pk, perms[code].pk): group for group, code in wanted}
+    wanted_keys = {(group.pk, perms[code].pk): (group, perms[code]) for group, code in wanted}
     existing = {(row.group_id, row.permission_id): row for row in _case_rows(case)}
     for key, row in existing.items():
         if key not in wanted_keys:
             row.delete()
-    for (group_id, permission_id), _group in wanted_keys.items():
-        if (group_id, permission_id) not in existing:
+    for key, (group, permission) in wanted_keys.items():
+        if key not in existing:
+            # Objects, not ids: guardian's save() compares both content types, which would cost a
+            # query each for ids.
             GroupObjectPermission.objects.create(
-                group_id=group_id, permission_id=permission_id, content_type=content_type, object_pk=str(case.pk)
+                group=group, permission=permission, content_type=content_type, object_pk=str(case.pk)
             )
 
 

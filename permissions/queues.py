@@ -1,20 +1,25 @@
-"""Task lists in one query each, filtered by the case policy.
+"""Task lists, one page at a time, filtered by the case policy.
 
 viewflow's own queue loads every object-permission row of the user and checks them in Python (one
-query per row); these replace it: the grant check is an EXISTS subquery on guardian's table and the
-case scope is the policy's filter, so the cost does not grow with the number of grants.
+query per row). Ours walks the user's step grants in the order they were given (a step grant is
+given when the step opens, see permissions.grants) and probes, per grant, the open task it unlocks:
+the cost is that of one page, whatever the number of grants or of open tasks (see the indexes of
+permissions/migrations/0004_task_list_indexes.py). The case scope of the policy is applied on top.
 """
 
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BigIntegerField, Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import BigIntegerField, Exists, OuterRef
 from django.db.models.functions import Cast
-from guardian.models import GroupObjectPermission, UserObjectPermission
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from .grants import STEP_PERMISSIONS
 from .policy import Action, policy
+
+PAGE_SIZE = 50
+# What a task list row shows (case reference, due date by the household's commune).
+TASK_RELATED = ("process__caseprocess__case__household", "owner")
 
 
 def _case_content_type():
@@ -23,58 +28,78 @@ def _case_content_type():
     return ContentType.objects.get_for_model(Case)  # cached by Django after the first call
 
 
-def _scoped_tasks(user):
-    """Human tasks on cases in the user's scope. The case is the task's permission object
+def _in_scope(user, tasks):
+    """Keep the human tasks whose case the user may see. The case is the task's permission object
     (every step of CaseFlow declares `.Permission(..., obj=case)`), so no join through the process."""
     from cases.models import Case
 
     q = policy.filter_q(user, Action.VIEW)
     if q is None:
-        return Task.objects.none()
+        return tasks.none()
     case_pk = Cast(OuterRef("owner_permission_obj_pk"), BigIntegerField())
-    in_scope = Exists(Case.objects.filter(q, pk=case_pk))
-    return Task.objects.filter(flow_task_type="HUMAN", owner_permission_content_type=_case_content_type()).filter(
-        in_scope
+    return tasks.filter(flow_task_type="HUMAN", owner_permission_content_type=_case_content_type()).filter(
+        Exists(Case.objects.filter(q, pk=case_pk))
     )
 
 
-def task_queue_for(user):
+def _queue_sql(n_groups: int) -> str:
+    """Per group: its step grants in id order, each with the open unclaimed task it unlocks (if any),
+    cut at the page's end; then the groups' pages merged in grant order."""
+    codes = ", ".join(["%s"] * len(STEP_PERMISSIONS))
+    # OFFSET 0 keeps PostgreSQL from pushing the "has a task" filter into the walk, which would
+    # probe every grant of the group before sorting them; SQLite walks in order anyway.
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    branch = f"""
+        SELECT * FROM (
+            SELECT grant_id, task_id FROM (
+                SELECT g.id AS grant_id, (
+                    SELECT t.id FROM viewflow_task t
+                    WHERE t.owner_permission_obj_pk = g.object_pk AND t.owner_permission = %s || p.codename
+                      AND t.status = %s AND t.owner_id IS NULL AND t.flow_task_type = 'HUMAN'
+                    LIMIT 1
+                ) AS task_id
+                FROM guardian_groupobjectpermission g
+                JOIN auth_permission p ON p.id = g.permission_id
+                WHERE g.group_id = %s AND g.content_type_id = %s AND p.codename IN ({codes})
+                ORDER BY g.id{fence}
+            ) AS walk
+            WHERE task_id IS NOT NULL
+            LIMIT %s
+        ) AS page"""
+    return " UNION ALL ".join([branch] * n_groups) + " ORDER BY grant_id LIMIT %s OFFSET %s"
+
+
+def task_queue_for(user, page: int = 1) -> list[Task]:
     """Open steps nobody has taken yet that the user may take (step grant + case in scope).
 
-    One query: for each step permission, the ids of the cases the user's groups (or the user) hold
-    it on, as a hashed semi-join; no concatenated strings, no per-row lookups.
+    One page (PAGE_SIZE rows, plus one to tell whether a next page exists), oldest grant first.
     """
     if not user.is_authenticated:
-        return Task.objects.none()
+        return []
+    group_ids = list(user.groups.order_by("pk").values_list("pk", flat=True))
+    if not group_ids:
+        return []
     content_type = _case_content_type()
-    groups = get_user_model().groups.through.objects.filter(user_id=user.pk).values("group_id")
-    held = Q()
-    for codename in STEP_PERMISSIONS:
-        by_group = GroupObjectPermission.objects.filter(
-            group_id__in=groups, content_type=content_type, permission__codename=codename
-        ).values("object_pk")
-        by_user = UserObjectPermission.objects.filter(
-            user_id=user.pk, content_type=content_type, permission__codename=codename
-        ).values("object_pk")
-        held |= Q(owner_permission=f"{content_type.app_label}.{codename}") & (
-            Q(owner_permission_obj_pk__in=by_group) | Q(owner_permission_obj_pk__in=by_user)
-        )
-    return (
-        _scoped_tasks(user)
-        .filter(status=STATUS.NEW, owner__isnull=True)
-        .filter(held)
-        .select_related("process")
-        .order_by("created")
-    )
+    offset = (page - 1) * PAGE_SIZE
+    limit = PAGE_SIZE + 1
+    params = []
+    for group_id in group_ids:
+        params += [f"{content_type.app_label}.", STATUS.NEW, group_id, content_type.pk, *STEP_PERMISSIONS]
+        params.append(offset + limit)
+    params += [limit, offset]
+    with connection.cursor() as cursor:
+        cursor.execute(_queue_sql(len(group_ids)), params)
+        ordered_ids = [task_id for _grant_id, task_id in cursor.fetchall()]
+    tasks = _in_scope(user, Task.objects.filter(pk__in=ordered_ids, status=STATUS.NEW, owner__isnull=True))
+    by_id = {task.pk: task for task in tasks.select_related(*TASK_RELATED)}
+    return [by_id[pk] for pk in dict.fromkeys(ordered_ids) if pk in by_id]
 
 
-def task_inbox_for(user):
-    """Steps the user has taken and not finished, on cases still in their scope."""
+def task_inbox_for(user, page: int = 1):
+    """Steps the user has taken and not finished, on cases still in their scope (one page, plus one)."""
     if not user.is_authenticated:
         return Task.objects.none()
-    return (
-        _scoped_tasks(user)
-        .filter(owner=user, status__in=(STATUS.ASSIGNED, STATUS.STARTED))
-        .select_related("process")
-        .order_by("created")
-    )
+    offset = (page - 1) * PAGE_SIZE
+    mine = Task.objects.filter(owner=user, status__in=(STATUS.ASSIGNED, STATUS.STARTED))
+    tasks = _in_scope(user, mine).select_related(*TASK_RELATED).order_by("created", "pk")
+    return tasks[offset : offset + PAGE_SIZE + 1]

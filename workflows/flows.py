@@ -3,18 +3,38 @@
 The flow only routes. Each human step is completed by a workflow service (workflows/services.py)
 that checks the policy and the step grant, writes the domain record, then executes the task; the
 switches below read those records to choose the next step.
+
+Deadlines: each human step carries a non-interrupting timer boundary (`.OnTimeout(...,
+interrupting=False)`, viewflow's database-backed timers fired by Celery beat through
+`fire_due_timers()`). It fires at the step's next deadline moment and starts a side branch that
+applies the rule (notifications/escalation.py: reminder, escalation, silence worth refusal) while the
+step stays open, then either waits again (`watch_wait`, a `flow.Timer` whose moment is recomputed,
+because due dates move with clock pauses and delivery dates) or stops (`watch_stop`, a node without
+outgoing edge). The branch never reaches a `flow.End`: an End reached while the step is open does not
+cancel it in viewflow 2.4, but it would show as "parcours terminé" in the case timeline, and the
+process must finish only through rehoused/closed. When the step finishes, viewflow cancels the
+boundary and `WatchTimer` cancels its own pending rows, so no SCHEDULED timer outlives its step
+(an End counts unfinished rows before marking the process done).
 """
 
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
+from viewflow.workflow.signals import task_finished
 
 from cases.choices import CaleolDecisionType, CaseStatus, CommitteeOutcome, ReplyAnswer
 from notifications.events import step_opened
 from permissions.grants import grant_step
 
 from .models import CaseProcess
+
+log = logging.getLogger("ppgdid.workflows")
 
 
 def case_of(process):
@@ -52,7 +72,58 @@ def human_step(name: str, title):
         .Permission(f"cases.{codename}", obj=case_of)
         .Annotation(title=title)
         .onCreate(this.step_created)
+        .OnTimeout(this.watch_moment, this.watch_step, interrupting=False, title=_("Échéance"))
     )
+
+
+def watched_task(task):
+    """The human step a deadline-branch task looks after.
+
+    The boundary's previous task is the step itself; the later tasks of the branch carry its id in
+    their data (set by `watch_moment` and `look_at_step`), at most two hops back.
+    """
+    from viewflow.workflow.models import Task
+
+    for _hop in range(4):
+        if task.flow_task_type == "HUMAN":
+            return task
+        if "watched_task" in (task.data or {}):
+            return Task.objects.get(pk=task.data["watched_task"])
+        task = task.previous.order_by("-pk").first()
+        if task is None:
+            break
+    return None
+
+
+class WatchTimer(flow.Timer):
+    """The "look again" timer of a deadline branch. Unlike a boundary, a plain Timer is not cancelled
+    when its step finishes: do it here, or a SCHEDULED row would keep the process from finishing."""
+
+    def _ready(self):
+        super()._ready()
+        task_finished.connect(self._on_step_finished, sender=self.flow_class, dispatch_uid=f"watch-{id(self)}")
+
+    def _on_step_finished(self, task, **kwargs):
+        if task.flow_task_type != "HUMAN":
+            return
+        pending = self.flow_class.task_class._default_manager.filter(
+            process=task.process_id, flow_task=self, status="SCHEDULED"
+        )
+        for timer in pending:
+            if (timer.data or {}).get("watched_task") == task.pk:
+                activation = self.activation_class(timer)
+                if activation.cancel.can_proceed():
+                    activation.cancel()
+
+
+RETRY_AFTER_FAILURE = timedelta(hours=1)
+
+
+def _look_of(task):
+    """The last `watch_step` task before this one in its branch (one or two hops back)."""
+    while task.flow_task_type != "FUNCTION":
+        task = task.previous.order_by("-pk").first()
+    return task
 
 
 class CaseFlow(flow.Flow):
@@ -91,6 +162,12 @@ class CaseFlow(flow.Flow):
     rehoused = flow.End()
     closed = flow.End()
 
+    # The deadline branch of every human step (see the module docstring).
+    watch_step = flow.Function(this.look_at_step).Next(this.watch_route)
+    watch_route = flow.If(this.watch_again).Then(this.watch_wait).Else(this.watch_stop)
+    watch_wait = WatchTimer(this.watch_moment).Next(this.watch_step)
+    watch_stop = flow.Function(this.stop_watching)
+
     def start_process(self, activation, case):
         activation.process.case = case
         return activation.process
@@ -102,6 +179,51 @@ class CaseFlow(flow.Flow):
         case.save(update_fields=["status"])
         grant_step(case, codename)
         step_opened(case, activation.task)  # in this transaction: the outbox row commits with the step
+
+    # Deadline branch. `watch_moment` is the delay of the boundary and of `watch_wait`: evaluated when
+    # the timer row is created, it returns the next moment worth a look (now if something is due).
+    def watch_moment(self, activation):
+        from notifications.escalation import look
+
+        step = watched_task(activation.task)
+        activation.task.data = {**(activation.task.data or {}), "watched_task": step.pk}
+        if isinstance(activation.flow_task, WatchTimer):
+            # watch_wait after a look: the look has just computed the moment.
+            moment = _look_of(activation.task).data.get("next_look")
+            return datetime.fromisoformat(moment) if moment else timezone.now()
+        try:
+            with transaction.atomic():
+                return look(step, act=False) or timezone.now()
+        except Exception:  # the deadline must never keep a step from opening: look again later
+            log.exception("deadline timer arming failed task_id=%s", step.pk)
+            return timezone.now() + RETRY_AFTER_FAILURE
+
+    def look_at_step(self, activation):
+        from notifications.escalation import look
+
+        step = watched_task(activation.task)
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                moment = look(step, now) if step else None
+        except Exception:  # a failing look must not leave an ERROR task that keeps the process open
+            log.exception("deadline look failed task_id=%s", step.pk)
+            moment = now + RETRY_AFTER_FAILURE
+        activation.task.data = {
+            "watched_task": step.pk if step else None,
+            "next_look": moment.isoformat() if moment else None,
+        }
+        activation.task.save()
+
+    def watch_again(self, activation):
+        return bool(_look_of(activation.task).data.get("next_look"))
+
+    def stop_watching(self, activation):
+        """End of a deadline branch: nothing left to do for the step (or it finished). The mark tells
+        the hourly scan not to arm the step again."""
+        step = watched_task(activation.task)
+        activation.task.data = {"watched_task": step.pk if step else None}
+        activation.task.save()
 
     # Switch conditions read the record the step's service has just written.
     def _last_review(self, activation):

@@ -7,6 +7,7 @@ executes the viewflow task so the flow routes to the next step.
 
 import logging
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from audit.chain import chained_at_end
 from cases import choices, matching, offers
 from cases.audit import acting_as, system_actor
 from cases.models import (
@@ -46,6 +48,13 @@ DEFAULT_REPLY_DAYS = offers.LEGAL_MIN_REPLY_DAYS
 
 class StepConflict(Exception):
     """The step was already completed or the case moved on (typically a concurrent user)."""
+
+
+@contextmanager
+def audited(actor, reason: str):
+    """One transaction acting as `actor`: its history rows are chained in one batch before commit."""
+    with transaction.atomic(), acting_as(actor, reason), chained_at_end():
+        yield
 
 
 def _lock_case(case_id: int) -> Case:
@@ -109,7 +118,7 @@ def case_flag(
         raise ValidationError(
             {"comed_decision_date": _("Pour un ménage DALO, la date de la décision de la COMED est obligatoire.")}
         )
-    with transaction.atomic(), acting_as(actor, reason or "Signalement du ménage"):
+    with audited(actor, reason or "Signalement du ménage"):
         Household.objects.select_for_update().get(pk=household.pk)
         if Case.objects.filter(household=household, closed_at__isnull=True).exists():
             raise ValidationError(_("Ce ménage a déjà un dossier prioritaire ouvert."))
@@ -141,7 +150,7 @@ def case_flag(
 
 def task_claim(*, actor, case: Case, node_name: str) -> Task:
     """Take an available step for oneself (viewflow's assign, with its permission checked)."""
-    with transaction.atomic(), acting_as(actor, "Prise en charge de l'étape"):
+    with audited(actor, "Prise en charge de l'étape"):
         case = _lock_case(case.pk)
         _require(actor, Action.VIEW, case)
         task = active_task(case, node_name)
@@ -168,7 +177,7 @@ def _complete_step(
     if as_system and actor.username != settings.SYSTEM_ACTOR_USERNAME:
         log_denial(actor, f"as_system:{node_name}", "case", case.pk)
         raise PermissionDenied
-    with transaction.atomic(), acting_as(actor, reason):
+    with audited(actor, reason):
         case = _lock_case(case.pk)
         if not as_system:
             _require(actor, Action.VIEW, case)
@@ -373,7 +382,7 @@ def proposal_notify(
 ) -> Proposal:
     """Record that the offer was sent to the household (again, to add a registered letter's delivery
     date). Only the candidate the dwelling is offered to now can be notified."""
-    with transaction.atomic(), acting_as(actor, "Notification de l'offre"):
+    with audited(actor, "Notification de l'offre"):
         case = _lock_case(case.pk)
         _require(actor, Action.VIEW, case)
         proposal = current_proposal(case)
@@ -407,7 +416,7 @@ def proposal_notify(
 
 def condition_fulfil(*, actor, case: Case, received_on: date) -> CaleolDecision:
     """The missing document of a conditional allocation arrived in time: the condition is lifted."""
-    with transaction.atomic(), acting_as(actor, "Condition suspensive levée"):
+    with audited(actor, "Condition suspensive levée"):
         case = _lock_case(case.pk)
         _require(actor, Action.VIEW, case)
         proposal = current_proposal(case)
@@ -496,7 +505,7 @@ def reply_record(*, actor, case: Case, values: dict, as_system: bool = False, re
     raises the case's counter and sends it back to the proposal step; the dwelling passes to the next
     candidate in the CALEOL's ranking.
 
-    The deadline scan records that silence with `as_system=True` (see notifications/scan.py).
+    The reply step's deadline timer records that silence with `as_system=True` (notifications/escalation.py).
     """
 
     if values.get("answer") == choices.ReplyAnswer.LAPSED:
@@ -522,7 +531,7 @@ def reply_record(*, actor, case: Case, values: dict, as_system: bool = False, re
 
 def _reply_as_system(case: Case, values: dict, reason: str) -> Case:
     """The system records a lapse nobody typed in (no refusal counted). Not reachable from pages or the
-    API; silence worth refusal is recorded by the deadline scan through reply_record(as_system=True)."""
+    API; silence worth refusal is recorded by the reply step's deadline timer through reply_record(as_system=True)."""
 
     def write(case):
         _record_reply(case, current_proposal(case), values)
@@ -574,7 +583,7 @@ def offers_sweep(today: date | None = None) -> dict:
     """Suspensive conditions whose document did not arrive by their deadline lapse by themselves: the
     candidate goes back to the proposal step (no refusal counted) and the dwelling passes to the next
     rank. Run by Celery beat or `manage.py offers_sweep`. Idempotent: each case is re-checked under
-    its lock. (Silence past the reply deadline is the deadline scan's job: notifications/scan.py.)
+    its lock. (Silence past the reply deadline is the reply step's deadline timer's: notifications/escalation.py.)
     """
     today = today or timezone.localdate()
     counts = {"conditions_lapsed": 0}
@@ -618,7 +627,7 @@ def case_close(*, actor, case: Case, reason: str, comment: str) -> Case:
         raise ValidationError({"reason": _("Motif de clôture inconnu.")})
     if not comment.strip():
         raise ValidationError({"comment": _("Expliquez en quelques mots pourquoi le dossier est clos.")})
-    with transaction.atomic(), acting_as(actor, "Clôture du dossier"):
+    with audited(actor, "Clôture du dossier"):
         case = _lock_case(case.pk)
         _require(actor, Action.CLOSE, case)
         if not case.is_open:
@@ -651,7 +660,7 @@ def household_flag(
     if not can_flag(actor):
         log_denial(actor, "flag", "organisation", organisation.pk)
         raise PermissionDenied
-    with transaction.atomic(), acting_as(actor, "Enregistrement du ménage"):
+    with audited(actor, "Enregistrement du ménage"):
         household.full_clean()
         household.save()
         for member in members:
@@ -671,7 +680,7 @@ def household_flag(
 
 def household_update(*, actor, case: Case, household: Household, members=(), deleted_members=()) -> Household:
     """Change the household of a case (Action.CHANGE on that case), members included."""
-    with transaction.atomic(), acting_as(actor, "Mise à jour du ménage"):
+    with audited(actor, "Mise à jour du ménage"):
         case = _lock_case(case.pk)
         _require(actor, Action.CHANGE, case)
         if household.pk != case.household_id:

@@ -10,7 +10,9 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from cases.models import Case
+from notifications.deadlines import due_infos
 from permissions.policy import case_or_404, log_denial
+from permissions.queues import PAGE_SIZE, task_inbox_for, task_queue_for
 
 from . import queries, services
 from .flows import STEPS, CaseFlow
@@ -24,18 +26,30 @@ def scoped_case(request, pk) -> Case:
     return case_or_404(request, pk)
 
 
+def _page_number(request, name: str) -> int:
+    """A page number from the query string; anything else than a positive number is page 1."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+
+
 class InboxView(LoginRequiredMixin, TemplateView):
+    """My steps and my team's available steps, a page of each (no total count: it is what costs)."""
+
     template_name = "workflows/inbox.html"
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        return super().get_context_data(
-            nav="inbox",
-            page_title=_("Mes tâches"),
-            mine=list(queries.inbox(user)),
-            available=list(queries.queue(user)),
-            **kwargs,
-        )
+        lists = {}
+        for key, fetch in (("mine", task_inbox_for), ("available", task_queue_for)):
+            page = _page_number(self.request, f"page_{key}")
+            rows = list(fetch(user, page))
+            lists[key] = rows[:PAGE_SIZE]
+            lists[f"{key}_page"] = page
+            lists[f"{key}_has_next"] = len(rows) > PAGE_SIZE
+        infos = due_infos(lists["mine"] + lists["available"])  # one batch for both lists
+        for task in lists["mine"] + lists["available"]:
+            task.due = infos[task.pk]
+        return super().get_context_data(nav="inbox", page_title=_("Mes tâches"), **lists, **kwargs)
 
 
 class ClaimView(LoginRequiredMixin, View):

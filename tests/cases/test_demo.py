@@ -9,7 +9,7 @@ from viewflow.workflow.models import Task
 
 from cases import choices
 from cases.models import Case, Household
-from workflows import queries
+from permissions.queues import task_queue_for
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_demo_runs_twice_and_covers_every_step(client):
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects
-    assert queries.queue(users.get(username="commission.ddets")).count() >= 4
-    assert queries.queue(users.get(username="bailleur.hem")).exists()
-    assert queries.queue(users.get(username="ts.ccas")).exists()
+    assert len(task_queue_for(users.get(username="commission.ddets"))) >= 4
+    assert task_queue_for(users.get(username="bailleur.hem"))
+    assert task_queue_for(users.get(username="ts.ccas"))
     assert client.get(reverse("workflows:inbox")).status_code == 200

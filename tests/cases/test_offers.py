@@ -256,10 +256,15 @@ def test_registered_letter_deadline_runs_from_delivery(world):
 
 
 def scan(day):
-    """The notifications deadline scan (Celery beat), which records silence worth refusal."""
-    from notifications.scan import scan_deadlines
+    """What Celery beat runs on that day at 09:00: the deadline scan, then viewflow's timers, whose
+    deadline branch records silence worth refusal."""
+    import time_machine
 
-    return scan_deadlines(now=timezone.make_aware(datetime.combine(day, time(9))))
+    from notifications.scan import fire_timers, scan_deadlines
+
+    with time_machine.travel(timezone.make_aware(datetime.combine(day, time(9))), tick=False):
+        scan_deadlines()
+        fire_timers()
 
 
 def test_silence_counts_as_refusal_only_for_the_holder(world):

@@ -1,4 +1,7 @@
-"""Deadlines, reminders and escalation, driven through the real services with a moving clock."""
+"""Deadlines, reminders and escalation, driven through the real services with a moving clock.
+
+`tick()` is what beat runs: the hourly scan (DALO clocks, timer upkeep) and viewflow's timers.
+"""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -12,7 +15,7 @@ from cases.models import HouseholdReply
 from notifications import services
 from notifications.deadlines import case_due_info
 from notifications.models import ClockPause, Notification, StepTimeLimits
-from notifications.scan import scan_deadlines
+from notifications.scan import fire_timers, scan_deadlines
 from permissions.roles import Role
 from tests.factories import member
 from tests.workflows import steps
@@ -26,6 +29,12 @@ def at(*args):
     return time_machine.travel(datetime(*args, 10, 0, tzinfo=PARIS), tick=False)
 
 
+def tick():
+    counts = scan_deadlines()
+    fire_timers()
+    return counts
+
+
 def told(template):
     return sorted(
         Notification.objects.filter(channel="in_app", template=template).values_list("recipient__username", flat=True)
@@ -37,18 +46,18 @@ def test_diagnostic_due_in_30_days_then_reminder_then_escalation(world):
         case = world.flag()
         assert case_due_info(case).due_date == date(2026, 10, 7)
     with at(2026, 10, 7):
-        scan_deadlines()
+        tick()
         assert told("step_overdue") == []
     with at(2026, 10, 8):
         info = case_due_info(case)
         assert (info.overdue, info.working_days_late) == (True, 1)
-        scan_deadlines()
-        scan_deadlines()  # idempotent
+        tick()
+        tick()  # idempotent
         # Unassigned step: everyone who may take it is reminded, the supervisor included.
         assert told("step_overdue") == ["encadrant", "ts", "ts2"]
         assert told("step_escalated") == []
     with at(2026, 10, 14):  # 5 working days late
-        scan_deadlines()
+        tick()
         assert told("step_escalated") == ["encadrant"]
         assert told("step_overdue") == ["encadrant", "ts", "ts2"]
 
@@ -58,7 +67,7 @@ def test_a_claimed_step_reminds_its_assignee_only(world):
         case = world.flag()
         workflow_services.task_claim(actor=world.colleague, case=case, node_name="diagnostic")
     with at(2026, 10, 9):
-        scan_deadlines()
+        tick()
     assert told("step_overdue") == ["ts2"]
 
 
@@ -67,7 +76,7 @@ def test_committee_step_escalates_to_the_commission_chair_of_the_territory(world
     with at(2026, 9, 7):
         case = steps.diagnose(world, world.flag())
     with at(2026, 10, 20):
-        scan_deadlines()
+        tick()
     assert "commission" in told("step_overdue")
     assert told("step_escalated") == [chair.username]
     assert case.pk
@@ -88,7 +97,7 @@ def test_pausing_the_clock_stops_reminders_and_pushes_the_due_date(world):
         services.clock_pause(actor=world.social_worker, case=case, reason="document", comment="Avis d'imposition")
     with at(2026, 10, 12):
         assert case_due_info(case).paused
-        scan_deadlines()
+        tick()
         assert told("step_overdue") == []
     with at(2026, 10, 20):
         services.clock_resume(actor=world.supervisor, case=case)
@@ -124,18 +133,17 @@ def test_reply_reminder_two_working_days_before_then_silence_is_a_refusal(world)
         case = _to_reply_step(world)  # notified 2/11, reply deadline 12/11
         assert case_due_info(case).due_date == date(2026, 11, 12)
     with at(2026, 11, 6):  # Friday: 3 working days left (11/11 is a holiday)
-        scan_deadlines()
+        tick()
         assert told("reply_due_soon") == []
     with at(2026, 11, 9):
-        scan_deadlines()
+        tick()
         assert told("reply_due_soon") == ["bailleur", "ts", "ts2"]
     with at(2026, 11, 12):
-        scan_deadlines()
+        tick()
         assert not HouseholdReply.objects.exists()
     with at(2026, 11, 13):
-        counts = scan_deadlines()
-        scan_deadlines()
-    assert counts["no_reply_refusals"] == 1
+        tick()
+        tick()
     reply = HouseholdReply.objects.get()
     assert (reply.answer, reply.refusal_motive, reply.replied_on) == ("no_reply", "no_reply", date(2026, 11, 13))
     record = reply.history.get()
@@ -154,7 +162,7 @@ def test_registered_letter_reply_clock_starts_at_delivery(world):
         info = case_due_info(case)
         assert (info.due_date, info.waiting_delivery) == (None, True)
     with at(2026, 11, 20):
-        scan_deadlines()
+        tick()
         assert not HouseholdReply.objects.exists()  # never a refusal before the letter arrived
         services.offer_delivery_record(
             actor=world.landlord_agent, proposal=proposal, registered_letter=True, delivered_on=date(2026, 11, 5)
@@ -182,20 +190,20 @@ def test_dalo_offer_deadline_warnings_at_30_and_7_days_then_passed(world):
         case = world.flag(is_dalo=True)
     assert case.dalo_offer_deadline == date(2026, 12, 1)
     with at(2026, 10, 31):
-        scan_deadlines()
+        tick()
         assert told("dalo_deadline_soon") == []
     with at(2026, 11, 1):
-        scan_deadlines()
+        tick()
         assert told("dalo_deadline_soon") == ["encadrant", "ts"]
     with at(2026, 11, 24):
-        scan_deadlines()
-        scan_deadlines()
+        tick()
+        tick()
         days = sorted(
             Notification.objects.filter(template="dalo_deadline_soon").values_list("context__days", flat=True)
         )
     assert sorted(set(days)) == [7, 30]
     with at(2026, 12, 2):
-        scan_deadlines()
+        tick()
     assert told("dalo_deadline_passed") == ["encadrant", "ts"]
 
 

@@ -21,7 +21,7 @@ def test_access_benchmark_builds_its_data_and_prints_queries_per_page():
     from django.contrib.auth import get_user_model
 
     agent = get_user_model().objects.get(username="bench-bailleur")
-    assert task_queue_for(agent).count() == 60
+    assert len(task_queue_for(agent)) == 51  # a page, plus the row telling a next page exists
 
 
 @pytest.mark.django_db

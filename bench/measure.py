@@ -1,0 +1,277 @@
+"""What the benchmark measures: page server times and query counts per role, the same lists computed
+the stock way (viewflow's queue, guardian's get_objects_for_user), and workflow transitions per second.
+
+Server time is the time Django takes to answer a request (middleware, view, queries, template),
+measured in-process with the test client, so neither network nor browser counts.
+"""
+
+import logging
+import multiprocessing
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import connection, connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from cases import choices
+from cases.models import Case, Organisation
+from permissions.policy import policy
+from permissions.queues import PAGE_SIZE, task_queue_for
+from workflows.flows import CaseFlow
+
+ROLES = ("bench.ts", "bench.supervisor", "bench.commission", "bench.landlord")
+
+
+@dataclass
+class Sample:
+    user: str
+    page: str
+    p50_ms: float
+    p95_ms: float
+    queries: int
+    runs: int
+    stock_p50_ms: float | None = None
+    stock_queries: int | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return round(self.stock_p50_ms / self.p50_ms, 1) if self.stock_p50_ms and self.p50_ms else None
+
+
+@dataclass
+class Report:
+    cases: int
+    pages: list[Sample] = field(default_factory=list)
+    transitions: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {
+            "cases": self.cases,
+            "pages": [asdict(s) | {"ratio": s.ratio} for s in self.pages],
+            "transitions": self.transitions,
+        }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _timed(fn, repeat: int) -> tuple[list[float], int]:
+    """Run `fn` once to warm up, then `repeat` times; (milliseconds of each run, queries of the last)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - started) * 1000)
+    return times, len(ctx.captured_queries)
+
+
+def _sample(user, page, fn, repeat, stock=None, stock_repeat=3) -> Sample:
+    times, queries = _timed(fn, repeat)
+    sample = Sample(user, page, round(statistics.median(times), 1), round(percentile(times, 0.95), 1), queries, repeat)
+    if stock is not None:
+        stock_times, stock_queries = _timed(stock, stock_repeat)
+        sample.stock_p50_ms = round(statistics.median(stock_times), 1)
+        sample.stock_queries = stock_queries
+    return sample
+
+
+def _get(client, url):
+    def fetch():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    return fetch
+
+
+def _fresh(user):
+    # viewflow caches a user's object grants on the user object: the stock way pays for them each time.
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def _stock_queue(user):
+    def run():
+        tasks = (
+            Task.objects.filter(process__flow_class=CaseFlow, status=STATUS.NEW)
+            .user_queue(_fresh(user))
+            .order_by("created")
+        )
+        return list(tasks[:PAGE_SIZE])
+
+    return run
+
+
+def _stock_case_list(user):
+    from guardian.shortcuts import get_objects_for_user
+
+    from permissions.grants import MANAGED_PERMISSIONS
+
+    def run():
+        cases = get_objects_for_user(
+            _fresh(user), [f"cases.{code}" for code in MANAGED_PERMISSIONS], klass=Case, any_perm=True
+        )
+        return list(cases.select_related("household").order_by("-created_at")[:PAGE_SIZE])
+
+    return run
+
+
+def _our_case_list(user):
+    def run():
+        return list(policy.queryset_for(_fresh(user)).select_related("household").order_by("-created_at")[:PAGE_SIZE])
+
+    return run
+
+
+def _case_with_history(user) -> Case | None:
+    """A case the user sees that has gone far (long timeline): the worst case page for them."""
+    scope = policy.queryset_for(user)
+    for status in (choices.CaseStatus.LEASE, choices.CaseStatus.REPLY, choices.CaseStatus.CALEOL):
+        case = scope.filter(status=status).order_by("-pk").first()
+        if case:
+            return case
+    return scope.order_by("-pk").first()
+
+
+def _agenda_session(user):
+    from django.db.models import Count
+
+    from committees.models import Session
+
+    return (
+        Session.objects.filter(committee__members__user=user)
+        .annotate(n_items=Count("items"))
+        .order_by("-n_items", "-pk")
+        .first()
+    )
+
+
+def measure_pages(repeat: int, stock: bool, log=print) -> list[Sample]:
+    logging.disable(logging.WARNING)  # denial and read logs would drown the figures
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=ROLES)}
+    missing = set(ROLES) - set(users)
+    if missing:
+        raise RuntimeError(f"benchmark users missing ({', '.join(sorted(missing))}): run generate_territory first")
+    samples = []
+    for name in ROLES:
+        user = users[name]
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        runs = [
+            ("task inbox page", _get(client, reverse("workflows:inbox")), None),
+            ("task queue", lambda u=user: task_queue_for(_fresh(u)), _stock_queue(user) if stock else None),
+            ("case list", _our_case_list(user), _stock_case_list(user) if stock else None),
+            ("case list page", _get(client, reverse("cases:list")), None),
+        ]
+        case = _case_with_history(user)
+        if case is not None:
+            runs += [
+                ("case page", _get(client, reverse("cases:detail", args=[case.pk])), None),
+                ("case timeline", _get(client, reverse("audit:timeline", args=[case.pk])), None),
+            ]
+        session = _agenda_session(user) if name == "bench.commission" else None
+        if session is not None:
+            runs.append(("committee agenda", _get(client, reverse("committees:session", args=[session.pk])), None))
+        for page, fn, stock_fn in runs:
+            sample = _sample(name, page, fn, repeat, stock_fn)
+            log(f"  {name:18} {page:18} p50 {sample.p50_ms:8.1f} ms  p95 {sample.p95_ms:8.1f} ms  {sample.queries} q")
+            samples.append(sample)
+    logging.disable(logging.NOTSET)
+    return samples
+
+
+# --- transitions ---------------------------------------------------------------------------------
+
+DIAGNOSTIC = {
+    "family_situation": "Parent isolé avec deux enfants (banc d'essai).",
+    "monthly_resources": 1400,
+    "monthly_housing_cost": 0,
+    "social_narrative": "Récit de banc d'essai.",
+    "committee_synthesis": "Ménage hébergé, besoin d'un T3.",
+    "health_autonomy": "",
+    "recommended_typology": "T3",
+    "urgency": choices.Urgency.HIGH,
+}
+
+
+def transition_work(n: int) -> list[tuple[str, int]]:
+    """`n` open steps the benchmark users may complete: diagnostics, then committee reviews."""
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=ROLES)}
+    work = []
+    for username, status in (("bench.ts", choices.CaseStatus.DIAGNOSTIC), ("bench.commission", "committee")):
+        ids = policy.queryset_for(users[username]).filter(status=status).order_by("pk").values_list("pk", flat=True)
+        work += [(username, pk) for pk in ids[: n - len(work)]]
+        if len(work) >= n:
+            break
+    return work
+
+
+def _do(username: str, case_id: int) -> None:
+    from workflows import services
+
+    user = get_user_model().objects.get(username=username)
+    case = Case.objects.get(pk=case_id)
+    if case.status == choices.CaseStatus.DIAGNOSTIC:
+        services.diagnostic_complete(actor=user, case=case, values=DIAGNOSTIC)
+    else:
+        landlord = Organisation.objects.filter(kind=choices.OrganisationKind.LANDLORD).order_by("pk").first()
+        services.committee_decide(
+            actor=user,
+            case=case,
+            values={
+                "outcome": choices.CommitteeOutcome.LABELLED,
+                "orientation": choices.Orientation.ORDINARY,
+                "designated_landlord": landlord,
+                "support_measure": choices.SupportMeasure.NONE,
+            },
+        )
+
+
+def _worker(work, results):
+    connections.close_all()  # a forked child must open its own connection
+    logging.disable(logging.WARNING)
+    done = 0
+    for username, case_id in work:
+        _do(username, case_id)
+        done += 1
+    results.put(done)
+    connections.close_all()
+
+
+def transitions_per_second(work: list[tuple[str, int]], workers: int) -> dict:
+    """Complete the steps with `workers` processes (1: in this process); transitions per second."""
+    if not work:
+        return {"workers": workers, "transitions": 0, "per_second": None}
+    started = time.perf_counter()
+    if workers == 1:
+        logging.disable(logging.WARNING)
+        for username, case_id in work:
+            _do(username, case_id)
+        logging.disable(logging.NOTSET)
+        done = len(work)
+    else:
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        results = context.Queue()
+        slices = [work[i::workers] for i in range(workers)]
+        processes = [context.Process(target=_worker, args=(part, results)) for part in slices]
+        for process in processes:
+            process.start()
+        done = sum(results.get(timeout=3600) for _ in processes)
+        for process in processes:
+            process.join()
+    elapsed = time.perf_counter() - started
+    return {
+        "workers": workers,
+        "transitions": done,
+        "seconds": round(elapsed, 2),
+        "per_second": round(done / elapsed, 1),
+    }
