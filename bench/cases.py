@@ -86,6 +86,9 @@ SWITCH_AFTER = {"C": CaseFlow.after_committee, "K": CaseFlow.after_caleol, "R": 
 NODE_OF = {"D": "diagnostic", "C": "committee", "P": "proposal", "K": "caleol", "R": "reply", "L": "lease"}
 EPS = timedelta(milliseconds=5)
 TASK_DEFAULTS = {f.attname: None for f in Task._meta.concrete_fields}
+TIMEOUT_NODES = {
+    name: Task._meta.get_field("flow_task").to_python(f"workflows/flows.CaseFlow.{name}__timeout") for name in STEPS
+}
 CASE_STATE_FIELDS = (
     "status",
     "designated_landlord_id",
@@ -133,6 +136,8 @@ class TaskPlan:
     finished: object = None
     owner_id: int | None = None
     codename: str | None = None
+    scheduled: object = None
+    watched: object = None  # for a deadline boundary timer: the human TaskPlan it watches
 
 
 @dataclass
@@ -167,6 +172,7 @@ class CasePlan:
     process_status: str = PROCESS.NEW
     process_finished: object = None
     open_node: str | None = None
+    human: object = None  # the TaskPlan of the latest human step
     step_opened: tuple = ()  # (date, user, reason) of the current step's opening
     designated_at: tuple = ()  # (date, user, reason) of the designation
     fields: dict = field(default_factory=dict)  # the case's current state
@@ -230,12 +236,21 @@ class CaseGenerator:
         return plan
 
     def _open(self, plan, node_name, at, actor, reason):
-        plan.tasks.append(
-            TaskPlan(getattr(CaseFlow, node_name), "HUMAN", STATUS.NEW, at, codename=CODENAME_OF[node_name])
-        )
+        human = TaskPlan(getattr(CaseFlow, node_name), "HUMAN", STATUS.NEW, at, codename=CODENAME_OF[node_name])
+        # The step's deadline boundary (workflows/flows.py: non-interrupting OnTimeout), armed for a
+        # moment still ahead so that the generated set does not start with a storm of due timers.
+        ahead = max(at + timedelta(days=30), self.now + timedelta(hours=self.rng.uniform(1, 24 * 30)))
+        timer = TaskPlan(TIMEOUT_NODES[node_name], "TIMER", STATUS.SCHEDULED, at + EPS, scheduled=ahead, watched=human)
+        plan.tasks += [human, timer]
+        plan.human = human
         plan.open_node = node_name
         plan.fields["status"] = STATUS_OF[node_name]
         plan.step_opened = (at, actor, reason)
+
+    def _cancel_timer(self, plan, at):
+        # viewflow cancels a step's boundary timer when the step finishes or is cancelled.
+        timer = next(t for t in reversed(plan.tasks) if t.watched is plan.human)
+        timer.status, timer.finished = STATUS.CANCELED, at
 
     def _end(self, plan, node, at):
         plan.tasks.append(TaskPlan(node, "END", STATUS.DONE, at, at + EPS, at + 2 * EPS))
@@ -270,8 +285,9 @@ class CaseGenerator:
             kind, _, detail = step.partition(":")
             reason = REASONS[kind]
             if kind == "X":  # closed by the referent: the open step is cancelled with the process
-                task = plan.tasks[-1]
+                task = plan.human
                 task.status, task.finished = STATUS.CANCELED, at
+                self._cancel_timer(plan, at)
                 plan.process_status, plan.process_finished = PROCESS.CANCELED, at + EPS
                 plan.open_node = None
                 self._close(plan, at, C.ClosureReason.WITHDRAWN, "Le ménage ne donne plus suite (fictif).")
@@ -281,9 +297,10 @@ class CaseGenerator:
                 "D": plan.referent_id,
                 "C": rng.choice(t.commission_users[plan.epci.siren]),
             }.get(kind, agent)
-            task = plan.tasks[-1]
+            task = plan.human
             task.status, task.owner_id = STATUS.DONE, actor
             task.started, task.finished = at - timedelta(minutes=rng.randint(2, 40)), at
+            self._cancel_timer(plan, at + EPS / 2)
             nxt = at + 2 * EPS
             if kind in SWITCH_AFTER:
                 plan.tasks.append(TaskPlan(SWITCH_AFTER[kind], "SWITCH", STATUS.DONE, at + EPS, None, nxt))
@@ -344,7 +361,7 @@ class CaseGenerator:
                 self._end(plan, CaseFlow.rehoused, nxt)
             plan.states.append((at, actor, reason, dict(f)))
         # Some open steps are taken: the referent's diagnostics, the landlord's steps.
-        last = plan.tasks[-1]
+        last = plan.human
         if plan.open_node and last.status == STATUS.NEW and rng.random() < 0.3:
             if plan.open_node == "diagnostic":
                 last.status, last.owner_id = STATUS.ASSIGNED, plan.referent_id
@@ -654,12 +671,14 @@ class CaseGenerator:
             else:
                 states.append([first])
         bulk_create_with_states(processes, CaseProcess, states, batch=batch)
-        # Rows as dicts rather than Task instances: tens of thousands per batch.
-        tasks, links = [], []
+        # Rows as dicts rather than Task instances: tens of thousands per batch. The boundary timers
+        # name their step's id in their data, so they go in after the other tasks.
+        tasks, timers, links = [], [], []
         token = Token("start")
         ct = self.t.case_content_type
         for p, process in zip(plans, processes, strict=True):
             previous = None
+            rows = {}
             for tp in p.tasks:
                 row = dict(TASK_DEFAULTS)
                 row.update(
@@ -670,18 +689,27 @@ class CaseGenerator:
                     created=tp.created,
                     started=tp.started,
                     finished=tp.finished,
+                    scheduled=tp.scheduled,
                     token=token,
                     owner_id=tp.owner_id,
                     data={},
                 )
+                rows[id(tp)] = row
                 if tp.codename:
                     row["owner_permission"] = f"cases.{tp.codename}"
                     row["owner_permission_content_type_id"] = ct
                     row["owner_permission_obj_pk"] = str(p.case.pk)
+                if tp.watched is not None:
+                    timers.append((row, rows[id(tp.watched)]))
+                    continue
                 tasks.append(row)
                 links.append((row, previous))
                 previous = row
         insert_dicts(Task, tasks)
+        for row, step in timers:
+            row["data"] = {"watched_task": step["id"]}
+        insert_dicts(Task, [row for row, _step in timers])
+        links += timers
         insert_dicts(
             Task.previous.through,
             [{"from_task_id": row["id"], "to_task_id": prev["id"]} for row, prev in links if prev is not None],

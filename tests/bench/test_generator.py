@@ -66,6 +66,16 @@ def test_every_open_case_has_one_active_human_task_matching_its_status(territory
             assert process.status in (PROCESS.DONE, PROCESS.CANCELED) and process.finished
             assert case.closure_reason
     assert statuses == set(choices.CaseStatus.values)  # every step is represented
+    # Each human step has its deadline boundary timer, pending exactly while the step is open.
+    timers = {
+        t.data["watched_task"]: t
+        for t in Task.objects.filter(flow_task_type="TIMER", process__caseprocess__isnull=False)
+    }
+    for task in Task.objects.filter(flow_task_type="HUMAN"):
+        timer = timers[task.pk]
+        assert timer.flow_task.name == f"{task.flow_task.name}__timeout"
+        assert (timer.status == STATUS.SCHEDULED) == (task.status in ACTIVE)
+        assert list(timer.previous.all()) == [task]
     # The task graph is linked as viewflow links it: each task but the start has one previous task.
     for task in Task.objects.filter(process__caseprocess__case_id__in=list(cases)[:20]).exclude(flow_task_type="START"):
         assert task.previous.count() == 1
@@ -98,8 +108,8 @@ def test_bench_users_get_scoped_lists(territory):
         visible = policy.queryset_for(user(name)).count()
         assert 0 < visible < total, name
     assert policy.queryset_for(user("bench.auditor")).count() == total
-    assert task_queue_for(user("bench.landlord")).exists()
-    assert task_queue_for(user("bench.supervisor")).exists()
+    assert task_queue_for(user("bench.landlord"))
+    assert task_queue_for(user("bench.supervisor"))
     assert "bench.landlord" in territory and "bench-ppgdid-2026" in territory
 
 
