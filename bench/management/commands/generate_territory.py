@@ -73,8 +73,11 @@ class Command(AuditedCommand):
         totals = {"cases": 0, "grants": 0, "audit_entries": 0}
         global _JOB
         _JOB = (territory, options["seed"], timezone.now(), batch_size, n_cases)
+        _GENERATORS.clear()  # a generator belongs to one run (a second call in the same process)
         batches = range((n_cases + batch_size - 1) // batch_size)
-        workers = options["workers"] if connection.vendor == "postgresql" else 1
+        # Forked workers need their own connections: not inside a caller's transaction (tests), nor on SQLite.
+        parallel = connection.vendor == "postgresql" and not connection.in_atomic_block
+        workers = options["workers"] if parallel else 1
         if workers > 1:
             # One process per core: while one waits for PostgreSQL, the other computes its next batch.
             connections.close_all()  # each child opens its own connection
