@@ -69,45 +69,21 @@ def case_id_of(history_row) -> int | None:
     return None
 
 
-def append(*, case_id, source: str, source_id, action: str, actor_id, occurred_at, digest: str) -> AuditEntry:
-    key = chain_key(case_id)
-    with transaction.atomic():
-        AuditChainHead.objects.get_or_create(chain=key)
-        head = AuditChainHead.objects.select_for_update().get(chain=key)
-        entry = AuditEntry(
-            chain=key,
-            seq=head.seq + 1,
-            case_id=case_id,
-            source=source,
-            source_id=str(source_id),
-            action=action,
-            actor_id=actor_id,
-            occurred_at=occurred_at,
-            row_digest=digest,
-            prev_hash=head.hash,
-        )
-        entry.hash = entry.compute_hash()
-        entry.save()
-        head.seq, head.hash = entry.seq, entry.hash
-        head.save(update_fields=["seq", "hash"])
-    return entry
-
-
 def chain_history_row(history_row) -> AuditEntry:
-    model = type(history_row)
-    return append(
-        case_id=case_id_of(history_row),
-        source=model._meta.label_lower,
-        source_id=history_row.pk,
-        action=history_row.history_type,
-        actor_id=history_row.history_user_id,
-        occurred_at=history_row.history_date,
-        digest=row_digest(model, history_row.pk),
-    )
+    return chain_history_rows([history_row])[0]
+
+
+def _link_of(row) -> tuple:
+    """(case id, action, actor id, moment) of a history row or a read-log row."""
+    from .models import AccessLog
+
+    if isinstance(row, AccessLog):
+        return row.case_id, "read", row.user_id, row.at
+    return case_id_of(row), row.history_type, row.history_user_id, row.history_date
 
 
 def chain_history_rows(rows) -> list[AuditEntry]:
-    """Chain many history rows at once: one lock per chain, one insert, one head update.
+    """Chain many history (or read-log) rows at once: one lock per chain, one insert, one head update.
 
     The entries are exactly those chain_history_row would write one by one, in the rows' order.
     Rows rolled back meanwhile (a savepoint the caller recovered from) no longer exist: skipped.
@@ -119,13 +95,13 @@ def chain_history_rows(rows) -> list[AuditEntry]:
         pks = [row.pk for row in rows if type(row) is model]
         digests.update({(model, pk): digest for pk, digest in row_digests(model, pks).items()})
     rows = [row for row in rows if (type(row), row.pk) in digests]
-    case_ids = [case_id_of(row) for row in rows]
-    keys = sorted({chain_key(case_id) for case_id in case_ids})  # one lock order: no deadlock
+    links = [_link_of(row) for row in rows]
+    keys = sorted({chain_key(case_id) for case_id, *_rest in links})  # one lock order: no deadlock
     with transaction.atomic():
         AuditChainHead.objects.bulk_create([AuditChainHead(chain=key) for key in keys], ignore_conflicts=True)
         heads = {head.chain: head for head in AuditChainHead.objects.select_for_update().filter(chain__in=keys)}
         entries = []
-        for row, case_id in zip(rows, case_ids, strict=True):
+        for row, (case_id, action, actor_id, occurred_at) in zip(rows, links, strict=True):
             head = heads[chain_key(case_id)]
             entry = AuditEntry(
                 chain=head.chain,
@@ -133,9 +109,9 @@ def chain_history_rows(rows) -> list[AuditEntry]:
                 case_id=case_id,
                 source=type(row)._meta.label_lower,
                 source_id=str(row.pk),
-                action=row.history_type,
-                actor_id=row.history_user_id,
-                occurred_at=row.history_date,
+                action=action,
+                actor_id=actor_id,
+                occurred_at=occurred_at,
                 row_digest=digests[(type(row), row.pk)],
                 prev_hash=head.hash,
             )
@@ -168,24 +144,13 @@ def chained_at_end():
         _batch.rows = None
 
 
-def chain_or_collect(history_row) -> None:
+def chain_or_collect(row) -> None:
+    """Chain a history or read-log row now, or at the end of the enclosing chained_at_end block."""
     rows = getattr(_batch, "rows", None)
     if rows is None:
-        chain_history_row(history_row)
+        chain_history_rows([row])
     else:
-        rows.append(history_row)
-
-
-def chain_access_log(log) -> AuditEntry:
-    return append(
-        case_id=log.case_id,
-        source=type(log)._meta.label_lower,
-        source_id=log.pk,
-        action="read",
-        actor_id=log.user_id,
-        occurred_at=log.at,
-        digest=row_digest(type(log), log.pk),
-    )
+        rows.append(row)
 
 
 # --- verification ----------------------------------------------------------------------------------

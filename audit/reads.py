@@ -1,10 +1,12 @@
 """The read log. Pages call `log_read` when they open a sensitive section of a case."""
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from permissions.visibility import Category
 
+from .chain import chained_at_end
 from .models import AccessLog, Section
 
 # Visibility categories whose display counts as a sensitive read (shared/visibility.md).
@@ -32,4 +34,5 @@ def log_sensitive_reads(user, case, visible_categories, reason: str = "") -> lis
     sections = [SENSITIVE_CATEGORIES[c] for c in SENSITIVE_CATEGORIES if c in visible_categories]
     if case.is_protected:
         sections.append(Section.PROTECTED_CASE)
-    return [log_read(user, case, section, reason) for section in sections]
+    with transaction.atomic(), chained_at_end():  # the page's reads join the chain in one batch
+        return [log_read(user, case, section, reason) for section in sections]

@@ -7,7 +7,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from simple_history.signals import post_create_historical_record
 
-from .chain import chain_access_log, chain_or_collect
+from .chain import chain_or_collect
 from .models import AccessLog
 
 
@@ -19,7 +19,7 @@ def _chain_history_row(sender, history_instance, **kwargs):
 @receiver(post_save, sender=AccessLog)
 def _chain_read(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
-        chain_access_log(instance)
+        chain_or_collect(instance)
 
 
 # Celery: no person acts in a task unless the task says so (a service called with actor= inside

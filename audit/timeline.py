@@ -19,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 
 from permissions.policy import roles_of
 from permissions.roles import Role
-from permissions.visibility import FIELD_CATEGORIES, Category, can_see_category, can_see_field, case_access
+from permissions.visibility import (
+    FIELD_CATEGORIES,
+    Category,
+    can_see_category,
+    can_see_field,
+    case_access,
+    is_masked,
+)
 
 from .chain import history_models
 
@@ -96,12 +103,13 @@ class Viewer:
         return [k for k in KIND_LABELS if self.full or k not in AUDITOR_ONLY_KINDS]
 
     def sees_field(self, case, model_label: str, name: str) -> bool:
-        if self.full:
-            return True
         # The roles reaching this case and its protection (referent and supervisors unmasked).
         access = self.accesses.get(case.pk)
         if access is None:
             access = self.accesses[case.pk] = case_access(self.user, case)
+        if self.full:
+            # Every field, except what a protected case masks for all but its referent and supervisors.
+            return not is_masked(access, model_label, name)
         if model_label in FIELD_CATEGORIES:
             return can_see_field(access, model_label, name)
         category = MODEL_CATEGORIES.get(model_label)

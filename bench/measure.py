@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
+from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -206,8 +207,15 @@ def transition_work(n: int) -> list[tuple[str, int]]:
     """`n` open steps the benchmark users may complete: diagnostics, then committee reviews."""
     users = {u.username: u for u in get_user_model().objects.filter(username__in=ROLES)}
     work = []
-    for username, status in (("bench.ts", choices.CaseStatus.DIAGNOSTIC), ("bench.commission", "committee")):
-        ids = policy.queryset_for(users[username]).filter(status=status).order_by("pk").values_list("pk", flat=True)
+    for username, node in (("bench.ts", "diagnostic"), ("bench.commission", "committee")):
+        user = users[username]
+        # The user's own steps and those nobody has taken (a colleague's step is not theirs to do).
+        open_steps = Task.objects.filter(
+            flow_task=getattr(CaseFlow, node), status__in=(STATUS.NEW, STATUS.ASSIGNED)
+        ).filter(Q(owner__isnull=True) | Q(owner=user))
+        ids = (
+            policy.queryset_for(user).filter(processes__task__in=open_steps).order_by("pk").values_list("pk", flat=True)
+        )
         work += [(username, pk) for pk in ids[: n - len(work)]]
         if len(work) >= n:
             break

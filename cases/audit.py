@@ -25,7 +25,9 @@ def acting_as(user, reason: str = ""):
     finally:
         _state.reason = previous_reason
         if previous_request is None:
-            del HistoricalRecords.context.request
+            # A request handled inside the block (the test client) may have cleared it already.
+            if hasattr(HistoricalRecords.context, "request"):
+                del HistoricalRecords.context.request
         else:
             HistoricalRecords.context.request = previous_request
 

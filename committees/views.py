@@ -93,8 +93,11 @@ def _session_context(request, session, seat, **forms):
     my_votes = dict(Vote.objects.filter(item__session=session, member=seat).values_list("item_id", "choice"))
     rows = []
     now = timezone.now()
+    decisions = {
+        d.item_id: d for d in SessionDecision.objects.filter(item__session=session).select_related("review")
+    }
     for item in items:
-        decision = SessionDecision.objects.filter(item=item).select_related("review").first()
+        decision = decisions.get(item.pk)
         rows.append(
             {
                 "item": item,

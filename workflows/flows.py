@@ -43,10 +43,22 @@ def case_of(process):
 
 
 def fresh_case(activation):
-    # Re-read: the process may hold a copy of the case from before the step's service wrote to it.
+    # Re-read once per activation: the process may hold a copy of the case from before the step's
+    # service wrote to it; a switch asks several conditions of the same activation.
     from cases.models import Case
 
-    return Case.objects.select_related("household").get(pk=activation.process.coerced.case_id)
+    return _memo(
+        activation,
+        "case",
+        lambda: Case.objects.select_related("household").get(pk=activation.process.coerced.case_id),
+    )
+
+
+def _memo(activation, key, compute):
+    memo = activation.__dict__.setdefault("_ppgdid_memo", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def not_served(request, *args, **kwargs):
@@ -227,7 +239,11 @@ class CaseFlow(flow.Flow):
 
     # Switch conditions read the record the step's service has just written.
     def _last_review(self, activation):
-        return fresh_case(activation).committee_reviews.order_by("-decided_at", "-pk").first()
+        return _memo(
+            activation,
+            "review",
+            lambda: fresh_case(activation).committee_reviews.order_by("-decided_at", "-pk").first(),
+        )
 
     def is_adjourned(self, activation):
         return self._last_review(activation).outcome == CommitteeOutcome.ADJOURNED
@@ -239,8 +255,20 @@ class CaseFlow(flow.Flow):
             or self._last_review(activation).dalo_benefit_lost is False
         )
 
+    def _last_proposal(self, activation):
+        return _memo(
+            activation,
+            "proposal",
+            lambda: (
+                fresh_case(activation)
+                .proposals.select_related("caleol_decision", "reply")
+                .order_by("-created_at", "-pk")
+                .first()
+            ),
+        )
+
     def _last_decision(self, activation):
-        return fresh_case(activation).proposals.order_by("-created_at", "-pk").first().caleol_decision
+        return self._last_proposal(activation).caleol_decision
 
     def is_allocated(self, activation):
         return self._last_decision(activation).is_allocation
@@ -249,8 +277,7 @@ class CaseFlow(flow.Flow):
         return self._last_decision(activation).decision == CaleolDecisionType.NOT_ALLOCATED
 
     def is_accepted(self, activation):
-        proposal = fresh_case(activation).proposals.order_by("-created_at", "-pk").first()
-        return proposal.reply.answer == ReplyAnswer.ACCEPTED
+        return self._last_proposal(activation).reply.answer == ReplyAnswer.ACCEPTED
 
     def needs_dalo_loss_review(self, activation):
         return fresh_case(activation).dalo_loss_review_pending

@@ -112,6 +112,11 @@ def test_protected_case_hides_address_and_contact_from_the_landlord(client, worl
     assert "0600000000" not in html
     login(client, world.social_worker)
     assert "7 impasse Secrète" in client.get(url(case)).content.decode()
+    # The auditor reads every field of the history, except what protection masks for all but the
+    # referent and the supervisors (until a break-the-glass opening).
+    login(client, world.auditor)
+    html = client.get(url(case)).content.decode()
+    assert "7 impasse Secrète" not in html and "0600000000" not in html
 
 
 def test_auditor_sees_reads_grants_and_chain_status(client, rehoused, world):
