@@ -4,10 +4,10 @@ the audit entries those helpers do not create (they send no post_create_historic
 tests/audit/test_guards.py fails on any QuerySet.update(), bulk_create() or bulk_update() on an
 audited model outside this module.
 
-Chaining is batched (`chain_history_rows`): the entries a batch of history rows needs are computed
+Chaining is batched (`chain_history_ids`): the entries a batch of history rows needs are computed
 in Python (case, row digest and hash chain per case) and written with one bulk insert, the chain
 heads locked and updated in bulk. The entries are exactly those `audit.chain.chain_history_row`
-would append for the same rows in the same order (tests/audit/test_bulk.py compares both).
+would append for the same rows in the same order (tests/bench/test_bulk_chain.py compares both).
 """
 
 import hashlib
@@ -277,7 +277,7 @@ def _update_heads(heads: dict) -> None:
             )
 
 
-def chain_history_rows(pairs) -> int:
+def chain_history_ids(pairs) -> int:
     """Append one AuditEntry per history row, in the order given: `pairs` is (history model, history
     id) tuples. Equivalent to calling chain_history_row on each row in that order. Returns the count."""
     pairs = list(pairs)
@@ -343,7 +343,7 @@ def _chain_new_rows(model, pks):
     done = set()
     for chunk in _chunks([str(i) for i in ids]):
         done |= set(AuditEntry.objects.filter(source=label, source_id__in=chunk).values_list("source_id", flat=True))
-    chain_history_rows((history, hid) for hid in sorted(ids) if str(hid) not in done)
+    chain_history_ids((history, hid) for hid in sorted(ids) if str(hid) not in done)
 
 
 def bulk_create_with_history(objs, model, *, reason: str, **kwargs):

@@ -85,6 +85,10 @@ def _link_of(row) -> tuple:
 def chain_history_rows(rows) -> list[AuditEntry]:
     """Chain many history (or read-log) rows at once: one lock per chain, one insert, one head update.
 
+    For the rows of one transaction (workflow services, a page's reads). Bulk loads of millions of
+    rows use audit.bulk.chain_history_ids (COPY, chunks); tests/bench/test_bulk_chain.py checks both
+    write the same entries.
+
     The entries are exactly those chain_history_row would write one by one, in the rows' order.
     Rows rolled back meanwhile (a savepoint the caller recovered from) no longer exist: skipped.
     """

@@ -55,7 +55,7 @@ def test_batched_chaining_equals_one_by_one(world):
     one_by_one = entries()
     assert len({e[0] for e in one_by_one}) >= 2  # the case's chain and the global one
     reset()
-    assert bulk.chain_history_rows(pairs) == len(one_by_one)
+    assert bulk.chain_history_ids(pairs) == len(one_by_one)
     assert entries() == one_by_one
     assert all(verify_chain(key) is None for key in all_chain_keys())
 
