@@ -42,6 +42,9 @@ class Command(AuditedCommand):
         name = str(connection.settings_dict["NAME"])
         if not options["force"] and "bench" not in name and "test" not in name:
             raise CommandError(f"Database {name!r} does not look like a benchmark database (use --force).")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")  # plans on current statistics, as autovacuum keeps them
         report = measure.Report(cases=Case.objects.count())
         self.stdout.write(f"{report.cases} cases on {connection.vendor} ({name})")
         report.pages = measure.measure_pages(options["repeat"], not options["no_stock"], log=self.stdout.write)

@@ -89,6 +89,9 @@ class Command(AuditedCommand):
             bar.close()
         assert len(results) == len(batches)
         session = t.build_agenda(territory, options["agenda"])
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")  # planner statistics of the bulk load (autovacuum does it late)
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"{totals['cases']} dossiers, {totals['grants']} droits sur dossiers, "
