@@ -50,4 +50,6 @@ def test_report_compares_two_sizes(tmp_path):
         (tmp_path / name).write_text(json.dumps(data))
     out = StringIO()
     call_command("benchmark", report=[str(tmp_path / "a.json"), str(tmp_path / "b.json")], stdout=out)
-    assert "| bench.ts | case list | 1.0 | 2.0 | 3 | 10.0 | 10.0 | 1.0 | 3.0 | 3 | 10.0 | 10.0 | 1.50× |" in out.getvalue()
+    assert (
+        "| bench.ts | case list | 1.0 | 2.0 | 3 | 10.0 | 10.0 | 1.0 | 3.0 | 3 | 10.0 | 10.0 | 1.50× |" in out.getvalue()
+    )
