@@ -10,10 +10,20 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import View
 
-from permissions.policy import Action, log_denial, memberships_of, policy, roles_of, search_cases
+from permissions.policy import (
+    LIST_COUNT_CAP,
+    Action,
+    capped_count,
+    log_denial,
+    memberships_of,
+    policy,
+    roles_of,
+    search_cases,
+)
 from permissions.visibility import Category, can_see_category, can_see_field, case_access, visible_fields
 from workflows import queries, services
 from workflows.forms import CloseForm, attach_errors
@@ -24,6 +34,23 @@ from .forms import CaseOptionsForm, CriterionFormSet, HouseholdForm, MemberFormS
 from .models import Case, Diagnostic, Household, HouseholdMember
 
 PAGE_SIZE = 25
+
+
+class CappedPaginator(Paginator):
+    """Counts up to LIST_COUNT_CAP rows: a scope of 40,000 cases shows "plus de 1 000" (and asks to
+    narrow the search) instead of counting every case on every page view."""
+
+    cap = LIST_COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        return capped_count(self.object_list, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
 REFERENCE = re.compile(r"^PP-\d{4}-(\d{1,9})$", re.IGNORECASE)
 
 
@@ -68,7 +95,7 @@ class CaseListView(LoginRequiredMixin, View):
             cases = cases.filter(closed_at__isnull=True)
         elif state == "clos":
             cases = cases.filter(closed_at__isnull=False)
-        page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = CappedPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
         roles = roles_of(user)
         filters = request.GET.copy()
         filters.pop("page", None)

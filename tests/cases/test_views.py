@@ -112,8 +112,21 @@ def test_list_pages(world, client):
         world.flag()
     client.force_login(world.social_worker)
     page = client.get(reverse("cases:list")).content.decode()
-    assert "Page 1 sur 2" in page
+    assert "Page 1 sur 2" in page and "27 dossiers" in page
     assert page.count('<tr>\n      <td><a href="/dossiers/') == 25
+
+
+def test_a_large_scope_is_not_counted_past_the_cap(world, client, monkeypatch):
+    from cases.views import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 26)
+    for _ in range(27):
+        world.flag()
+    client.force_login(world.social_worker)
+    page = client.get(reverse("cases:list")).content.decode()
+    assert "Plus de 26 dossiers" in page and "Page 1" in page and "sur 2" not in page
+    second = client.get(reverse("cases:list"), {"page": 2}).content.decode()
+    assert second.count('<tr>\n      <td><a href="/dossiers/') == 2
 
 
 # --- case page ---------------------------------------------------------------------------------------
