@@ -150,11 +150,11 @@ class Quorum:
         return self.present >= self.required
 
 
-def quorum(session, item: AgendaItem | None = None) -> Quorum:
+def quorum(session, item: AgendaItem | None = None, present_ids: set[int] | None = None) -> Quorum:
     """Voting members present; for one item, recused members do not count toward the quorum."""
     committee = session.committee
     voting = {m.pk for m in voting_members(committee)}
-    present = present_member_ids(session) & voting
+    present = (present_member_ids(session) if present_ids is None else present_ids) & voting
     if item is not None:
         present -= set(item.recusals.values_list("member_id", flat=True))
     return Quorum(committee.quorum_required(len(voting)), len(present), len(voting), committee.quorum_label())

@@ -109,13 +109,14 @@ def _session_context(request, session, seat, **forms):
         )
     editable = session.status != Session.Status.CLOSED
     is_secretary = seat.function == Function.SECRETARY
+    present = selectors.present_member_ids(session)
     context = {
         "session": session,
         "committee": session.committee,
         "seat": seat,
         "rows": rows,
-        "quorum": selectors.quorum(session),
-        "present": selectors.present_member_ids(session),
+        "quorum": selectors.quorum(session, present_ids=present),
+        "present": present,
         "can_edit_agenda": editable and is_secretary,
         "is_secretary": is_secretary,
         "minutes": Minutes.objects.filter(session=session).first(),
