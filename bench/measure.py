@@ -215,7 +215,10 @@ def transition_work(n: int) -> list[tuple[str, int]]:
             flow_task=getattr(CaseFlow, node), status__in=(STATUS.NEW, STATUS.ASSIGNED)
         ).filter(Q(owner__isnull=True) | Q(owner=user))
         ids = (
-            policy.queryset_for(user).filter(processes__task__in=open_steps).order_by("pk").values_list("pk", flat=True)
+            policy.queryset_for(user)
+            .filter(processes__task__in=open_steps, dalo_loss_review_pending=False)  # plain reviews only
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
         work += [(username, pk) for pk in ids[: n - len(work)]]
         if len(work) >= n:
