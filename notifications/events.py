@@ -9,7 +9,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import recipients
-from .outbox import notify
+from .outbox import notify_all
 
 DATE = "%d/%m/%Y"
 
@@ -43,8 +43,13 @@ def step_opened(case, task) -> None:
         template, users = "case_designated", recipients.step_holders(case, codename)
     else:
         template, users = "task_available", recipients.step_holders(case, codename)
-    for user in recipients.visible_only(case, users, exclude=[_current_actor_id()]):
-        notify(recipient=user, template=template, key=f"task:{task.pk}:opened:{user.pk}", context=context, case=case)
+    notify_all(
+        recipients.visible_only(case, users, exclude=[_current_actor_id()]),
+        template=template,
+        key=lambda user: f"task:{task.pk}:opened:{user.pk}",
+        context=context,
+        case=case,
+    )
 
 
 def committee_outcome(review) -> None:
@@ -55,14 +60,13 @@ def committee_outcome(review) -> None:
         "dalo_benefit_lost": review.dalo_benefit_lost,
         "decided_on": _fmt(timezone.localdate(review.decided_at)),
     }
-    for user in recipients.visible_only(case, recipients.followers(case), exclude=[review.decided_by_id]):
-        notify(
-            recipient=user,
-            template="committee_outcome",
-            key=f"committee:{review.pk}:{user.pk}",
-            context=context,
-            case=case,
-        )
+    notify_all(
+        recipients.visible_only(case, recipients.followers(case), exclude=[review.decided_by_id]),
+        template="committee_outcome",
+        key=lambda user: f"committee:{review.pk}:{user.pk}",
+        context=context,
+        case=case,
+    )
 
 
 def proposal_made(proposal) -> None:
@@ -73,14 +77,13 @@ def proposal_made(proposal) -> None:
         "commune": dwelling.commune.name,
         "reply_deadline": _fmt(proposal.reply_deadline),
     }
-    for user in recipients.visible_only(case, recipients.followers(case), exclude=[proposal.created_by_id]):
-        notify(
-            recipient=user,
-            template="proposal_made",
-            key=f"proposal:{proposal.pk}:{user.pk}",
-            context=context,
-            case=case,
-        )
+    notify_all(
+        recipients.visible_only(case, recipients.followers(case), exclude=[proposal.created_by_id]),
+        template="proposal_made",
+        key=lambda user: f"proposal:{proposal.pk}:{user.pk}",
+        context=context,
+        case=case,
+    )
 
 
 def notify_break_glass(case, actor, reason: str, *, event_id=None) -> None:
@@ -99,27 +102,25 @@ def notify_break_glass(case, actor, reason: str, *, event_id=None) -> None:
         "reason": reason,
         "at": timezone.localtime().strftime("%d/%m/%Y %H:%M"),
     }
-    for user in recipients.visible_only(case, recipients.followers(case), exclude=[actor]):
-        notify(
-            recipient=user,
-            template="break_glass",
-            key=f"break_glass:{case.pk}:{event}:{user.pk}",
-            context=context,
-            case=case,
-        )
+    notify_all(
+        recipients.visible_only(case, recipients.followers(case), exclude=[actor]),
+        template="break_glass",
+        key=lambda user: f"break_glass:{case.pk}:{event}:{user.pk}",
+        context=context,
+        case=case,
+    )
 
 
 def reply_due_soon(case, task, due) -> None:
     context = {"due": _fmt(due)}
     users = recipients.step_holders(case, "record_reply") if not task.owner_id else [task.owner]
-    for user in recipients.visible_only(case, users + [case.referent]):
-        notify(
-            recipient=user,
-            template="reply_due_soon",
-            key=f"task:{task.pk}:reply_due_soon:{due.isoformat()}:{user.pk}",
-            context=context,
-            case=case,
-        )
+    notify_all(
+        recipients.visible_only(case, users + [case.referent]),
+        template="reply_due_soon",
+        key=lambda user: f"task:{task.pk}:reply_due_soon:{due.isoformat()}:{user.pk}",
+        context=context,
+        case=case,
+    )
 
 
 def step_overdue(case, task, due, level: int, working_days_late: int) -> None:
@@ -134,27 +135,25 @@ def step_overdue(case, task, due, level: int, working_days_late: int) -> None:
         users = recipients.escalation_targets(case, node)
         template = "step_escalated"
     context = {"step": _step_title(task), "due": _fmt(due), "late": working_days_late}
-    for user in recipients.visible_only(case, users):
-        notify(
-            recipient=user,
-            template=template,
-            key=f"task:{task.pk}:overdue:{level}:{user.pk}",
-            context=context,
-            case=case,
-        )
+    notify_all(
+        recipients.visible_only(case, users),
+        template=template,
+        key=lambda user: f"task:{task.pk}:overdue:{level}:{user.pk}",
+        context=context,
+        case=case,
+    )
 
 
 def reply_silence_refusal(case, proposal, due) -> None:
     context = {"due": _fmt(due)}
     users = recipients.followers(case) + recipients.role_members([proposal.dwelling.landlord_id], "landlord_agent")
-    for user in recipients.visible_only(case, users):
-        notify(
-            recipient=user,
-            template="reply_no_answer",
-            key=f"proposal:{proposal.pk}:no_reply:{user.pk}",
-            context=context,
-            case=case,
-        )
+    notify_all(
+        recipients.visible_only(case, users),
+        template="reply_no_answer",
+        key=lambda user: f"proposal:{proposal.pk}:no_reply:{user.pk}",
+        context=context,
+        case=case,
+    )
 
 
 def dalo_deadline(case, days_before: int) -> None:
@@ -162,11 +161,10 @@ def dalo_deadline(case, days_before: int) -> None:
     deadline = case.dalo_offer_deadline
     context = {"deadline": _fmt(deadline), "days": days_before}
     template = "dalo_deadline_passed" if days_before <= 0 else "dalo_deadline_soon"
-    for user in recipients.visible_only(case, recipients.followers(case) + recipients.partners(case)):
-        notify(
-            recipient=user,
-            template=template,
-            key=f"dalo:{case.pk}:{deadline.isoformat()}:{max(days_before, 0)}:{user.pk}",
-            context=context,
-            case=case,
-        )
+    notify_all(
+        recipients.visible_only(case, recipients.followers(case) + recipients.partners(case)),
+        template=template,
+        key=lambda user: f"dalo:{case.pk}:{deadline.isoformat()}:{max(days_before, 0)}:{user.pk}",
+        context=context,
+        case=case,
+    )

@@ -44,11 +44,6 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
 
 
-def email_mode(user) -> str:
-    pref = NotificationPreference.objects.filter(user=user).values_list("email_mode", flat=True).first()
-    return pref or NotificationPreference.EmailMode.IMMEDIATE
-
-
 def case_path(case) -> str:
     """Where a notification about a case leads (the case page once the UI provides one)."""
     if case is None:
@@ -67,47 +62,60 @@ def notify(*, recipient, template: str, key: str, context: dict | None = None, c
     Call inside the transaction of the change that causes it. `key` identifies the event for this
     recipient: calling again with the same key does nothing (scans can run any number of times).
     """
+    return notify_all([recipient], template=template, key=lambda _user: key, context=context, case=case)
+
+
+def notify_all(recipients, *, template: str, key, context: dict | None = None, case=None) -> list[Notification]:
+    """`notify` for several users at once (`key(user)` names the event for each), in four queries
+    whatever their number: preferences, keys already written, the insert, the new e-mails' ids."""
+    recipients = list(recipients)
+    if not recipients:
+        return []
     context = dict(context or {})
     if case is not None:
         context.setdefault("case_id", case.pk)
         context.setdefault("case_reference", case.reference)
         context.setdefault("path", case_path(case))
     now = timezone.now()
-    created = []
-    in_app, is_new = Notification.objects.get_or_create(
-        idempotency_key=f"{key}:in_app",
-        defaults={
-            "recipient": recipient,
-            "channel": Notification.Channel.IN_APP,
-            "template": template,
-            "context": context,
-            "case": case,
-            "status": Notification.Status.SENT,
-            "sent_at": now,
-            "next_attempt_at": now,
-        },
-    )
-    if is_new:
-        created.append(in_app)
-    mode = email_mode(recipient)
-    if recipient.email and recipient.is_active and mode != NotificationPreference.EmailMode.NONE:
-        email, is_new = Notification.objects.get_or_create(
-            idempotency_key=f"{key}:email",
-            defaults={
-                "recipient": recipient,
-                "channel": Notification.Channel.EMAIL,
-                "template": template,
-                "context": context,
-                "case": case,
-                "digest": mode == NotificationPreference.EmailMode.DIGEST,
-                "next_attempt_at": now + retry_delay(1),
-            },
+    modes = dict(NotificationPreference.objects.filter(user__in=recipients).values_list("user_id", "email_mode"))
+    rows = []
+    for user in recipients:
+        base = {"recipient": user, "template": template, "context": context, "case": case}
+        rows.append(
+            Notification(
+                **base,
+                idempotency_key=f"{key(user)}:in_app",
+                channel=Notification.Channel.IN_APP,
+                status=Notification.Status.SENT,
+                sent_at=now,
+                next_attempt_at=now,
+            )
         )
-        if is_new:
-            created.append(email)
-            if not email.digest:
-                transaction.on_commit(partial(enqueue, email.pk))
-    return created
+        mode = modes.get(user.pk, NotificationPreference.EmailMode.IMMEDIATE)
+        if user.email and user.is_active and mode != NotificationPreference.EmailMode.NONE:
+            rows.append(
+                Notification(
+                    **base,
+                    idempotency_key=f"{key(user)}:email",
+                    channel=Notification.Channel.EMAIL,
+                    digest=mode == NotificationPreference.EmailMode.DIGEST,
+                    next_attempt_at=now + retry_delay(1),
+                )
+            )
+    written = set(
+        Notification.objects.filter(idempotency_key__in=[r.idempotency_key for r in rows]).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    new = [r for r in rows if r.idempotency_key not in written]
+    # A concurrent writer of the same event may insert a key between the read and the insert: the
+    # unique key keeps one row, and enqueueing its e-mail twice is harmless (delivery claims the row).
+    Notification.objects.bulk_create(new, ignore_conflicts=True)
+    to_send = [r.idempotency_key for r in new if r.channel == Notification.Channel.EMAIL and not r.digest]
+    if to_send:
+        for pk in Notification.objects.filter(idempotency_key__in=to_send).values_list("pk", flat=True):
+            transaction.on_commit(partial(enqueue, pk))
+    return new
 
 
 def enqueue(notification_id: int) -> None:

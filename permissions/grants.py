@@ -49,22 +49,19 @@ def commission_groups(case):
         Q(communes__insee_code=commune_id) | Q(communes__isnull=True, organisation__communes__insee_code=commune_id)
     )
     pairs = set(memberships.values_list("organisation_id", "role"))
-    from cases.models import Organisation
-
-    orgs = Organisation.objects.in_bulk({org_id for org_id, _ in pairs})
-    return [role_group(orgs[org_id], role) for org_id, role in sorted(pairs)]
+    return [role_group(org_id, role) for org_id, role in sorted(pairs)]
 
 
 def groups_for_step(case, codename: str):
     if codename == "do_diagnostic":
-        return [role_group(case.organisation, Role.SOCIAL_WORKER), role_group(case.organisation, Role.SUPERVISOR)]
+        return [role_group(case.organisation_id, Role.SOCIAL_WORKER), role_group(case.organisation_id, Role.SUPERVISOR)]
     if codename == "review_in_committee":
         return commission_groups(case)
-    landlord = [role_group(case.designated_landlord, Role.LANDLORD_AGENT)] if case.designated_landlord_id else []
+    landlord = [role_group(case.designated_landlord_id, Role.LANDLORD_AGENT)] if case.designated_landlord_id else []
     if codename in ("make_proposal", "record_caleol", "record_lease"):
         return landlord
     if codename == "record_reply":
-        return landlord + [role_group(case.organisation, Role.SOCIAL_WORKER)]
+        return landlord + [role_group(case.organisation_id, Role.SOCIAL_WORKER)]
     raise ValueError(f"unknown step permission {codename}")
 
 
@@ -72,9 +69,9 @@ def view_groups(case):
     """The partner organisations that follow an open case: designated landlord, target réservataire."""
     groups = []
     if case.designated_landlord_id:
-        groups.append(role_group(case.designated_landlord, Role.LANDLORD_AGENT))
+        groups.append(role_group(case.designated_landlord_id, Role.LANDLORD_AGENT))
     if case.target_reservataire_id:
-        groups.append(role_group(case.target_reservataire, Role.RESERVATAIRE_AGENT))
+        groups.append(role_group(case.target_reservataire_id, Role.RESERVATAIRE_AGENT))
     return groups
 
 
@@ -120,11 +117,9 @@ def sync_case_grants(case, step_codename: str | None = None) -> None:
             row.delete()
     for key, (group, permission) in wanted_keys.items():
         if key not in existing:
-            # Objects, not ids: guardian's save() compares both content types, which would cost a
-            # query each for ids.
-            GroupObjectPermission.objects.create(
-                group=group, permission=permission, content_type=content_type, object_pk=str(case.pk)
-            )
+            # Objects, not ids: guardian's save() compares both content types and reads the case back,
+            # which would cost a query each for ids.
+            GroupObjectPermission.objects.create(group=group, permission=permission, content_object=case)
 
 
 def grant_step(case, codename: str) -> None:

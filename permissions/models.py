@@ -62,7 +62,8 @@ def role_group(organisation, role: str) -> Group:
 
     Grants go to groups rather than users, so a new colleague inherits the organisation's open tasks.
     """
-    group, _created = Group.objects.get_or_create(name=f"org{organisation.pk}:{role}")
+    organisation_id = getattr(organisation, "pk", organisation)  # an organisation or its id
+    group, _created = Group.objects.get_or_create(name=f"org{organisation_id}:{role}")
     return group
 
 
