@@ -22,6 +22,12 @@ def history_models():
     return [m for m in apps.get_models() if hasattr(m, "instance_type") and hasattr(m, "tracked_fields")]
 
 
+def history_digest(data: dict) -> str:
+    """sha256 of a row already read (`{"row": …, <m2m field>: […]}`), as `row_digest` computes it;
+    used by the batched chaining of audit/bulk.py."""
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
 def row_digests(model, pks) -> dict:
     """{pk: sha256 of the stored row (and of its m2m history rows)}, as the database returns them."""
     pk_name = model._meta.pk.attname
@@ -32,7 +38,7 @@ def row_digests(model, pks) -> dict:
             rows[pk][field.name] = []
         for item in m2m_model._default_manager.filter(history_id__in=list(rows)).order_by("pk").values():
             rows[item["history_id"]][field.name].append(item)
-    return {pk: hashlib.sha256(canonical_json(data).encode()).hexdigest() for pk, data in rows.items()}
+    return {pk: history_digest(data) for pk, data in rows.items()}
 
 
 def row_digest(model, pk) -> str | None:
@@ -214,9 +220,3 @@ def unchained_rows():
         ids = {str(pk) for pk in model._default_manager.values_list("pk", flat=True)} - set(chained)
         if ids:
             yield label, sorted(ids, key=lambda v: (len(v), v))
-
-
-def history_digest(data: dict) -> str:
-    """sha256 of a row already read (`{"row": …, <m2m field>: […]}`), as `row_digest` computes it;
-    used by the batched chaining of audit/bulk.py."""
-    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
