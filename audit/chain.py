@@ -9,6 +9,7 @@ import hashlib
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -107,7 +108,8 @@ def chain_history_rows(rows) -> list[AuditEntry]:
     rows = [row for row in rows if (type(row), row.pk) in digests]
     links = [_link_of(row) for row in rows]
     keys = sorted({chain_key(case_id) for case_id, *_rest in links})  # one lock order: no deadlock
-    with transaction.atomic():
+    # No savepoint of its own: a failure here fails the caller's transaction, which holds the rows.
+    with transaction.atomic(savepoint=False):
         AuditChainHead.objects.bulk_create([AuditChainHead(chain=key) for key in keys], ignore_conflicts=True)
         heads = {head.chain: head for head in AuditChainHead.objects.select_for_update().filter(chain__in=keys)}
         entries = []
@@ -178,30 +180,50 @@ class Break:
         return f"{where} : {self.problem}"
 
 
+VERIFY_BATCH = 500
+
+
 def verify_chain(key: str) -> Break | None:
     """The first broken link of one chain, or None when the whole chain checks out."""
     expected_seq, prev_hash, last = 1, "", None
-    for entry in AuditEntry.objects.filter(chain=key).order_by("seq").iterator():
-        problem = None
-        if entry.seq != expected_seq:
-            problem = f"entrée manquante (attendu n°{expected_seq})"
-        elif entry.prev_hash != prev_hash:
-            problem = "lien rompu : l'empreinte précédente ne correspond pas"
-        elif entry.compute_hash() != entry.hash:
-            problem = "entrée modifiée : son empreinte ne correspond plus à son contenu"
-        else:
-            digest = row_digest(apps.get_model(entry.source), entry.source_id)
-            if digest is None:
-                problem = f"ligne source supprimée ({entry.source} #{entry.source_id})"
-            elif digest != entry.row_digest:
-                problem = f"ligne source modifiée ({entry.source} #{entry.source_id})"
-        if problem:
-            return Break(key, entry.seq, entry.pk, problem)
-        expected_seq, prev_hash, last = expected_seq + 1, entry.hash, entry
+    entries = AuditEntry.objects.filter(chain=key).order_by("seq").iterator(chunk_size=VERIFY_BATCH)
+    while batch := list(islice(entries, VERIFY_BATCH)):
+        digests = _source_digests(batch)  # a few queries per batch, not one per entry
+        for entry in batch:
+            problem = None
+            if entry.seq != expected_seq:
+                problem = f"entrée manquante (attendu n°{expected_seq})"
+            elif entry.prev_hash != prev_hash:
+                problem = "lien rompu : l'empreinte précédente ne correspond pas"
+            elif entry.compute_hash() != entry.hash:
+                problem = "entrée modifiée : son empreinte ne correspond plus à son contenu"
+            else:
+                digest = digests.get((entry.source, entry.source_id))
+                if digest is None:
+                    problem = f"ligne source supprimée ({entry.source} #{entry.source_id})"
+                elif digest != entry.row_digest:
+                    problem = f"ligne source modifiée ({entry.source} #{entry.source_id})"
+            if problem:
+                return Break(key, entry.seq, entry.pk, problem)
+            expected_seq, prev_hash, last = expected_seq + 1, entry.hash, entry
     head = AuditChainHead.objects.filter(chain=key).first()
     if head and (last is None or (head.seq, head.hash) != (last.seq, last.hash)):
         return Break(key, head.seq, None, "fin de chaîne supprimée (la tête ne correspond pas à la dernière entrée)")
     return None
+
+
+def _source_digests(entries) -> dict:
+    """{(source, source_id): digest of the stored row} for the rows some entries point at, read in
+    one batch per model (row_digests); a row that no longer exists is absent."""
+    ids: dict[str, set] = {}
+    for entry in entries:
+        ids.setdefault(entry.source, set()).add(entry.source_id)
+    digests = {}
+    for source, source_ids in ids.items():
+        model = apps.get_model(source)
+        by_pk = row_digests(model, [_as_pk(model, source_id) for source_id in source_ids])
+        digests.update({(source, source_id): by_pk.get(_as_pk(model, source_id)) for source_id in source_ids})
+    return digests
 
 
 def all_chain_keys() -> list[str]:

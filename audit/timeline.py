@@ -181,14 +181,39 @@ class _Display:
     def related(self, model, pk) -> str:
         key = (model._meta.label_lower, pk)
         if key not in self.cache:
-            obj = model._default_manager.filter(pk=pk).first()
-            if obj is None:
-                self.cache[key] = f"#{pk}"
-            elif hasattr(obj, "get_full_name") and hasattr(obj, "get_username"):
-                self.cache[key] = who(obj)
-            else:
-                self.cache[key] = str(obj)
+            self._remember(model, pk, model._default_manager.filter(pk=pk).first())
         return self.cache[key]
+
+    def _remember(self, model, pk, obj):
+        if obj is None:
+            text = f"#{pk}"
+        elif hasattr(obj, "get_full_name") and hasattr(obj, "get_username"):
+            text = who(obj)
+        else:
+            text = str(obj)
+        self.cache[(model._meta.label_lower, pk)] = text
+
+    def preload(self, told, sees):
+        """Read the related objects the rows will name in one query per related model, not one per
+        object. `told`: (model, history rows, _) triples; `sees(model, field name)`: may the viewer
+        see that field (a hidden field's objects are not read)."""
+        wanted: dict = {}
+        for model, rows, _visible in told:
+            for model_field in tracked_fields(model):
+                if model_field.many_to_one and not model_field.primary_key and sees(model, model_field.name):
+                    ids = wanted.setdefault(model_field.related_model, set())
+                    ids.update(getattr(row, model_field.attname) for row in rows)
+            for m2m_field in getattr(rows[0].__class__, "_history_m2m_fields", ()) if rows else ():
+                if sees(model, m2m_field.name):
+                    ids = wanted.setdefault(m2m_field.related_model, set())
+                    ids.update(pk for row in rows for pk in _m2m_ids(row, m2m_field))
+        for related_model, ids in wanted.items():
+            ids.discard(None)
+            ids -= {pk for label, pk in self.cache if label == related_model._meta.label_lower}
+            if ids:
+                found = related_model._default_manager.in_bulk(ids)
+                for pk in ids:
+                    self._remember(related_model, pk, found.get(pk))
 
     def many(self, model_field, ids) -> str:
         if not ids:
@@ -230,8 +255,26 @@ def case_history(case):
 
 
 def _m2m_ids(row, m2m_field):
-    target = m2m_field.m2m_reverse_field_name()
-    return {r for r in getattr(row, m2m_field.name).values_list(f"{target}_id", flat=True)}
+    return row.m2m_ids[m2m_field.name]
+
+
+def _load_m2m_ids(rows, m2m_fields) -> None:
+    """Set `row.m2m_ids` {list name: related ids} on history rows: one query per list, not per row."""
+    by_id = {row.pk: row for row in rows}
+    for row in rows:
+        row.m2m_ids = {f.name: set() for f in m2m_fields}
+    for m2m_field in m2m_fields if rows else ():
+        m2m_model = getattr(type(rows[0]), m2m_field.name).model
+        target = f"{m2m_field.m2m_reverse_field_name()}_id"
+        pairs = m2m_model._default_manager.filter(history_id__in=list(by_id)).values_list("history_id", target)
+        for history_id, related_id in pairs:
+            by_id[history_id].m2m_ids[m2m_field.name].add(related_id)
+
+
+def tracked_fields(model) -> list:
+    """The model's columns its history keeps: `excluded_fields` leave derived copies out."""
+    kept = {f.name for f in model.history.model.tracked_fields}
+    return [f for f in model._meta.concrete_fields if f.name in kept]
 
 
 def _row_changes(viewer, case, model, prev, row, display) -> list[Change]:
@@ -239,7 +282,7 @@ def _row_changes(viewer, case, model, prev, row, display) -> list[Change]:
     changes = []
     if row.history_type == "-":
         return changes
-    for model_field in model._meta.concrete_fields:
+    for model_field in tracked_fields(model):
         if model_field.primary_key or not viewer.sees_field(case, label, model_field.name):
             continue
         after = getattr(row, model_field.attname)
@@ -268,7 +311,7 @@ def _row_changes(viewer, case, model, prev, row, display) -> list[Change]:
 
 
 def _grant_event(row, display) -> Event:
-    holder = display.related(row.group.__class__, row.group_id) if hasattr(row, "group_id") else who(row.user)
+    holder = str(row.group) if hasattr(row, "group_id") else who(row.user)
     permission = row.permission.name if row.permission_id else "?"
     verb = (
         _("accordé à") if row.history_type == "+" else _("retiré à") if row.history_type == "-" else _("modifié pour")
@@ -285,16 +328,27 @@ def _grant_event(row, display) -> Event:
 def history_events(case, viewer) -> list[Event]:
     display = _Display()
     events = []
+    told = []
     for model, qs in case_history(case):
         label = model._meta.label_lower
         if label in GRANT_MODELS:
             if viewer.full:
-                events.extend(_grant_event(row, display) for row in qs.select_related("permission"))
+                holder = "group" if label == "guardian.groupobjectpermission" else "user"
+                events.extend(_grant_event(row, display) for row in qs.select_related("permission", holder))
             continue
-        kind = Kind.DECISION if label in DECISION_MODELS else Kind.CHANGE
+        m2m_fields = getattr(qs.model, "_history_m2m_fields", ())
         visible_model = any(viewer.sees_field(case, label, f.name) for f in model._meta.concrete_fields)
+        if not visible_model and not any(viewer.sees_field(case, label, f.name) for f in m2m_fields):
+            continue  # nothing of it would be told to this viewer: not read
+        rows = list(qs)
+        _load_m2m_ids(rows, m2m_fields)
+        told.append((model, rows, visible_model))
+    display.preload(told, lambda model, name: viewer.sees_field(case, model._meta.label_lower, name))
+    for model, rows, visible_model in told:
+        label = model._meta.label_lower
+        kind = Kind.DECISION if label in DECISION_MODELS else Kind.CHANGE
         previous = {}
-        for row in qs:
+        for row in rows:
             object_id = getattr(row, model._meta.pk.attname)
             prev = previous.get(object_id)
             previous[object_id] = row
@@ -395,7 +449,10 @@ def notification_events(case, viewer) -> list[Event]:
     if sent_field is None:
         return []
     events = []
-    for item in model._default_manager.filter(case=case).exclude(**{f"{sent_field}__isnull": True}):
+    items = model._default_manager.filter(case=case).exclude(**{f"{sent_field}__isnull": True})
+    if "recipient" in names:
+        items = items.select_related("recipient")
+    for item in items:
         # Channel and recipient only: a message body may hold data the viewer may not see.
         channel = item.get_channel_display() if hasattr(item, "get_channel_display") else ""
         recipient = who(item.recipient) if "recipient" in names and item.recipient_id else ""

@@ -2,10 +2,10 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from permissions.policy import log_denial, policy
+from permissions.policy import case_or_404, log_denial
 from permissions.roles import Role
 from permissions.visibility import Category, can_see_category
 
@@ -19,14 +19,15 @@ from .timeline import Viewer, build_timeline
 SENSITIVE = (Category.HEALTH, Category.VIOLENCE, Category.NARRATIVE)
 
 
-def _case_in_scope(request, pk):
-    # Outside the user's scope a case does not exist for them (404, never 403).
-    return get_object_or_404(policy.queryset_for(request.user).select_related("household"), pk=pk)
+def _case_in_scope(request, pk, section):
+    # The case pages' selector: outside the user's scope a case does not exist for them (404, never
+    # 403); it also brings the memberships reaching the case, which field visibility reads.
+    return case_or_404(request, pk, section=section)
 
 
 @login_required
 def timeline(request, pk):
-    case = _case_in_scope(request, pk)
+    case = _case_in_scope(request, pk, Section.HISTORY)
     viewer = Viewer.of(request.user)
     form = TimelineFilterForm(request.GET or None, kinds=viewer.kinds())
     events = []
@@ -63,7 +64,7 @@ def _is_auditor(user) -> bool:
 
 
 def _auditor_case(request, pk):
-    case = _case_in_scope(request, pk)
+    case = _case_in_scope(request, pk, Section.EVIDENCE_PACK)
     if not _is_auditor(request.user):
         log_denial(request, "evidence_pack", "case", case.pk)
         raise Http404

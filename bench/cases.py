@@ -465,6 +465,7 @@ class CaseGenerator:
                 comed_decision_date=(p.flagged_at - timedelta(days=40)).date() if p.is_dalo else None,
                 dalo_offer_deadline=(p.flagged_at + timedelta(days=50)).date() if p.is_dalo else None,
                 created_at=p.flagged_at,
+                decided_in_committee=bool(p.reviews),
                 **p.fields,
             )
             p.case = case
@@ -602,6 +603,7 @@ class CaseGenerator:
             proposal = Proposal(
                 case_id=p.case.pk,
                 dwelling_id=pp.dwelling.pk,
+                landlord_id=pp.landlord_id,
                 offer_id=offer.pk,
                 estimated_apl=Decimal(rng.choice([0, 120, 250])),
                 notified_on=notified,

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
@@ -210,11 +210,24 @@ class Case(models.Model):
         _("motif de clôture"), max_length=30, choices=choices.ClosureReason.choices, blank=True
     )
     closure_comment = models.TextField(_("commentaire de clôture"), blank=True)
-    history = HistoricalRecords()
+    # A copy of "a committee has examined the case" (a CommitteeReview exists), so the commission's
+    # list scope (permissions.policy) filters on this row alone; derived, hence not in the history.
+    decided_in_committee = models.BooleanField(_("examiné en commission"), default=False, editable=False)
+    history = HistoricalRecords(excluded_fields=["decided_in_committee"])
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("dossier")
+        indexes = [
+            # The commission's case list, newest first: without it the list walks every recent case
+            # still at the diagnostic step.
+            models.Index(
+                F("created_at").desc(),
+                F("id").desc(),
+                condition=Q(status="committee") | Q(decided_in_committee=True),
+                name="case_commission_list",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["household"], condition=Q(closed_at__isnull=True), name="one_open_case_per_household"
@@ -233,6 +246,13 @@ class Case(models.Model):
     def __str__(self):
         return self.reference
 
+    def save(self, *args, **kwargs):
+        # The flag only goes from False to True (CommitteeReview.save sets it): an instance read
+        # before the review was written must not clear it.
+        if self.pk and not self.decided_in_committee:
+            self.decided_in_committee = CommitteeReview.objects.filter(case_id=self.pk).exists()
+        super().save(*args, **kwargs)
+
     def clean(self):
         if self.is_dalo and not self.comed_decision_date:
             raise ValidationError(
@@ -246,6 +266,16 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    # For lists: get_FOO_display() translates every label of the field's choices on each call
+    # (Django hashes them), which costs more than the rest of a 50-row page.
+    @property
+    def status_label(self) -> str:
+        return choices.CaseStatus(self.status).label
+
+    @property
+    def closure_reason_label(self) -> str:
+        return choices.ClosureReason(self.closure_reason).label if self.closure_reason else ""
 
 
 class CaseCriterion(models.Model):
@@ -367,6 +397,12 @@ class CommitteeReview(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} : {self.get_outcome_display() or self.dalo_benefit_lost}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if not self.case.decided_in_committee:
+            self.case.decided_in_committee = True
+            self.case.save(update_fields=["decided_in_committee"])
+
     def clean(self):
         required = _required_by_outcome(self)
         missing = {
@@ -479,6 +515,11 @@ class Proposal(models.Model):
     dwelling = models.ForeignKey(
         Dwelling, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("logement")
     )
+    # The landlord that made the proposal (the dwelling's, copied at creation): the landlord's case
+    # scope (permissions.policy) reads it through the (landlord, case) index, without joining dwellings.
+    landlord = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", editable=False, verbose_name=_("bailleur")
+    )
     offer = models.ForeignKey(
         DwellingOffer,
         on_delete=models.PROTECT,
@@ -505,15 +546,23 @@ class Proposal(models.Model):
     lease_signed_on = models.DateField(_("bail signé le"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    # Derived from the dwelling, hence not in the history: a new history column would change the
+    # digest of every row already chained (audit.chain.row_digests reads whole rows).
+    history = HistoricalRecords(excluded_fields=["landlord"])
 
     class Meta:
         ordering = ["created_at"]
         verbose_name = _("proposition")
         constraints = [models.UniqueConstraint(fields=["offer", "case"], name="one_proposal_per_case_and_offer")]
+        indexes = [models.Index(fields=["landlord", "case"], name="proposal_landlord_case")]
 
     def __str__(self):
         return f"Proposition {self.dwelling} – {self.case}"
+
+    def save(self, *args, **kwargs):
+        if self.landlord_id is None:
+            self.landlord_id = self.dwelling.landlord_id
+        super().save(*args, **kwargs)
 
 
 class CaleolDecision(models.Model):

@@ -138,7 +138,11 @@ def case_context(request, case, close_form=None) -> dict:
     protected = case.is_protected
     household = case.household
     see_decisions = can_see_category(roles, Category.DECISIONS)
-    diagnostic = Diagnostic.objects.prefetch_related("areas_to_avoid", "recommended_communes").filter(case=case).first()
+    diagnostic_fields = visible_fields(roles, Diagnostic, protected=protected)
+    # The lists of communes are read only when the user may see them.
+    shown_lists = [f.name for f in Diagnostic._meta.many_to_many if f.name in diagnostic_fields]
+    diagnostic = Diagnostic.objects.prefetch_related(*shown_lists).filter(case=case).first()
+    criterion_records = list(case.criteria.all())  # read once: the page and its read log use them
     open_task = queries.open_task(case)
     member_fields = visible_fields(roles, HouseholdMember, protected=protected)
     members = [rows(m, member_fields) for m in household.members.all()] if member_fields else []
@@ -151,7 +155,7 @@ def case_context(request, case, close_form=None) -> dict:
                 "source": c.get_source_display(),
                 "note": c.evidence_note if show_note else None,
             }
-            for c in case.criteria.all()
+            for c in criterion_records
         ]
     can_close = case.is_open and policy.can(user, Action.CLOSE, case)
     return {
@@ -161,9 +165,9 @@ def case_context(request, case, close_form=None) -> dict:
         "household_rows": rows(household, visible_fields(roles, Household, protected=protected)),
         "member_header": [HouseholdMember._meta.get_field(n).verbose_name for n in member_fields],
         "members": members,
-        "diagnostic_rows": rows(diagnostic, visible_fields(roles, Diagnostic, protected=protected))
-        if diagnostic
-        else [],
+        "diagnostic_rows": rows(diagnostic, diagnostic_fields) if diagnostic else [],
+        "diagnostic": diagnostic,
+        "criterion_records": criterion_records,
         "criteria": criteria,
         "show_criteria": bool(criteria) or can_see_field(roles, "cases.casecriterion", "code", protected=protected),
         # The committee's free text travels with the synthesis (permissions/visibility.py).
@@ -189,23 +193,24 @@ class CaseDetailView(LoginRequiredMixin, View):
     def get(self, request, pk):
         case = scoped_case(request, pk)
         context = case_context(request, case)
-        log_case_page_reads(request.user, case)
+        log_case_page_reads(request.user, case, context["diagnostic"], context["criterion_records"])
         return render(request, "cases/detail.html", context)
 
 
-def log_case_page_reads(user, case) -> None:
-    """Log the sensitive sections this page showed with something in them (audit read log)."""
+def log_case_page_reads(user, case, diagnostic, criteria) -> None:
+    """Log the sensitive sections this page showed with something in them (audit read log).
+
+    `diagnostic` and `criteria` are the case's records as the page read them (not read again)."""
     from audit.reads import log_sensitive_reads
 
     roles = roles_of(user)
-    diagnostic = Diagnostic.objects.filter(case=case).first()
     shown = set()
     for category, fields in SENSITIVE_FIELDS.items():
         if not can_see_category(roles, category, protected=case.is_protected):
             continue
         if diagnostic and any(getattr(diagnostic, f) for f in fields["diagnostic"]):
             shown.add(category)
-        if any(case.criteria.exclude(**{f: ""}).exists() for f in fields.get("criterion", ())):
+        if any(getattr(c, f) for c in criteria for f in fields.get("criterion", ())):
             shown.add(category)
     log_sensitive_reads(user, case, shown)
 

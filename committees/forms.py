@@ -53,7 +53,7 @@ class AttendanceForm(forms.Form):
         label=_("Membres présents"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, session, **kwargs):
+    def __init__(self, *args, session, present=None, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["present"]
         field.queryset = session.committee.members.filter(is_active=True).select_related("user", "organisation")
@@ -61,7 +61,10 @@ class AttendanceForm(forms.Form):
             f"{seat.display_name} – {seat.organisation} ({seat.get_function_display()})"
         )
         if not self.is_bound:
-            self.initial["present"] = list(session.attendance.filter(present=True).values_list("member_id", flat=True))
+            # `present`: the member ids the page has already read.
+            if present is None:
+                present = session.attendance.filter(present=True).values_list("member_id", flat=True)
+            self.initial["present"] = list(present)
 
 
 class VoteForm(forms.Form):

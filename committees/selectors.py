@@ -1,6 +1,6 @@
 """Reads: what a user may see of committees (scoped first), the agenda order, quorum and tallies."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -14,7 +14,7 @@ from permissions.policy import Action, log_denial, policy
 from workflows.flows import CaseFlow
 from workflows.services import ACTIVE
 
-from .models import AgendaItem, Committee, CommitteeMember, Session, VoteChoice
+from .models import AgendaItem, Committee, CommitteeMember, Recusal, Session, VoteChoice
 
 URGENCY_RANK = {Urgency.CRITICAL: 4, Urgency.HIGH: 3, Urgency.MEDIUM: 2, Urgency.LOW: 1}
 
@@ -119,9 +119,9 @@ def eligible_cases(session):
 
 
 def agenda(session):
+    """The items in examination order, with their case and decision (one query however many)."""
     return (
-        session.items.select_related("case", "case__household", "case__diagnostic")
-        .prefetch_related("votes", "recusals", "case__criteria")
+        session.items.select_related("case", "decision__review")
         .annotate(waiting_since=committee_since("case_id"))
         .order_by("position", "pk")
     )
@@ -201,10 +201,26 @@ def tally(item: AgendaItem) -> Tally:
     """Votes that count: voting members, not recused, and present once the session has opened."""
     session = item.session
     recused = set(item.recusals.values_list("member_id", flat=True))
-    present = present_member_ids(session)
+    return _count(session, item.votes.select_related("member"), recused, present_member_ids(session))
+
+
+def tallies(session, items, votes, present_ids: set[int]) -> dict[int, Tally]:
+    """{item pk: tally} for a whole agenda, from the session's votes already read (with their member):
+    one query for the recusals, whatever the number of items."""
+    recused = defaultdict(set)
+    for item_id, member_id in Recusal.objects.filter(item__session=session).values_list("item_id", "member_id"):
+        recused[item_id].add(member_id)
+    by_item = defaultdict(list)
+    for vote in votes:
+        by_item[vote.item_id].append(vote)
+    return {item.pk: _count(session, by_item[item.pk], recused[item.pk], present_ids) for item in items}
+
+
+def _count(session, votes, recused: set[int], present: set[int]) -> Tally:
+    # The one counting rule, for tally() (decisions, item page) and tallies() (agenda).
     attendance_matters = session.status != Session.Status.PLANNED
     result = Tally(recused=len(recused))
-    for vote in item.votes.select_related("member"):
+    for vote in votes:
         member = vote.member
         if member.pk in recused:
             continue

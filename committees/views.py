@@ -89,27 +89,30 @@ def committee_detail(request, pk):
 
 
 def _session_context(request, session, seat, **forms):
+    # A fixed number of queries whatever the number of items: the votes, recusals and attendance are
+    # read once for the whole agenda.
     items = list(selectors.agenda(session))
-    my_votes = dict(Vote.objects.filter(item__session=session, member=seat).values_list("item_id", "choice"))
+    present = selectors.present_member_ids(session)
+    votes = Vote.objects.filter(item__session=session)
+    if not seat.is_bureau:
+        votes = votes.filter(member=seat)  # only the bureau sees the tally of the others' votes
+    votes = list(votes.select_related("member"))
+    my_votes = {vote.item_id: vote.choice for vote in votes if vote.member_id == seat.pk}
+    tallies = selectors.tallies(session, items, votes, present) if seat.is_bureau else {}
     rows = []
     now = timezone.now()
-    decisions = {
-        d.item_id: d for d in SessionDecision.objects.filter(item__session=session).select_related("review")
-    }
     for item in items:
-        decision = decisions.get(item.pk)
         rows.append(
             {
                 "item": item,
                 "my_vote": VoteChoice(my_votes[item.pk]).label if item.pk in my_votes else None,
-                "tally": selectors.tally(item).rows(item.kind) if seat.is_bureau else None,
-                "decision": decision,
+                "tally": tallies[item.pk].rows(item.kind) if seat.is_bureau else None,
+                "decision": getattr(item, "decision", None),
                 "waiting_days": (now - item.waiting_since).days if item.waiting_since else None,
             }
         )
     editable = session.status != Session.Status.CLOSED
     is_secretary = seat.function == Function.SECRETARY
-    present = selectors.present_member_ids(session)
     context = {
         "session": session,
         "committee": session.committee,
@@ -119,7 +122,7 @@ def _session_context(request, session, seat, **forms):
         "present": present,
         "can_edit_agenda": editable and is_secretary,
         "is_secretary": is_secretary,
-        "minutes": Minutes.objects.filter(session=session).first(),
+        "minutes": Minutes.objects.filter(session=session).defer("pdf").first(),  # the page shows its version
         "nav": "committees",
     }
     if context["can_edit_agenda"]:
@@ -128,7 +131,7 @@ def _session_context(request, session, seat, **forms):
             cases=selectors.eligible_cases(session).filter(pk__in=visible.values("pk"))
         )
     if seat.is_bureau and session.status == Session.Status.OPEN:
-        context["attendance_form"] = forms.get("attendance_form") or AttendanceForm(session=session)
+        context["attendance_form"] = forms.get("attendance_form") or AttendanceForm(session=session, present=present)
     return context
 
 

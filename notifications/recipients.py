@@ -19,16 +19,12 @@ from permissions.roles import Role
 def visible_only(case, users, *, exclude=()) -> list:
     """Active users, once each, who may see the case; never the system actor."""
     excluded = {getattr(u, "pk", u) for u in exclude}
-    seen, result = set(), []
+    candidates = {}
     for user in users:
-        if user is None or user.pk in seen or user.pk in excluded:
+        if user is None or user.pk in excluded or user.username == settings.SYSTEM_ACTOR_USERNAME:
             continue
-        seen.add(user.pk)
-        if not user.is_active or user.username == settings.SYSTEM_ACTOR_USERNAME:
-            continue
-        if policy.can(user, Action.VIEW, case):
-            result.append(user)
-    return sorted(result, key=lambda u: u.pk)
+        candidates.setdefault(user.pk, user)
+    return sorted(policy.users_who_can(candidates.values(), Action.VIEW, case), key=lambda u: u.pk)
 
 
 def _users(**filters):

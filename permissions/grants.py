@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from guardian.models import GroupObjectPermission
 
-from .models import Membership, role_group
+from .models import Membership, role_groups
 from .roles import COMMISSION_ROLES, Role
 
 STEP_PERMISSIONS = (
@@ -39,7 +39,7 @@ STATUS_STEP = {
 
 
 def commission_groups(case):
-    """Groups of the commission organisations whose territory covers the household's commune."""
+    """(organisation, role) of the commission memberships whose territory covers the household's commune."""
     commune_id = case.household.commune_id
     if not commune_id:
         # Without a commune no territory covers the case (a None lookup would match every membership
@@ -48,20 +48,20 @@ def commission_groups(case):
     memberships = Membership.objects.filter(role__in=COMMISSION_ROLES, is_active=True).filter(
         Q(communes__insee_code=commune_id) | Q(communes__isnull=True, organisation__communes__insee_code=commune_id)
     )
-    pairs = set(memberships.values_list("organisation_id", "role"))
-    return [role_group(org_id, role) for org_id, role in sorted(pairs)]
+    return sorted(set(memberships.values_list("organisation_id", "role")))
 
 
 def groups_for_step(case, codename: str):
+    """(organisation, role) of the role groups acting on the step."""
     if codename == "do_diagnostic":
-        return [role_group(case.organisation_id, Role.SOCIAL_WORKER), role_group(case.organisation_id, Role.SUPERVISOR)]
+        return [(case.organisation_id, Role.SOCIAL_WORKER), (case.organisation_id, Role.SUPERVISOR)]
     if codename == "review_in_committee":
         return commission_groups(case)
-    landlord = [role_group(case.designated_landlord_id, Role.LANDLORD_AGENT)] if case.designated_landlord_id else []
+    landlord = [(case.designated_landlord_id, Role.LANDLORD_AGENT)] if case.designated_landlord_id else []
     if codename in ("make_proposal", "record_caleol", "record_lease"):
         return landlord
     if codename == "record_reply":
-        return landlord + [role_group(case.organisation_id, Role.SOCIAL_WORKER)]
+        return landlord + [(case.organisation_id, Role.SOCIAL_WORKER)]
     raise ValueError(f"unknown step permission {codename}")
 
 
@@ -69,9 +69,9 @@ def view_groups(case):
     """The partner organisations that follow an open case: designated landlord, target réservataire."""
     groups = []
     if case.designated_landlord_id:
-        groups.append(role_group(case.designated_landlord_id, Role.LANDLORD_AGENT))
+        groups.append((case.designated_landlord_id, Role.LANDLORD_AGENT))
     if case.target_reservataire_id:
-        groups.append(role_group(case.target_reservataire_id, Role.RESERVATAIRE_AGENT))
+        groups.append((case.target_reservataire_id, Role.RESERVATAIRE_AGENT))
     return groups
 
 
@@ -110,7 +110,8 @@ def sync_case_grants(case, step_codename: str | None = None) -> None:
             content_type=content_type, codename__in=MANAGED_PERMISSIONS
         )
     }
-    wanted_keys = {(group.pk, perms[code].pk): (group, perms[code]) for group, code in wanted}
+    groups = role_groups({pair for pair, _code in wanted})
+    wanted_keys = {(groups[pair].pk, perms[code].pk): (groups[pair], perms[code]) for pair, code in wanted}
     existing = {(row.group_id, row.permission_id): row for row in _case_rows(case)}
     for key, row in existing.items():
         if key not in wanted_keys:

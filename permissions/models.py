@@ -63,8 +63,14 @@ def role_group(organisation, role: str) -> Group:
     Grants go to groups rather than users, so a new colleague inherits the organisation's open tasks.
     """
     organisation_id = getattr(organisation, "pk", organisation)  # an organisation or its id
-    group, _created = Group.objects.get_or_create(name=f"org{organisation_id}:{role}")
-    return group
+    return role_groups([(organisation_id, role)])[(organisation_id, role)]
+
+
+def role_groups(pairs) -> dict:
+    """{(organisation id, role): its group} for many pairs: one query, plus one per missing group."""
+    names = {(org_id, role): f"org{org_id}:{role}" for org_id, role in pairs}
+    found = {g.name: g for g in Group.objects.filter(name__in=names.values())}
+    return {pair: found.get(name) or Group.objects.get_or_create(name=name)[0] for pair, name in names.items()}
 
 
 class CaseShare(models.Model):

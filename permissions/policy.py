@@ -80,27 +80,32 @@ def memberships_of(user) -> list[Grant]:
         return cached
     if not user or not user.is_authenticated:
         return []
+    load_memberships([user])
+    return user._ppgdid_grants
+
+
+def load_memberships(users) -> None:
+    """Load the memberships of every user not loaded yet, in one query for all of them."""
     from .models import Membership
 
-    grants: dict[int, Grant] = {}
-    rows = Membership.objects.filter(user=user, is_active=True).values_list(
-        "pk", "role", "organisation_id", "communes__insee_code", "organisation__communes__insee_code"
+    pending = {u.pk: u for u in users if u is not None and getattr(u, "_ppgdid_grants", None) is None}
+    if not pending:
+        return
+    rows = Membership.objects.filter(user_id__in=list(pending), is_active=True).values_list(
+        "user_id", "pk", "role", "organisation_id", "communes__insee_code", "organisation__communes__insee_code"
     )
-    communes: dict[int, dict[str, set]] = {}
-    for pk, role, org_id, own_commune, org_commune in rows:
-        grants.setdefault(pk, Grant(role, org_id, frozenset()))
-        bucket = communes.setdefault(pk, {"own": set(), "org": set()})
+    found: dict[int, dict[int, tuple]] = {pk: {} for pk in pending}
+    for user_id, pk, role, org_id, own_commune, org_commune in rows:
+        _role, _org, own, org = found[user_id].setdefault(pk, (role, org_id, set(), set()))
         if own_commune:
-            bucket["own"].add(own_commune)
+            own.add(own_commune)
         if org_commune:
-            bucket["org"].add(org_commune)
-    # A membership's territory is its own communes, or else its organisation's.
-    result = [
-        Grant(g.role, g.organisation_id, frozenset(communes[pk]["own"] or communes[pk]["org"]))
-        for pk, g in sorted(grants.items())
-    ]
-    user._ppgdid_grants = result
-    return result
+            org.add(org_commune)
+    for user_id, memberships in found.items():
+        # A membership's territory is its own communes, or else its organisation's.
+        pending[user_id]._ppgdid_grants = [
+            Grant(role, org_id, frozenset(own or org)) for _pk, (role, org_id, own, org) in sorted(memberships.items())
+        ]
 
 
 def forget_memberships(user) -> None:
@@ -123,11 +128,10 @@ def territory_commission_scope(user, grant: Grant) -> Q:
     the case list stays one query without duplicate rows.
     """
     from cases.choices import CaseStatus
-    from cases.models import CommitteeReview
 
     in_territory = Q(household__commune_id__in=grant.commune_ids)
     on_agenda = Q(status=CaseStatus.COMMITTEE)
-    decided = Exists(CommitteeReview.objects.filter(case=OuterRef("pk")))
+    decided = Q(decided_in_committee=True)  # a CommitteeReview exists (a column: see cases.models.Case)
     return in_territory & (on_agenda | decided)
 
 
@@ -157,9 +161,7 @@ class CasePolicy:
         if role in COMMISSION_ROLES:
             return commission_scope(user, grant)
         if role == Role.LANDLORD_AGENT:
-            own_proposal = Exists(
-                Proposal.objects.filter(case=OuterRef("pk"), dwelling__landlord_id=grant.organisation_id)
-            )
+            own_proposal = Exists(Proposal.objects.filter(case=OuterRef("pk"), landlord_id=grant.organisation_id))
             return Q(designated_landlord_id=grant.organisation_id, closed_at__isnull=True) | own_proposal
         if role == Role.RESERVATAIRE_AGENT:
             return Q(target_reservataire_id=grant.organisation_id, closed_at__isnull=True)
@@ -196,6 +198,23 @@ class CasePolicy:
 
     def can(self, user, action: str, case) -> bool:
         return self.queryset_for(user, action).filter(pk=case.pk).exists()
+
+    def users_who_can(self, users, action: str, case) -> list:
+        """The users among `users` who may do `action` on the case: two queries, however many users
+        (their memberships, then one flag per user on the case row)."""
+        from cases.models import Case
+
+        candidates = [u for u in users if u.is_active]
+        load_memberships(candidates)
+        flags = {}
+        for user in candidates:
+            q = self.filter_q(user, action)
+            if q is not None:
+                flags[f"can_{user.pk}"] = _flag(q)
+        if not flags:
+            return []
+        row = Case.objects.filter(pk=case.pk).values(**flags).first() or {}
+        return [u for u in candidates if row.get(f"can_{u.pk}")]
 
     def reaching_grants(self, user, case, action: str = Action.VIEW) -> list[Grant]:
         """The memberships through which the user reaches this case (one query).

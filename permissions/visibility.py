@@ -144,6 +144,7 @@ FIELD_CATEGORIES: dict[str, dict[str, str]] = {
         "created_at": C.DECISIONS,
         "closed_at": C.DECISIONS,
         "closure_reason": C.DECISIONS,
+        "decided_in_committee": C.DECISIONS,
         "closure_comment": C.NARRATIVE,
     },
     "cases.casecriterion": {"code": C.CRITERIA, "source": C.CRITERIA, "evidence_note": C.NARRATIVE},

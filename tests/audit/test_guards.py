@@ -143,6 +143,7 @@ class WriteCounter:
         self.audited = {}  # base table -> its history table
         self.history = set()
         self.mti_children = set()
+        self.kept_columns = {}
         for hm in history_models():
             self.history.add(hm._meta.db_table)
             model = hm.instance_type
@@ -154,6 +155,8 @@ class WriteCounter:
                 self.audited[parents[-1]._meta.db_table] = hm._meta.db_table
             else:
                 self.audited[model._meta.db_table] = hm._meta.db_table
+                # A change of a column the history leaves out (a derived copy) is no audited change.
+                self.kept_columns[model._meta.db_table] = ", ".join(f'"{f.column}"' for f in hm.tracked_fields)
             for field in getattr(hm, "_history_m2m_fields", ()):
                 self.audited[field.remote_field.through._meta.db_table] = hm._meta.db_table
         self.writes = {}  # table -> rows changed
@@ -166,7 +169,8 @@ class WriteCounter:
         if not match or not params:
             return None
         with context["connection"].cursor() as cursor:
-            cursor.execute(f'SELECT * FROM "{table}" WHERE "{match.group(1)}" = %s', [params[-1]])
+            columns = self.kept_columns.get(table, "*")
+            cursor.execute(f'SELECT {columns} FROM "{table}" WHERE "{match.group(1)}" = %s', [params[-1]])
             return cursor.fetchall()
 
     def __call__(self, execute, sql, params, many, context):

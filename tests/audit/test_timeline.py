@@ -170,3 +170,28 @@ def test_opening_the_history_is_a_logged_read(client, world):
     login(client, world.auditor)
     client.get(url(case))
     assert AccessLog.objects.filter(case=case, user=world.auditor, section=Section.HISTORY).count() == 1
+
+
+def _move(world, case, address):
+    with acting_as(world.social_worker, "Nouvelle adresse"):
+        household = case.household
+        household.address = address
+        household.save()
+
+
+@pytest.mark.parametrize(("who", "queries"), [("social_worker", 32), ("auditor", 62)])
+def test_timeline_queries_do_not_grow_with_the_history(
+    client, world, rehoused, who, queries, django_assert_max_num_queries
+):
+    """History rows, their lists of communes, the objects they name and the auditor's chain check are
+    read in batches: more reads and changes of the same kinds cost no more queries."""
+    login(client, getattr(world, who))
+    _move(world, rehoused, "1 rue des Tests")
+    assert client.get(url(rehoused)).status_code == 200
+    with django_assert_max_num_queries(queries) as before:
+        assert client.get(url(rehoused)).status_code == 200
+    for _ in range(5):
+        log_read(world.supervisor, rehoused, Section.NARRATIVE)
+    _move(world, rehoused, "3 rue des Tests")
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        assert client.get(url(rehoused)).status_code == 200

@@ -209,3 +209,29 @@ def test_session_form_errors_next_to_fields(client, cw):
     login(client, cw.world.commission)
     assert "Planifier la séance" not in client.get(url).content.decode()
     assert client.post(url, {"starts_at": "2026-11-03T09:30", "place": "Mairie"}).status_code == 404
+
+
+# A member sees the agenda; the chair also the tallies and the attendance form; the secretary also the
+# form to add cases (the cases in their scope).
+@pytest.mark.parametrize(("who", "queries"), [("member", 10), ("chair", 12), ("secretary", 14)])
+def test_agenda_costs_the_same_queries_whatever_its_length(client, cw, who, queries, django_assert_max_num_queries):
+    """Votes, tallies, recusals and decisions are read once for the whole agenda, never per item."""
+    user = {"member": cw.world.commission, "secretary": cw.secretary_user, "chair": cw.chair_user}[who]
+    url = reverse("committees:session", args=[cw.session.pk])
+    cw.open_with(cw.chair, cw.secretary, cw.member)  # the attendance form and the tally are on the page
+
+    def add_item():
+        item = services.agenda_add(actor=cw.secretary_user, session=cw.session, case=cw.case_at_committee())
+        cw.vote_all(item, VoteChoice.LABELLED)
+        services.recusal_record(actor=cw.landlord_rep_user, item=item, member=cw.landlord_rep, reason="Bailleur")
+        return item
+
+    add_item()
+    login(client, user)
+    with django_assert_max_num_queries(queries) as one:
+        assert client.get(url).status_code == 200
+    for _ in range(3):
+        add_item()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get(url)
+    assert page.status_code == 200 and page.content.decode().count('<tr id="item-') == 4

@@ -58,6 +58,26 @@ def test_commission_sees_cases_on_agenda_or_decided_in_its_territory(world):
     assert case.pk in visible(world.commission)  # decided in its territory
 
 
+def test_commission_keeps_an_adjourned_case_back_at_diagnostic(world):
+    from cases.models import Case
+    from workflows import services
+
+    case = steps.diagnose(world, world.flag())
+    stale = Case.objects.get(pk=case.pk)  # read before the committee sat
+    services.committee_decide(
+        actor=world.commission,
+        case=case,
+        values={"outcome": choices.CommitteeOutcome.ADJOURNED, "missing_items": "Avis d'imposition"},
+    )
+    case.refresh_from_db()
+    assert case.status == choices.CaseStatus.DIAGNOSTIC and case.decided_in_committee
+    assert case.pk in visible(world.commission)  # examined: the commission follows it
+    stale.save()  # an instance read before the review must not clear the copy
+    stale.refresh_from_db()
+    assert stale.decided_in_committee
+    assert case.pk in visible(world.commission)
+
+
 def test_commission_scope_hook_is_a_setting(world, settings):
     case = steps.diagnose(world, world.flag())
     settings.PPGDID_COMMISSION_SCOPE = "tests.permissions.test_policy.nothing_scope"
@@ -82,9 +102,11 @@ def test_landlord_sees_designated_open_cases_and_cases_with_its_proposals(world)
     services.case_close(actor=world.social_worker, case=unrelated, reason="withdrawn", comment="Désistement.")
     assert unrelated.pk not in visible(world.landlord_agent)  # designation ended with the closure
     case = steps.propose(world, case)
+    assert case.proposals.get().landlord_id == world.landlord.pk  # copied from the dwelling
     case.designated_landlord = None
     case.save()
     assert case.pk in visible(world.landlord_agent)  # still carries its proposal
+    assert case.pk not in visible(world.other_landlord_agent)
 
 
 def test_reservataire_sees_cases_oriented_to_its_contingent(world):
@@ -208,3 +230,17 @@ def test_household_without_commune_reaches_no_commission(world):
     case = steps.diagnose(world, world.flag(household))
     assert case.pk not in visible(world.commission)
     assert commune("83137")  # the reference data are loaded
+
+
+def test_users_who_can_asks_the_database_twice_whatever_the_number_of_users(world, other_org):
+    case = steps.diagnose(world, world.flag())
+    outsiders = [member(Role.SOCIAL_WORKER, other_org) for _ in range(6)]
+    insiders = [world.social_worker, world.supervisor, world.colleague, world.commission]
+    users = [*outsiders, *insiders]
+    for user in users:
+        user.refresh_from_db()  # no membership cache
+    with CaptureQueriesContext(connection) as ctx:
+        allowed = policy.users_who_can(users, Action.VIEW, case)
+    assert len(ctx.captured_queries) == 2
+    assert {u.pk for u in allowed} == {u.pk for u in insiders}
+    assert all(policy.can(u, Action.VIEW, case) == (u in insiders) for u in users)

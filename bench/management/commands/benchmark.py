@@ -14,6 +14,7 @@ import os
 import platform
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 
@@ -42,6 +43,8 @@ class Command(AuditedCommand):
         name = str(connection.settings_dict["NAME"])
         if not options["force"] and "bench" not in name and "test" not in name:
             raise CommandError(f"Database {name!r} does not look like a benchmark database (use --force).")
+        if settings.DEBUG:
+            self.stderr.write("DEBUG is on (DJANGO_DEBUG): every query is logged, pages are slower than in production.")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # plans on current statistics, as autovacuum keeps them
