@@ -162,7 +162,12 @@ class CasePolicy:
             return commission_scope(user, grant)
         if role == Role.LANDLORD_AGENT:
             own_proposal = Exists(Proposal.objects.filter(case=OuterRef("pk"), landlord_id=grant.organisation_id))
-            return Q(designated_landlord_id=grant.organisation_id, closed_at__isnull=True) | own_proposal
+            # A designation and a proposal both follow a committee decision (workflows.services), so
+            # the first condition only restates the rule; it lets the list walk the examined cases
+            # alone (index case_commission_list) instead of every recent case still at diagnostic.
+            return Q(decided_in_committee=True) & (
+                Q(designated_landlord_id=grant.organisation_id, closed_at__isnull=True) | own_proposal
+            )
         if role == Role.RESERVATAIRE_AGENT:
             return Q(target_reservataire_id=grant.organisation_id, closed_at__isnull=True)
         return None

@@ -161,7 +161,10 @@ class Command(AuditedCommand):
             with transaction.atomic():
                 for case in chunk:
                     case.designated_landlord = landlord
-                bulk_update_with_history(chunk, Case, ["designated_landlord"], batch_size=1_000, reason=REASON)
+                    case.decided_in_committee = True  # a designation is a committee decision
+                bulk_update_with_history(
+                    chunk, Case, ["designated_landlord", "decided_in_committee"], batch_size=1_000, reason=REASON
+                )
                 bulk_create_with_history(
                     [
                         GroupObjectPermission(group=group, permission=p, content_type=content_type, object_pk=str(c.pk))
