@@ -249,7 +249,9 @@ class Case(models.Model):
     def save(self, *args, **kwargs):
         # The flag only goes from False to True (CommitteeReview.save sets it): an instance read
         # before the review was written must not clear it.
-        if self.pk and not self.decided_in_committee:
+        update_fields = kwargs.get("update_fields")
+        writes_flag = update_fields is None or "decided_in_committee" in update_fields
+        if self.pk and not self.decided_in_committee and writes_flag:
             self.decided_in_committee = CommitteeReview.objects.filter(case_id=self.pk).exists()
         super().save(*args, **kwargs)
 

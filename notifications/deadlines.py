@@ -121,8 +121,9 @@ def _compute(task, case, *, departement, limits, pauses, proposal, delivery, now
     )
 
 
-def due_info(task, *, case=None, now: datetime | None = None) -> DueInfo:
-    """Due date and overdue flag of one open human task of the case flow."""
+def due_info(task, *, case=None, now: datetime | None = None, limits: StepTimeLimits | None = None) -> DueInfo:
+    """Due date and overdue flag of one open human task of the case flow (`limits`: the case's
+    département limits, when the caller has read them already)."""
     case = case or task.process.coerced.case
     departement = departement_of(case)
     proposal = delivery = None
@@ -133,7 +134,7 @@ def due_info(task, *, case=None, now: datetime | None = None) -> DueInfo:
         task,
         case,
         departement=departement,
-        limits=limits_for(departement),
+        limits=limits or limits_for(departement),
         pauses=list(ClockPause.objects.filter(case=case)),
         proposal=proposal,
         delivery=delivery,

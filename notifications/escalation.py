@@ -86,7 +86,9 @@ def look(task, now: datetime | None = None, *, act: bool = True, counts=None) ->
     case = _case_of(task)
     if not case.is_open:
         return None
-    info = due_info(task, case=case, now=now)
+    departement = departement_of(case)
+    limits = limits_for(departement)
+    info = due_info(task, case=case, now=now, limits=limits)
     today = timezone.localdate(now)
     tomorrow = look_at(today + timedelta(days=1))
     if info.due_date is None or info.paused:
@@ -94,8 +96,6 @@ def look(task, now: datetime | None = None, *, act: bool = True, counts=None) ->
         # known or moves every day, so look again tomorrow.
         return tomorrow
     due = info.due_date
-    departement = departement_of(case)
-    limits = limits_for(departement)
     after_due = due + timedelta(days=1)
     if task.flow_task.name == "reply":
         if info.overdue:

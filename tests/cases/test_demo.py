@@ -4,11 +4,12 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from viewflow.workflow.models import Task
 
 from cases import choices
-from cases.models import Case, Household
+from cases.models import Case, CommitteeReview, Household
 from permissions.queues import task_queue_for
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,14 @@ def test_demo_runs_twice_and_covers_every_step(client):
         assert household.applicant_last_name in {
             "Exemple", "Fictif", "Démo", "Essai", "Modèle", "Témoin", "Maquette", "Imaginaire", "Inventé", "Spécimen"
         }  # fmt: skip
+    # The copy the list scopes read (permissions.policy): set exactly on the examined cases, and every
+    # designated case or case with a proposal was examined (the landlord scope relies on it).
+    examined = Case.objects.annotate(reviewed=Exists(CommitteeReview.objects.filter(case=OuterRef("pk"))))
+    assert not examined.exclude(decided_in_committee=F("reviewed")).exists()
+    assert examined.filter(reviewed=True).exists() and examined.filter(reviewed=False).exists()
+    partner = Q(designated_landlord__isnull=False) | Q(proposals__isnull=False)
+    assert Case.objects.filter(partner).exists()
+    assert not Case.objects.filter(partner, decided_in_committee=False).exists()
     # Real history: each step's author is the demo user of that role.
     owners = set(Task.objects.filter(flow_task_type="HUMAN").values_list("owner__username", flat=True))
     assert {"ts.ccas", "commission.ddets", "bailleur.hem", "bailleur.lfv"} <= owners
