@@ -5,6 +5,7 @@ Server time is the time Django takes to answer a request (middleware, view, quer
 measured in-process with the test client, so neither network nor browser counts.
 """
 
+import gc
 import logging
 import multiprocessing
 import statistics
@@ -66,6 +67,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def _timed(fn, repeat: int) -> tuple[list[float], int]:
     """Run `fn` once to warm up, then `repeat` times; (milliseconds of each run, queries of the last)."""
+    gc.collect()  # the garbage of the previous measure (a stock queue leaves millions of objects) is not this one's
     fn()
     times = []
     for _ in range(repeat):

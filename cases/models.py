@@ -253,6 +253,7 @@ class Case(models.Model):
         writes_flag = update_fields is None or "decided_in_committee" in update_fields
         if self.pk and not self.decided_in_committee and writes_flag:
             self.decided_in_committee = CommitteeReview.objects.filter(case_id=self.pk).exists()
+        self.__dict__.pop("_ppgdid_reach", None)  # who reaches the case may change (permissions.policy)
         super().save(*args, **kwargs)
 
     def clean(self):

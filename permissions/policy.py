@@ -202,6 +202,12 @@ class CasePolicy:
         return Case.objects.filter(q)
 
     def can(self, user, action: str, case) -> bool:
+        reach = _preloaded_reach(user, case)
+        allowed = ACTION_ROLES.get(action, set())
+        if reach is not None and allowed <= CASE_READERS:
+            # A membership's scope does not depend on the action, only which roles may act: the
+            # memberships reaching the case (read with it by case_or_404) answer without a query.
+            return any(grant.role in allowed for grant in reach)
         return self.queryset_for(user, action).filter(pk=case.pk).exists()
 
     def users_who_can(self, users, action: str, case) -> list:
@@ -229,9 +235,8 @@ class CasePolicy:
         """
         from cases.models import Case
 
-        preloaded = getattr(case, "_ppgdid_reach", None)
-        if preloaded is not None and preloaded[0] == (user.pk, action):
-            return preloaded[1]
+        if action == Action.VIEW and (preloaded := _preloaded_reach(user, case)) is not None:
+            return preloaded
         pairs = self._grant_qs(user, action)
         if not pairs or not user.is_active:
             return []
@@ -250,6 +255,15 @@ class CasePolicy:
         columns = [(f"_reach_{i}", grant) for i, (grant, _q) in enumerate(pairs)]
         annotations = {name: _flag(q) for (name, _g), (_grant, q) in zip(columns, pairs, strict=True)}
         return queryset.annotate(**annotations), columns
+
+
+def _preloaded_reach(user, case) -> list[Grant] | None:
+    """The memberships through which `user` views `case`, as case_or_404 read them with the case
+    (None when not read; cases.models.Case.save drops them, since a write may change the scope)."""
+    preloaded = getattr(case, "_ppgdid_reach", None)
+    if preloaded is not None and preloaded[0] == user.pk and user.is_active:
+        return preloaded[1]
+    return None
 
 
 def _flag(q: Q):
@@ -314,7 +328,7 @@ def case_or_404(request, pk, *, action: str = Action.VIEW, section: str = "case"
     except (qs.model.DoesNotExist, ValueError, TypeError):
         log_denial(request, action, "case", pk)
         raise Http404 from None
-    case._ppgdid_reach = ((user.pk, Action.VIEW), [g for name, g in columns if getattr(case, name)])
+    case._ppgdid_reach = (user.pk, [g for name, g in columns if getattr(case, name)])
     record_case_read(user, case, section)
     return case
 
