@@ -244,3 +244,32 @@ def test_users_who_can_asks_the_database_twice_whatever_the_number_of_users(worl
     assert len(ctx.captured_queries) == 2
     assert {u.pk for u in allowed} == {u.pk for u in insiders}
     assert all(policy.can(u, Action.VIEW, case) == (u in insiders) for u in users)
+
+
+def test_answers_from_the_case_page_memberships_equal_the_query_answers(world, other_org):
+    from cases.models import Case
+
+    case = steps.label(world, steps.diagnose(world, world.flag()))
+    request = RequestFactory().get("/")
+    users = [
+        world.social_worker,
+        world.colleague,
+        world.supervisor,
+        world.commission,
+        world.landlord_agent,
+        member(Role.AUDITOR),
+        member(Role.COMMISSION_CHAIR, communes=[case.household.commune_id]),
+    ]
+    actions = [Action.VIEW, Action.CHANGE, Action.CLOSE, Action.PROTECT, Action.SHARE, Action.BREAK_GLASS]
+    for user in users:
+        request.user = user
+        page_case = case_or_404(request, case.pk)
+        with CaptureQueriesContext(connection) as ctx:
+            from_page = {action: policy.can(user, action, page_case) for action in actions}
+        assert len(ctx.captured_queries) == 0, user
+        fresh = Case.objects.get(pk=case.pk)
+        assert from_page == {action: policy.can(user, action, fresh) for action in actions}, user
+    page_case.save()  # a write drops the memberships read with the case
+    with CaptureQueriesContext(connection) as ctx:
+        policy.can(user, Action.VIEW, page_case)
+    assert len(ctx.captured_queries) == 1
