@@ -86,6 +86,36 @@ def proposal_made(proposal) -> None:
     )
 
 
+def offer_passed_down(reply) -> None:
+    """A candidate refused, stayed silent or saw the offer lapse: the dwelling passes to the next
+    household in the CALEOL's ranking. Its landlord must now notify it the offer (its reply period
+    starts then), and its social worker learns the dwelling is now its household's."""
+    from cases import choices, offers
+    from permissions.roles import Role
+
+    proposal = reply.proposal
+    if reply.answer == choices.ReplyAnswer.ACCEPTED or not proposal.offer_id:
+        return
+    holder = offers.holder(proposal.offer)
+    if holder is None or holder == proposal or holder.notified_on:
+        return  # nobody left, or the dwelling went to a household already told (let to it)
+    case = holder.case
+    dwelling = holder.dwelling
+    context = {
+        "typology": dwelling.typology,
+        "commune": dwelling.commune.name,
+        "rank": holder.caleol_decision.effective_rank,
+    }
+    users = recipients.role_members([holder.landlord_id], Role.LANDLORD_AGENT) + recipients.followers(case)
+    notify_all(
+        recipients.visible_only(case, users),
+        template="offer_passed_down",
+        key=lambda user: f"proposal:{holder.pk}:holder:{user.pk}",
+        context=context,
+        case=case,
+    )
+
+
 def notify_break_glass(case, actor, reason: str, *, event_id=None) -> None:
     """Someone used exceptional access on a case: its referent and their supervisors are told.
 

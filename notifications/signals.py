@@ -4,7 +4,7 @@ outbox rows commit (or roll back) with the record."""
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from cases.models import CommitteeReview, Proposal
+from cases.models import CommitteeReview, HouseholdReply, Proposal
 
 from . import events
 
@@ -19,3 +19,9 @@ def _committee_outcome(sender, instance, created, raw=False, **kwargs):
 def _proposal_made(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
         events.proposal_made(instance)
+
+
+@receiver(post_save, sender=HouseholdReply, dispatch_uid="notifications.offer_passed_down")
+def _offer_passed_down(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        events.offer_passed_down(instance)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cases import choices, offers
 from cases.models import Case, DwellingOffer, HouseholdReply
+from notifications.models import Notification
 from tests.workflows import steps
 from workflows import services
 
@@ -67,9 +68,15 @@ def test_rank_one_refuses_rank_two_accepts_rank_three_lapses(world):
         reply(world, second, choices.ReplyAnswer.ACCEPTED)
 
     notify(world, first)
+    assert not Notification.objects.filter(template="offer_passed_down").exists()
     first = reply(world, first, choices.ReplyAnswer.REFUSED, refusal_motive=choices.RefusalMotive.RENT)
     assert (first.status, first.refusal_count) == (choices.CaseStatus.PROPOSAL, 1)
     assert offers.holder(offer).case == second
+    # The landlord must now notify rank 2, and rank 2's social workers learn the dwelling is theirs.
+    passed = Notification.objects.filter(template="offer_passed_down", channel="in_app")
+    assert sorted(passed.values_list("recipient__username", flat=True)) == ["bailleur", "encadrant", "ts"]
+    assert set(passed.values_list("case", flat=True)) == {second.pk}
+    assert passed.first().context["rank"] == 2
 
     notify(world, second, date(2026, 11, 21))
     second = reply(world, second, choices.ReplyAnswer.ACCEPTED, day=date(2026, 11, 25))
@@ -83,6 +90,8 @@ def test_rank_one_refuses_rank_two_accepts_rank_three_lapses(world):
     # Rank 3 goes back to the proposal step without a refusal counted against it.
     assert (third.status, third.refusal_count) == (choices.CaseStatus.PROPOSAL, 0)
     assert HouseholdReply.objects.get(proposal__case=third).answer == choices.ReplyAnswer.LAPSED
+    # Let to rank 2: rank 3's lapse passes the dwelling to nobody new.
+    assert not Notification.objects.filter(template="offer_passed_down", case=third).exists()
 
 
 def test_caleol_needs_three_candidates_or_a_recorded_exception(world):
