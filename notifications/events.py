@@ -86,19 +86,22 @@ def proposal_made(proposal) -> None:
     )
 
 
-def offer_passed_down(reply) -> None:
-    """A candidate refused, stayed silent or saw the offer lapse: the dwelling passes to the next
-    household in the CALEOL's ranking. Its landlord must now notify it the offer (its reply period
-    starts then), and its social worker learns the dwelling is now its household's."""
-    from cases import choices, offers
+def offer_passed_down(proposal) -> None:
+    """`proposal` has left the running for its dwelling (refusal, silence, lapse, closed case). If it
+    held the dwelling, the dwelling passes to the next household in the CALEOL's ranking: its landlord
+    must now notify it the offer (its reply period starts then), and its social workers learn the
+    dwelling is now its household's."""
+    from cases import offers
     from permissions.roles import Role
 
-    proposal = reply.proposal
-    if reply.answer == choices.ReplyAnswer.ACCEPTED or not proposal.offer_id:
+    if not proposal.offer_id:
         return
+    ranked = offers.ranking(proposal.offer)
     holder = offers.holder(proposal.offer)
-    if holder is None or holder == proposal or holder.notified_on:
-        return  # nobody left, or the dwelling went to a household already told (let to it)
+    if holder is None or holder.notified_on or proposal not in ranked:
+        return  # nobody left, or a household already told (the dwelling is let to it)
+    if ranked.index(holder) < ranked.index(proposal):
+        return  # a better-ranked household holds it still: nothing passed down
     case = holder.case
     dwelling = holder.dwelling
     context = {

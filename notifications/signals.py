@@ -4,7 +4,8 @@ outbox rows commit (or roll back) with the record."""
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from cases.models import CommitteeReview, HouseholdReply, Proposal
+from cases.choices import OfferStatus, ReplyAnswer
+from cases.models import Case, CommitteeReview, HouseholdReply, Proposal
 
 from . import events
 
@@ -23,5 +24,15 @@ def _proposal_made(sender, instance, created, raw=False, **kwargs):
 
 @receiver(post_save, sender=HouseholdReply, dispatch_uid="notifications.offer_passed_down")
 def _offer_passed_down(sender, instance, created, raw=False, **kwargs):
-    if created and not raw:
-        events.offer_passed_down(instance)
+    if created and not raw and instance.answer != ReplyAnswer.ACCEPTED:
+        events.offer_passed_down(instance.proposal)
+
+
+@receiver(post_save, sender=Case, dispatch_uid="notifications.closed_case_leaves_its_offers")
+def _closed_case_leaves_its_offers(sender, instance, created, raw=False, **kwargs):
+    # A closed case leaves the running for the dwellings it was waiting for.
+    if created or raw or instance.closed_at is None:
+        return
+    waiting = instance.proposals.filter(offer__status=OfferStatus.OPEN, reply__isnull=True)
+    for proposal in waiting.select_related("offer"):
+        events.offer_passed_down(proposal)

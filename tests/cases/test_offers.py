@@ -337,3 +337,40 @@ def test_sweep_command_runs(world, capsys):
         call_command("offers_sweep")
     assert "caduques : 1" in capsys.readouterr().out
     assert fresh(case).status == choices.CaseStatus.PROPOSAL
+
+
+def passed_down_to():
+    rows = Notification.objects.filter(template="offer_passed_down", channel="in_app")
+    return sorted(set(rows.values_list("case", flat=True)))
+
+
+def test_closing_the_holders_case_passes_the_dwelling_down_and_tells_so(world):
+    first, second, third = labelled(world)
+    offer = put_forward(world, [first, second, third])
+    for n, case in enumerate([first, second, third], start=1):
+        rank(world, case, n)
+    services.case_close(actor=world.social_worker, case=third, reason="withdrawn", comment="Désistement.")
+    assert passed_down_to() == []  # rank 1 still holds the dwelling: nothing passed down
+    services.case_close(actor=world.social_worker, case=first, reason="withdrawn", comment="Désistement.")
+    assert offers.holder(offer).case == second
+    assert passed_down_to() == [second.pk]
+
+
+def test_a_lapse_behind_the_holder_passes_nothing_down(world):
+    first, second, third = labelled(world)
+    put_forward(world, [first, second, third])
+    rank(world, first, 1)
+    services.caleol_record(
+        actor=world.landlord_agent,
+        case=second,
+        values={
+            "decision": "suspensive_condition",
+            "missing_document": "Avis d'imposition 2025",
+            "condition_deadline": date(2026, 11, 20),
+            "decided_on": CALEOL_DAY,
+            "rank": 2,
+        },
+    )
+    rank(world, third, 3)
+    assert services.offers_sweep(today=date(2026, 11, 21))["conditions_lapsed"] == 1
+    assert passed_down_to() == []  # rank 1 holds the dwelling, whatever happens to rank 2
