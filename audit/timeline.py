@@ -9,6 +9,7 @@ see that field on that case. Auditors (and superusers) see everything, reads and
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -271,6 +272,7 @@ def _load_m2m_ids(rows, m2m_fields) -> None:
             by_id[history_id].m2m_ids[m2m_field.name].add(related_id)
 
 
+@cache  # read for every history row of a timeline
 def tracked_fields(model) -> list:
     """The model's columns its history keeps: `excluded_fields` leave derived copies out."""
     kept = {f.name for f in model.history.model.tracked_fields}
@@ -337,7 +339,7 @@ def history_events(case, viewer) -> list[Event]:
                 events.extend(_grant_event(row, display) for row in qs.select_related("permission", holder))
             continue
         m2m_fields = getattr(qs.model, "_history_m2m_fields", ())
-        visible_model = any(viewer.sees_field(case, label, f.name) for f in model._meta.concrete_fields)
+        visible_model = any(viewer.sees_field(case, label, f.name) for f in tracked_fields(model))
         if not visible_model and not any(viewer.sees_field(case, label, f.name) for f in m2m_fields):
             continue  # nothing of it would be told to this viewer: not read
         rows = list(qs)

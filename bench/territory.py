@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Sum
 from django.utils import timezone
@@ -21,7 +21,7 @@ from audit.bulk import bulk_create_with_history
 from cases import choices
 from cases.models import Case, Commune, DepartementSettings, Organisation
 from permissions.grants import MANAGED_PERMISSIONS
-from permissions.models import Membership, role_group
+from permissions.models import Membership, role_groups
 from permissions.roles import COMMISSION_ROLES, Role
 
 K = choices.OrganisationKind
@@ -213,10 +213,7 @@ def build_accounts(territory, n_cases, password, rng: random.Random):
     memberships = [Membership(user=by_name[name], organisation=org, role=role) for name, role, org in plan]
     bulk_create_with_history(memberships, Membership, reason="Données de mesure", batch_size=2000)
     # Membership.save() keeps the role group in step; the bulk insert does it here, once.
-    pairs = {(org.pk, role) for _n, role, org in plan}
-    orgs = Organisation.objects.in_bulk({org_id for org_id, _r in pairs})
-    for org_id, role in sorted(pairs):
-        territory.groups[(org_id, role)] = role_group(orgs[org_id], role).pk
+    remember_groups(territory, {(org.pk, role) for _n, role, org in plan})
     through = User.groups.through
     through.objects.bulk_create(
         [through(user_id=by_name[name].pk, group_id=territory.groups[(org.pk, role)]) for name, role, org in plan],
@@ -245,26 +242,27 @@ def build_committee(territory, rng: random.Random):
     committee.communes.set(communes)
     admin = territory.bench["bench.admin"]
     Function = CommitteeMember.Function
-    services.committee_member_add(
-        actor=admin,
-        committee=committee,
-        user=territory.bench["bench.secretary"],
-        organisation=e.orgs["state"],
-        function=Function.SECRETARY,
-    )
-    services.committee_member_add(
-        actor=admin,
-        committee=committee,
-        user=territory.bench["bench.commission"],
-        organisation=e.orgs["metropole"],
-        function=Function.MEMBER,
-    )
+    for username, organisation, function in (
+        ("bench.secretary", e.orgs["state"], Function.SECRETARY),
+        ("bench.commission", e.orgs["metropole"], Function.MEMBER),
+    ):
+        services.committee_member_add(
+            actor=admin,
+            committee=committee,
+            user=territory.bench[username],
+            organisation=organisation,
+            function=function,
+        )
     territory.committee = committee
-    # The seats created commission memberships: their role groups, as role_group names them.
-    for membership in Membership.objects.filter(user__username__in=["bench.commission", "bench.secretary"]):
-        territory.groups[(membership.organisation_id, membership.role)] = role_group(
-            membership.organisation, membership.role
-        ).pk
+    # The seats created commission memberships: their role groups.
+    seats = Membership.objects.filter(user__username__in=["bench.commission", "bench.secretary"])
+    remember_groups(territory, set(seats.values_list("organisation_id", "role")))
+
+
+def remember_groups(territory, pairs) -> None:
+    """Record the ids of the role groups of (organisation id, role) pairs, created if missing."""
+    missing = {pair for pair in pairs if pair not in territory.groups}
+    territory.groups.update({pair: group.pk for pair, group in role_groups(missing).items()})
 
 
 def compute_commission_groups(territory):
@@ -282,29 +280,20 @@ def compute_commission_groups(territory):
     ):
         for commune_id in own[pk] or org_communes[org_id]:
             per_commune[commune_id].add((org_id, role))
-    orgs = {}
+    remember_groups(territory, set().union(*per_commune.values()))
     for commune_id, pairs in per_commune.items():
-        groups = []
-        for org_id, role in sorted(pairs):
-            if (org_id, role) not in territory.groups:
-                org = orgs.get(org_id) or Organisation.objects.get(pk=org_id)
-                orgs[org_id] = org
-                territory.groups[(org_id, role)] = role_group(org, role).pk
-            groups.append(territory.groups[(org_id, role)])
-        territory.commission_groups[commune_id] = groups
+        territory.commission_groups[commune_id] = [territory.groups[pair] for pair in sorted(pairs)]
 
 
 def ensure_groups(territory):
     """Every role group a grant may name (a designated landlord's or réservataire's group exists even
-    when no account holds it yet, as role_group would create it)."""
+    when no account holds it yet, as role_groups would create it)."""
     orgs = [territory.national_landlord, territory.action_logement]
     for e in territory.epcis:
         orgs += [e.orgs["state"], *e.orgs["landlords"]]
         orgs += [e.orgs[k] for k in ("departement", "siao")] + e.orgs["ccas"] + e.orgs["associations"]
-    for org in orgs:
-        for role in (Role.LANDLORD_AGENT, Role.RESERVATAIRE_AGENT, Role.SOCIAL_WORKER, Role.SUPERVISOR):
-            if (org.pk, role) not in territory.groups:
-                territory.groups[(org.pk, role)] = Group.objects.get_or_create(name=f"org{org.pk}:{role}")[0].pk
+    roles = (Role.LANDLORD_AGENT, Role.RESERVATAIRE_AGENT, Role.SOCIAL_WORKER, Role.SUPERVISOR)
+    remember_groups(territory, {(org.pk, role) for org in orgs for role in roles})
 
 
 def build_agenda(territory, size: int = 60):
