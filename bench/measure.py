@@ -249,26 +249,27 @@ def _do(username: str, case_id: int) -> None:
         )
 
 
-def _worker(work, results):
+def _worker(work, do, results):
     connections.close_all()  # a forked child must open its own connection
     logging.disable(logging.WARNING)
-    done = 0
-    for username, case_id in work:
-        _do(username, case_id)
-        done += 1
-    results.put(done)
+    for username, pk in work:
+        do(username, pk)
+    results.put(len(work))
     connections.close_all()
 
 
-def transitions_per_second(work: list[tuple[str, int]], workers: int) -> dict:
-    """Complete the steps with `workers` processes (1: in this process); transitions per second."""
+def transitions_per_second(work: list[tuple[str, int]], workers: int, do=_do) -> dict:
+    """`do(username, pk)` for each item with `workers` processes (1: in this process); transitions per second.
+
+    `do` is ours (`_do`: a case step) or the stock floor's (`bench.floor.complete`: a bare viewflow task).
+    """
     if not work:
         return {"workers": workers, "transitions": 0, "per_second": None}
     started = time.perf_counter()
     if workers == 1:
         logging.disable(logging.WARNING)
-        for username, case_id in work:
-            _do(username, case_id)
+        for username, pk in work:
+            do(username, pk)
         logging.disable(logging.NOTSET)
         done = len(work)
     else:
@@ -276,7 +277,7 @@ def transitions_per_second(work: list[tuple[str, int]], workers: int) -> dict:
         context = multiprocessing.get_context("fork")
         results = context.Queue()
         slices = [work[i::workers] for i in range(workers)]
-        processes = [context.Process(target=_worker, args=(part, results)) for part in slices]
+        processes = [context.Process(target=_worker, args=(part, do, results)) for part in slices]
         for process in processes:
             process.start()
         done = sum(results.get(timeout=3600) for _ in processes)

@@ -5,7 +5,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import STATUS
 
+from bench.floor import FloorFlow
 from cases.models import Case, Commune
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +40,10 @@ def test_benchmark_prints_and_writes_every_measure(territory, tmp_path):
     # Real transitions: generated cases moved on through the services.
     assert data["transitions"]["alone"]["transitions"] == 3
     assert Case.objects.filter(status="diagnostic").count() < diagnostics_before
+    # The bare viewflow floor ran on the same database, then left nothing behind.
+    assert data["transitions"]["floor"]["alone"]["transitions"] == 3
+    assert data["transitions"]["floor"]["alone"]["per_second"] > 0
+    assert not Process.objects.filter(flow_class=FloorFlow).exists()
     table = out.getvalue()
     assert "| bench.landlord | task queue |" in table and "transitions/s alone" in table
 
@@ -53,3 +60,17 @@ def test_report_compares_two_sizes(tmp_path):
     assert (
         "| bench.ts | case list | 1.0 | 2.0 | 3 | 10.0 | 10.0 | 1.0 | 3.0 | 3 | 10.0 | 10.0 | 1.50× |" in out.getvalue()
     )
+
+
+def test_floor_step_moves_a_bare_process_on(db):
+    from bench import floor
+    from tests.factories import UserFactory
+
+    UserFactory(username="bench.ts")
+    [first] = floor.prepare(1)
+    floor.complete("bench.ts", first)
+    process = Task.objects.get(pk=first).process
+    assert Task.objects.get(pk=first).status == STATUS.DONE
+    assert process.task_set.filter(flow_task=FloorFlow.second, status=STATUS.NEW).exists()
+    floor.clean()
+    assert not Process.objects.filter(pk=process.pk).exists()

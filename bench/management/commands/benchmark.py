@@ -19,7 +19,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from audit.commands import AuditedCommand
-from bench import measure
+from bench import floor, measure
 from cases.models import Case
 
 
@@ -57,6 +57,14 @@ class Command(AuditedCommand):
             "alone": measure.transitions_per_second(work[:half], 1),
             "concurrent": measure.transitions_per_second(work[half:], options["workers"]),
         }
+        floor_steps = [("bench.ts", pk) for pk in floor.prepare(len(work))]
+        try:
+            report.transitions["floor"] = {
+                "alone": measure.transitions_per_second(floor_steps[:half], 1, do=floor.complete),
+                "concurrent": measure.transitions_per_second(floor_steps[half:], options["workers"], do=floor.complete),
+            }
+        finally:
+            floor.clean()
         self.stdout.write(f"  transitions: {report.transitions}")
         data = report.as_json() | {"machine": machine()}
         if options["json"]:
@@ -99,9 +107,12 @@ def table(runs: list[dict]) -> str:
     for run in runs:
         t = run.get("transitions", {})
         alone, together = t.get("alone", {}), t.get("concurrent", {})
+        bare = t.get("floor", {})
         lines.append(
             f"- {run['cases']:,} cases: {alone.get('per_second')} transitions/s alone, "
-            f"{together.get('per_second')} with {together.get('workers')} workers "
+            f"{together.get('per_second')} with {together.get('workers')} workers; "
+            f"bare stock viewflow (bench/floor.py) {bare.get('alone', {}).get('per_second')} alone, "
+            f"{bare.get('concurrent', {}).get('per_second')} with {bare.get('concurrent', {}).get('workers')} workers "
             f"({run.get('machine', {}).get('cpus')} CPUs, {run.get('machine', {}).get('database')})"
         )
     return "\n".join(lines) + "\n"
