@@ -227,6 +227,11 @@ class Case(models.Model):
                 condition=Q(status="committee") | Q(decided_in_committee=True),
                 name="case_commission_list",
             ),
+            # The landlord's case list (permissions.policy: decided cases only), newest first: the
+            # commission index would also walk the many recent cases still waiting for the committee.
+            models.Index(
+                F("created_at").desc(), F("id").desc(), condition=Q(decided_in_committee=True), name="case_decided_list"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

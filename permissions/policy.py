@@ -22,8 +22,9 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models import Case as CaseWhen
+from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils.module_loading import import_string
 
@@ -161,10 +162,14 @@ class CasePolicy:
         if role in COMMISSION_ROLES:
             return commission_scope(user, grant)
         if role == Role.LANDLORD_AGENT:
-            own_proposal = Exists(Proposal.objects.filter(case=OuterRef("pk"), landlord_id=grant.organisation_id))
+            # A probe per case row (a scalar subquery, index proposal_landlord_case), not EXISTS:
+            # PostgreSQL would hash all the landlord's proposals on every query, a cost that grows
+            # with its lifetime proposals, where the list walks only a page's worth of cases.
+            own_proposals = Proposal.objects.filter(case=OuterRef("pk"), landlord_id=grant.organisation_id)
+            own_proposal = IsNull(Subquery(own_proposals.values("pk")[:1]), False)
             # A designation and a proposal both follow a committee decision (workflows.services), so
             # the first condition only restates the rule; it lets the list walk the examined cases
-            # alone (index case_commission_list) instead of every recent case still at diagnostic.
+            # alone (index case_decided_list) instead of every recent case still at diagnostic.
             return Q(decided_in_committee=True) & (
                 Q(designated_landlord_id=grant.organisation_id, closed_at__isnull=True) | own_proposal
             )

@@ -28,7 +28,7 @@ class Command(AuditedCommand):
     help = "p50/p95 server time and queries per page per role, stock comparison, transitions per second."
 
     def add_arguments(self, parser):
-        parser.add_argument("--repeat", type=int, default=30, help="runs per page (p50/p95 over them)")
+        parser.add_argument("--repeat", type=int, default=100, help="runs per page (p50/p95 over them)")
         parser.add_argument("--transitions", type=int, default=200, help="steps completed per measure")
         parser.add_argument("--workers", type=int, default=4, help="concurrent processes for the second measure")
         parser.add_argument("--no-stock", action="store_true", help="skip the stock viewflow/guardian lists")
