@@ -113,8 +113,8 @@ def notify_all(recipients, *, template: str, key, context: dict | None = None, c
     Notification.objects.bulk_create(new, ignore_conflicts=True)
     to_send = [r.idempotency_key for r in new if r.channel == Notification.Channel.EMAIL and not r.digest]
     if to_send:
-        for pk in Notification.objects.filter(idempotency_key__in=to_send).values_list("pk", flat=True):
-            transaction.on_commit(partial(enqueue, pk))
+        ids = list(Notification.objects.filter(idempotency_key__in=to_send).values_list("pk", flat=True))
+        transaction.on_commit(partial(enqueue_many, ids))
     return new
 
 
@@ -126,6 +126,19 @@ def enqueue(notification_id: int) -> None:
         send_notification.delay(notification_id)
     except Exception:  # the row is committed and pending: the sweep re-queues it
         log.exception("enqueue failed notification_id=%s", notification_id)
+
+
+def enqueue_many(notification_ids: list[int]) -> None:
+    """Publish the e-mails of one change as one message, which a worker fans out (tasks.send_batch):
+    a step that tells forty people costs its transition one publish, not forty."""
+    from .tasks import send_batch
+
+    if len(notification_ids) == 1:
+        return enqueue(notification_ids[0])
+    try:
+        send_batch.delay(notification_ids)
+    except Exception:  # the rows are committed and pending: the sweep re-queues them
+        log.exception("enqueue failed for %s notifications", len(notification_ids))
 
 
 def message_id(key: str) -> str:

@@ -10,6 +10,16 @@ def send_notification(notification_id: int) -> str:
     return outbox.deliver(notification_id)
 
 
+@shared_task(name="notifications.send_batch", ignore_result=True)
+def send_batch(notification_ids: list[int]) -> int:
+    """Queue each e-mail of one change (outbox.enqueue_many). Deliveries stay one task each, so a slow
+    or failing address holds up no other; a batch redelivered after a crash is harmless, since
+    delivery claims its row."""
+    for pk in notification_ids:
+        outbox.enqueue(pk)
+    return len(notification_ids)
+
+
 @shared_task(name="notifications.sweep", ignore_result=True)
 def sweep_outbox() -> int:
     return outbox.sweep()

@@ -18,6 +18,7 @@ The rules (issue "who sees what"):
 - territory and system administrators: no case.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -141,6 +142,26 @@ def commission_scope(user, grant: Grant) -> Q:
     return import_string(path)(user, grant)
 
 
+@functools.lru_cache(maxsize=4096)
+def landlord_scope(organisation_id: int) -> Q:
+    """A landlord organisation's cases: open ones designated to it, and those carrying one of its
+    proposals. One Q object per organisation (Django never mutates a Q it is given), so all its agents
+    share it and `users_who_can` asks one flag for the forty agents a designation notifies."""
+    from cases.models import Proposal
+
+    # A probe per case row (a scalar subquery, index proposal_landlord_case), not EXISTS:
+    # PostgreSQL would hash all the landlord's proposals on every query, a cost that grows
+    # with its lifetime proposals, where the list walks only a page's worth of cases.
+    own_proposals = Proposal.objects.filter(case=OuterRef("pk"), landlord_id=organisation_id)
+    own_proposal = IsNull(Subquery(own_proposals.values("pk")[:1]), False)
+    # A designation and a proposal both follow a committee decision (workflows.services), so
+    # the first condition only restates the rule; it lets the list walk the examined cases
+    # alone (index case_decided_list) instead of every recent case still at diagnostic.
+    return Q(decided_in_committee=True) & (
+        Q(designated_landlord_id=organisation_id, closed_at__isnull=True) | own_proposal
+    )
+
+
 EVERYTHING = Q()
 
 
@@ -148,7 +169,6 @@ class CasePolicy:
     def scope_q(self, user, grant: Grant) -> Q | None:
         """The cases one membership reaches, as a filter on Case (None: none)."""
         from cases.choices import CaseStatus
-        from cases.models import Proposal
 
         role = grant.role
         if role == Role.AUDITOR:
@@ -162,17 +182,7 @@ class CasePolicy:
         if role in COMMISSION_ROLES:
             return commission_scope(user, grant)
         if role == Role.LANDLORD_AGENT:
-            # A probe per case row (a scalar subquery, index proposal_landlord_case), not EXISTS:
-            # PostgreSQL would hash all the landlord's proposals on every query, a cost that grows
-            # with its lifetime proposals, where the list walks only a page's worth of cases.
-            own_proposals = Proposal.objects.filter(case=OuterRef("pk"), landlord_id=grant.organisation_id)
-            own_proposal = IsNull(Subquery(own_proposals.values("pk")[:1]), False)
-            # A designation and a proposal both follow a committee decision (workflows.services), so
-            # the first condition only restates the rule; it lets the list walk the examined cases
-            # alone (index case_decided_list) instead of every recent case still at diagnostic.
-            return Q(decided_in_committee=True) & (
-                Q(designated_landlord_id=grant.organisation_id, closed_at__isnull=True) | own_proposal
-            )
+            return landlord_scope(grant.organisation_id)
         if role == Role.RESERVATAIRE_AGENT:
             return Q(target_reservataire_id=grant.organisation_id, closed_at__isnull=True)
         return None
@@ -217,20 +227,22 @@ class CasePolicy:
 
     def users_who_can(self, users, action: str, case) -> list:
         """The users among `users` who may do `action` on the case: two queries, however many users
-        (their memberships, then one flag per user on the case row)."""
+        (their memberships, then one flag per distinct scope on the case row: the members of one
+        committee or one organisation share theirs)."""
         from cases.models import Case
 
         candidates = [u for u in users if u.is_active]
         load_memberships(candidates)
-        flags = {}
+        column_of_scope, column_of_user = {}, {}
         for user in candidates:
             q = self.filter_q(user, action)
             if q is not None:
-                flags[f"can_{user.pk}"] = _flag(q)
-        if not flags:
+                column_of_user[user.pk] = column_of_scope.setdefault(q, f"can_{len(column_of_scope)}")
+        if not column_of_scope:
             return []
+        flags = {column: _flag(q) for q, column in column_of_scope.items()}
         row = Case.objects.filter(pk=case.pk).values(**flags).first() or {}
-        return [u for u in candidates if row.get(f"can_{u.pk}")]
+        return [u for u in candidates if row.get(column_of_user.get(u.pk))]
 
     def reaching_grants(self, user, case, action: str = Action.VIEW) -> list[Grant]:
         """The memberships through which the user reaches this case (one query).

@@ -120,6 +120,22 @@ def test_enqueue_failure_is_logged_not_raised(monkeypatch, caplog):
     assert "enqueue failed notification_id=123" in caplog.text
 
 
+def test_the_emails_of_one_change_are_published_as_one_batch(monkeypatch, django_capture_on_commit_callbacks):
+    from notifications import tasks
+
+    users = [UserFactory() for _ in range(3)]
+    published = []
+    real_delay = tasks.send_batch.delay
+    monkeypatch.setattr(tasks.send_batch, "delay", lambda ids: published.append(ids) or real_delay(ids))
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.notify_all(users, template="task_available", key=lambda u: f"evt:{u.pk}", context={"step": "X"})
+    emails = Notification.objects.filter(channel="email")
+    assert len(published) == 1 and sorted(published[0]) == sorted(emails.values_list("pk", flat=True))
+    # The worker fans the batch out: every e-mail delivered once, each by its own task.
+    assert set(emails.values_list("status", "attempts")) == {("sent", 1)}
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)
+
+
 def test_digest_gathers_pending_emails_in_one_message(django_capture_on_commit_callbacks):
     user = UserFactory()
     NotificationPreference.objects.create(user=user, email_mode="digest")
