@@ -27,7 +27,9 @@ def test_benchmark_prints_and_writes_every_measure(territory, tmp_path):
     diagnostics_before = Case.objects.filter(status="diagnostic").count()
     out = StringIO()
     path = tmp_path / "run.json"
-    call_command("benchmark", repeat=2, transitions=3, workers=1, json=str(path), force=True, stdout=out)
+    call_command(
+        "benchmark", repeat=2, transitions=3, workers=1, breakdown=True, json=str(path), force=True, stdout=out
+    )
     data = json.loads(path.read_text())
     assert data["cases"] == 150
     pages = {(s["user"], s["page"]): s for s in data["pages"]}
@@ -44,6 +46,15 @@ def test_benchmark_prints_and_writes_every_measure(territory, tmp_path):
     assert data["transitions"]["floor"]["alone"]["transitions"] == 3
     assert data["transitions"]["floor"]["alone"]["per_second"] > 0
     assert not Process.objects.filter(flow_class=FloorFlow).exists()
+    # The breakdown timed three slices, each with fewer parts switched on, then put them back.
+    breakdown = data["transitions"]["breakdown"]
+    assert list(breakdown) == ["whole", "without notifications", "without notifications, grants, audit chain"]
+    assert all(rate > 0 for rate in breakdown.values())
+    from notifications.events import committee_outcome
+    from workflows.flows import grant_step, step_opened
+
+    assert step_opened.__module__ == "notifications.events" and grant_step.__module__ == "permissions.grants"
+    assert committee_outcome.__name__ == "committee_outcome"
     table = out.getvalue()
     assert "| bench.landlord | task queue |" in table and "transitions/s alone" in table
 

@@ -32,6 +32,11 @@ class Command(AuditedCommand):
         parser.add_argument("--transitions", type=int, default=200, help="steps completed per measure")
         parser.add_argument("--workers", type=int, default=4, help="concurrent processes for the second measure")
         parser.add_argument("--no-stock", action="store_true", help="skip the stock viewflow/guardian lists")
+        parser.add_argument(
+            "--breakdown",
+            action="store_true",
+            help="also time transitions with the notifications, then the grants and audit chain, switched off",
+        )
         parser.add_argument("--json", help="write the figures to this file")
         parser.add_argument("--report", nargs="+", metavar="JSON", help="only print the table of earlier runs")
         parser.add_argument("--force", action="store_true", help="run even if the database name looks real")
@@ -65,6 +70,11 @@ class Command(AuditedCommand):
             }
         finally:
             floor.clean()
+        if options["breakdown"]:
+            # Steps still open: those above are done.
+            report.transitions["breakdown"] = measure.transition_breakdown(
+                measure.transition_work(options["transitions"] * 3)
+            )
         self.stdout.write(f"  transitions: {report.transitions}")
         data = report.as_json() | {"machine": machine()}
         if options["json"]:
@@ -115,4 +125,7 @@ def table(runs: list[dict]) -> str:
             f"{bare.get('concurrent', {}).get('per_second')} with {bare.get('concurrent', {}).get('workers')} workers "
             f"({run.get('machine', {}).get('cpus')} CPUs, {run.get('machine', {}).get('database')})"
         )
+        if t.get("breakdown"):
+            parts = "; ".join(f"{name} {rate}" for name, rate in t["breakdown"].items())
+            lines.append(f"  - transitions/s alone, {parts}")
     return "\n".join(lines) + "\n"
