@@ -28,6 +28,7 @@ from permissions.queues import PAGE_SIZE, task_queue_for
 from workflows.flows import CaseFlow
 
 ROLES = ("bench.ts", "bench.supervisor", "bench.commission", "bench.landlord")
+STOCK_REPEAT = 3
 
 
 @dataclass
@@ -65,28 +66,38 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _timed_once(fn) -> tuple[float, int]:
+    """(milliseconds, queries) of one run of `fn`."""
+    reset_queries()  # the stock way can pass Django's 9,000-query log, which breaks the count
+    with CaptureQueriesContext(connection) as ctx:
+        started = time.perf_counter()
+        fn()
+        elapsed = (time.perf_counter() - started) * 1000
+    return elapsed, len(ctx.captured_queries)
+
+
 def _timed(fn, repeat: int) -> tuple[list[float], int]:
     """Run `fn` once to warm up, then `repeat` times; (milliseconds of each run, queries of the last)."""
     gc.collect()  # the garbage of the previous measure (a stock queue leaves millions of objects) is not this one's
     fn()
-    times = []
+    runs = [_timed_once(fn) for _ in range(repeat)]
+    return [ms for ms, _queries in runs], runs[-1][1]
+
+
+def _interleaved(pages: list, repeat: int) -> list[tuple[list[float], int]]:
+    """Each page once per round, `repeat` rounds: a minute when the machine is slow (another process,
+    the disk flushing) spreads over every page's samples instead of landing on one page's tail.
+    [(milliseconds of each run, queries of the last)] in the order of `pages`."""
+    for fn in pages:
+        fn()  # warm-up
+    times = [[] for _ in pages]
+    queries = [0] * len(pages)
     for _ in range(repeat):
-        reset_queries()  # the stock way can pass Django's 9,000-query log, which breaks the count
-        with CaptureQueriesContext(connection) as ctx:
-            started = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - started) * 1000)
-    return times, len(ctx.captured_queries)
-
-
-def _sample(user, page, fn, repeat, stock=None, stock_repeat=3) -> Sample:
-    times, queries = _timed(fn, repeat)
-    sample = Sample(user, page, round(statistics.median(times), 1), round(percentile(times, 0.95), 1), queries, repeat)
-    if stock is not None:
-        stock_times, stock_queries = _timed(stock, stock_repeat)
-        sample.stock_p50_ms = round(statistics.median(stock_times), 1)
-        sample.stock_queries = stock_queries
-    return sample
+        gc.collect()  # between rounds, not inside a page's run
+        for i, fn in enumerate(pages):
+            ms, queries[i] = _timed_once(fn)
+            times[i].append(ms)
+    return list(zip(times, queries, strict=True))
 
 
 def _get(client, url):
@@ -164,30 +175,39 @@ def measure_pages(repeat: int, stock: bool, log=print) -> list[Sample]:
     missing = set(ROLES) - set(users)
     if missing:
         raise RuntimeError(f"benchmark users missing ({', '.join(sorted(missing))}): run generate_territory first")
-    samples = []
+    runs = []  # (user, page, ours, the stock way or None)
     for name in ROLES:
         user = users[name]
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
-        runs = [
-            ("task inbox page", _get(client, reverse("workflows:inbox")), None),
-            ("task queue", lambda u=user: task_queue_for(_fresh(u)), _stock_queue(user) if stock else None),
-            ("case list", _our_case_list(user), _stock_case_list(user) if stock else None),
-            ("case list page", _get(client, reverse("cases:list")), None),
+        runs += [
+            (name, "task inbox page", _get(client, reverse("workflows:inbox")), None),
+            (name, "task queue", lambda u=user: task_queue_for(_fresh(u)), _stock_queue(user) if stock else None),
+            (name, "case list", _our_case_list(user), _stock_case_list(user) if stock else None),
+            (name, "case list page", _get(client, reverse("cases:list")), None),
         ]
         case = _case_with_history(user)
         if case is not None:
             runs += [
-                ("case page", _get(client, reverse("cases:detail", args=[case.pk])), None),
-                ("case timeline", _get(client, reverse("audit:timeline", args=[case.pk])), None),
+                (name, "case page", _get(client, reverse("cases:detail", args=[case.pk])), None),
+                (name, "case timeline", _get(client, reverse("audit:timeline", args=[case.pk])), None),
             ]
         session = _agenda_session(user) if name == "bench.commission" else None
         if session is not None:
-            runs.append(("committee agenda", _get(client, reverse("committees:session", args=[session.pk])), None))
-        for page, fn, stock_fn in runs:
-            sample = _sample(name, page, fn, repeat, stock_fn)
-            log(f"  {name:18} {page:18} p50 {sample.p50_ms:8.1f} ms  p95 {sample.p95_ms:8.1f} ms  {sample.queries} q")
-            samples.append(sample)
+            agenda = reverse("committees:session", args=[session.pk])
+            runs.append((name, "committee agenda", _get(client, agenda), None))
+    samples = []
+    for (name, page, _fn, stock_fn), (times, queries) in zip(
+        runs, _interleaved([fn for _n, _p, fn, _s in runs], repeat), strict=True
+    ):
+        p50, p95 = round(statistics.median(times), 1), round(percentile(times, 0.95), 1)
+        sample = Sample(name, page, p50, p95, queries, repeat)
+        if stock_fn is not None:
+            # A few runs only: the stock queue takes seconds at 100,000 cases.
+            stock_times, sample.stock_queries = _timed(stock_fn, STOCK_REPEAT)
+            sample.stock_p50_ms = round(statistics.median(stock_times), 1)
+        log(f"  {name:18} {page:18} p50 {sample.p50_ms:8.1f} ms  p95 {sample.p95_ms:8.1f} ms  {queries} q")
+        samples.append(sample)
     logging.disable(logging.NOTSET)
     return samples
 

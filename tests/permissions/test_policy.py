@@ -246,6 +246,20 @@ def test_users_who_can_asks_the_database_twice_whatever_the_number_of_users(worl
     assert all(policy.can(u, Action.VIEW, case) == (u in insiders) for u in users)
 
 
+def test_users_who_can_asks_one_flag_per_scope_colleagues_share(world):
+    case = steps.label(world, steps.diagnose(world, world.flag()))  # designated to world.landlord
+    agents = [world.landlord_agent, *(member(Role.LANDLORD_AGENT, world.landlord) for _ in range(5))]
+    others = [world.other_landlord_agent, member(Role.LANDLORD_AGENT, world.other_landlord)]
+    users = [*agents, *others]
+    for user in users:
+        user.refresh_from_db()
+    with CaptureQueriesContext(connection) as ctx:
+        allowed = policy.users_who_can(users, Action.VIEW, case)
+    assert {u.pk for u in allowed} == {u.pk for u in agents}
+    flags_query = ctx.captured_queries[-1]["sql"]
+    assert flags_query.count('"can_') == 2  # one per landlord, not one per agent
+
+
 def test_answers_from_the_case_page_memberships_equal_the_query_answers(world, other_org):
     from cases.models import Case
 
