@@ -28,6 +28,13 @@ def _current_actor_id():
     return getattr(getattr(request, "user", None), "pk", None)
 
 
+def _tell(case, users, *, template: str, key, context: dict, exclude=()) -> None:
+    """Write the notifications of one event, to those of `users` who may see the case."""
+    notify_all(
+        recipients.visible_only(case, users, exclude=exclude), template=template, key=key, context=context, case=case
+    )
+
+
 def step_opened(case, task) -> None:
     """A step of the case flow was created: tell who must (or may) take it."""
     from workflows.flows import STEPS
@@ -43,12 +50,13 @@ def step_opened(case, task) -> None:
         template, users = "case_designated", recipients.step_holders(case, codename)
     else:
         template, users = "task_available", recipients.step_holders(case, codename)
-    notify_all(
-        recipients.visible_only(case, users, exclude=[_current_actor_id()]),
+    _tell(
+        case,
+        users,
         template=template,
         key=lambda user: f"task:{task.pk}:opened:{user.pk}",
         context=context,
-        case=case,
+        exclude=[_current_actor_id()],
     )
 
 
@@ -60,12 +68,13 @@ def committee_outcome(review) -> None:
         "dalo_benefit_lost": review.dalo_benefit_lost,
         "decided_on": _fmt(timezone.localdate(review.decided_at)),
     }
-    notify_all(
-        recipients.visible_only(case, recipients.followers(case), exclude=[review.decided_by_id]),
+    _tell(
+        case,
+        recipients.followers(case),
         template="committee_outcome",
         key=lambda user: f"committee:{review.pk}:{user.pk}",
         context=context,
-        case=case,
+        exclude=[review.decided_by_id],
     )
 
 
@@ -77,12 +86,13 @@ def proposal_made(proposal) -> None:
         "commune": dwelling.commune.name,
         "reply_deadline": _fmt(proposal.reply_deadline),
     }
-    notify_all(
-        recipients.visible_only(case, recipients.followers(case), exclude=[proposal.created_by_id]),
+    _tell(
+        case,
+        recipients.followers(case),
         template="proposal_made",
         key=lambda user: f"proposal:{proposal.pk}:{user.pk}",
         context=context,
-        case=case,
+        exclude=[proposal.created_by_id],
     )
 
 
@@ -110,12 +120,12 @@ def offer_passed_down(proposal) -> None:
         "rank": holder.caleol_decision.effective_rank,
     }
     users = recipients.role_members([holder.landlord_id], Role.LANDLORD_AGENT) + recipients.followers(case)
-    notify_all(
-        recipients.visible_only(case, users),
+    _tell(
+        case,
+        users,
         template="offer_passed_down",
         key=lambda user: f"proposal:{holder.pk}:holder:{user.pk}",
         context=context,
-        case=case,
     )
 
 
@@ -135,24 +145,25 @@ def notify_break_glass(case, actor, reason: str, *, event_id=None) -> None:
         "reason": reason,
         "at": timezone.localtime().strftime("%d/%m/%Y %H:%M"),
     }
-    notify_all(
-        recipients.visible_only(case, recipients.followers(case), exclude=[actor]),
+    _tell(
+        case,
+        recipients.followers(case),
         template="break_glass",
         key=lambda user: f"break_glass:{case.pk}:{event}:{user.pk}",
         context=context,
-        case=case,
+        exclude=[actor],
     )
 
 
 def reply_due_soon(case, task, due) -> None:
     context = {"due": _fmt(due)}
     users = recipients.step_holders(case, "record_reply") if not task.owner_id else [task.owner]
-    notify_all(
-        recipients.visible_only(case, users + [case.referent]),
+    _tell(
+        case,
+        users + [case.referent],
         template="reply_due_soon",
         key=lambda user: f"task:{task.pk}:reply_due_soon:{due.isoformat()}:{user.pk}",
         context=context,
-        case=case,
     )
 
 
@@ -168,24 +179,18 @@ def step_overdue(case, task, due, level: int, working_days_late: int) -> None:
         users = recipients.escalation_targets(case, node)
         template = "step_escalated"
     context = {"step": _step_title(task), "due": _fmt(due), "late": working_days_late}
-    notify_all(
-        recipients.visible_only(case, users),
-        template=template,
-        key=lambda user: f"task:{task.pk}:overdue:{level}:{user.pk}",
-        context=context,
-        case=case,
-    )
+    _tell(case, users, template=template, key=lambda user: f"task:{task.pk}:overdue:{level}:{user.pk}", context=context)
 
 
 def reply_silence_refusal(case, proposal, due) -> None:
     context = {"due": _fmt(due)}
     users = recipients.followers(case) + recipients.role_members([proposal.dwelling.landlord_id], "landlord_agent")
-    notify_all(
-        recipients.visible_only(case, users),
+    _tell(
+        case,
+        users,
         template="reply_no_answer",
         key=lambda user: f"proposal:{proposal.pk}:no_reply:{user.pk}",
         context=context,
-        case=case,
     )
 
 
@@ -194,10 +199,10 @@ def dalo_deadline(case, days_before: int) -> None:
     deadline = case.dalo_offer_deadline
     context = {"deadline": _fmt(deadline), "days": days_before}
     template = "dalo_deadline_passed" if days_before <= 0 else "dalo_deadline_soon"
-    notify_all(
-        recipients.visible_only(case, recipients.followers(case) + recipients.partners(case)),
+    _tell(
+        case,
+        recipients.followers(case) + recipients.partners(case),
         template=template,
         key=lambda user: f"dalo:{case.pk}:{deadline.isoformat()}:{max(days_before, 0)}:{user.pk}",
         context=context,
-        case=case,
     )

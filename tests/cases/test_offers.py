@@ -360,17 +360,8 @@ def test_a_lapse_behind_the_holder_passes_nothing_down(world):
     first, second, third = labelled(world)
     put_forward(world, [first, second, third])
     rank(world, first, 1)
-    services.caleol_record(
-        actor=world.landlord_agent,
-        case=second,
-        values={
-            "decision": "suspensive_condition",
-            "missing_document": "Avis d'imposition 2025",
-            "condition_deadline": date(2026, 11, 20),
-            "decided_on": CALEOL_DAY,
-            "rank": 2,
-        },
-    )
+    suspensive = {"missing_document": "Avis d'imposition 2025", "condition_deadline": date(2026, 11, 20)}
+    rank(world, second, 2, decision="suspensive_condition", **suspensive)
     rank(world, third, 3)
     assert services.offers_sweep(today=date(2026, 11, 21))["conditions_lapsed"] == 1
     assert passed_down_to() == []  # rank 1 holds the dwelling, whatever happens to rank 2
