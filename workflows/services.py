@@ -669,6 +669,27 @@ def household_flag(
         )
 
 
+def case_dalo_update(*, actor, case: Case, is_dalo: bool, comed_decision_date: date | None, reason: str = "") -> Case:
+    """Change a case's DALO recognition or COMED decision date (Action.CHANGE). The préfet's deadline
+    is recomputed by the one rule (Case.save, cases/deadlines.py: R441-16-1 CCH) in the same history row."""
+    if is_dalo and not comed_decision_date:
+        raise ValidationError(
+            {"comed_decision_date": _("Pour un ménage DALO, la date de la décision de la COMED est obligatoire.")}
+        )
+    if comed_decision_date and comed_decision_date > timezone.localdate():
+        raise ValidationError({"comed_decision_date": _("La décision de la COMED ne peut pas être dans le futur.")})
+    with audited(actor, reason or "Décision de la COMED mise à jour"):
+        case = _lock_case(case.pk)
+        _require(actor, Action.CHANGE, case)
+        if not case.is_open:
+            raise StepConflict(_("Ce dossier est clos : sa décision COMED ne peut plus être modifiée."))
+        case.is_dalo = is_dalo
+        case.comed_decision_date = comed_decision_date if is_dalo else None
+        case.full_clean(exclude=["status"])
+        case.save()
+    return case
+
+
 def household_update(*, actor, case: Case, household: Household, members=(), deleted_members=()) -> Household:
     """Change the household of a case (Action.CHANGE on that case), members included."""
     with audited(actor, "Mise à jour du ménage"):
