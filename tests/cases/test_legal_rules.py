@@ -285,3 +285,19 @@ def test_distance_from_work_school_or_care_is_weighed_by_the_committee(world):
     assert (case.status, case.dalo_loss_review_pending) == (choices.CaseStatus.COMMITTEE, True)
     assert offers.loss_review_facts(case)["weighed_by_committee"]
     assert choices.REFUSAL_LEGITIMATE_FOR_DALO[choices.RefusalMotive.DISTANCE] is None
+
+
+def test_household_page_changes_the_comed_date_and_the_deadline_follows(world, client):
+    from tests.cases.test_views import edit_data
+
+    case = world.flag(is_dalo=True)
+    url = reverse("cases:household_edit", args=[case.pk])
+    client.force_login(world.social_worker)
+    assert 'name="dalo-comed_decision_date"' in client.get(url).content.decode()
+    response = client.post(url, edit_data(case, **{"dalo-is_dalo": "on", "dalo-comed_decision_date": ""}))
+    assert response.status_code == 200 and "COMED est obligatoire" in response.content.decode()
+    assert fresh(case).comed_decision_date == date(2026, 9, 1)
+    data = edit_data(case, **{"dalo-is_dalo": "on", "dalo-comed_decision_date": "2026-10-15"})
+    assert client.post(url, data).status_code == 302
+    case = fresh(case)
+    assert (case.comed_decision_date, case.dalo_offer_deadline) == (date(2026, 10, 15), date(2027, 4, 15))
