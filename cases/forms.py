@@ -143,4 +143,3 @@ class DaloForm(StepFormMixin, forms.Form):
     def changed_from(self, case) -> bool:
         data = self.cleaned_data
         return (data["is_dalo"], data["comed_decision_date"]) != (case.is_dalo, case.comed_decision_date)
-

@@ -281,7 +281,8 @@ class Case(models.Model):
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
-        if update_fields is None and "comed_decision_date" in self.__dict__:
+        writes_comed = update_fields is None or "comed_decision_date" in update_fields
+        if writes_comed and "comed_decision_date" in self.__dict__:
             loaded = getattr(self, "_loaded_comed_date", None)
             changed = self.comed_decision_date != loaded or (self.dalo_offer_deadline is None) == bool(
                 self.is_dalo and self.comed_decision_date
@@ -289,6 +290,8 @@ class Case(models.Model):
             if changed:
                 self.refresh_dalo_offer_deadline()
                 self._loaded_comed_date = self.comed_decision_date
+                if update_fields is not None:
+                    kwargs["update_fields"] = {*update_fields, "dalo_offer_deadline"}
         # The flag only goes from False to True (CommitteeReview.save sets it): an instance read
         # before the review was written must not clear it.
         writes_flag = update_fields is None or "decided_in_committee" in update_fields

@@ -175,6 +175,9 @@ def test_loss_needs_the_committees_statement_that_the_offer_was_adapted(world, c
     assert warnings  # the landlord kept the offer despite the match alerts
     facts = offers.loss_review_facts(case)
     assert facts["match_warnings"] == [w["message"] for w in warnings]
+    from committees.synthesis import synthesis
+
+    assert synthesis(case, world.commission)["loss_review"] == facts  # the committee's synthesis sheet
     client.force_login(world.commission)
     page = client.get(reverse("workflows:step", args=[case.pk, "committee"])).content.decode()
     assert "malgré des alertes d'adéquation" in page and warnings[0]["message"] in page
