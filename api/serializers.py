@@ -129,8 +129,15 @@ class DecisionOut(serializers.Serializer):
     condition_lapsed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     non_allocation_reason = serializers.CharField(read_only=True)
     inadmissibility_reason = serializers.CharField(read_only=True)
+    inadmissibility_scope = serializers.SerializerMethodField(
+        help_text="Irrecevabilité : « dwelling » (propre à ce logement, le dossier continue) "
+        "ou « general » (dossier clos)."
+    )
     reasons_detail = serializers.CharField(read_only=True)
     decided_on = serializers.DateField(read_only=True)
+
+    def get_inadmissibility_scope(self, decision) -> str:
+        return str(choices.INADMISSIBILITY_SCOPE.get(decision.inadmissibility_reason, ""))
 
 
 class ReplyOut(serializers.Serializer):
@@ -256,7 +263,12 @@ class CaleolIn(serializers.Serializer):
     missing_document = _text(max_length=200)
     condition_deadline = BoundedDateField(required=False)
     non_allocation_reason = serializers.ChoiceField(choices.NonAllocationReason.choices, required=False)
-    inadmissibility_reason = serializers.ChoiceField(choices.InadmissibilityReason.choices, required=False)
+    inadmissibility_reason = serializers.ChoiceField(
+        choices.InadmissibilityReason.choices,
+        required=False,
+        help_text="income_over_ceiling : propre à ce logement, seule la proposition prend fin ; "
+        "no_valid_application, irregular_residence : générales, le dossier prioritaire est clos.",
+    )
     reasons_detail = _text()
     decided_on = BoundedDateField()
     fewer_candidates_reason = serializers.ChoiceField(choices.FewerCandidatesReason.choices, required=False)
@@ -267,7 +279,11 @@ class NotificationIn(serializers.Serializer):
     notified_on = BoundedDateField()
     registered_letter = serializers.BooleanField(required=False, default=False)
     delivered_on = BoundedDateField(required=False, help_text="Lettre recommandée : remise ou première présentation.")
-    reply_deadline = BoundedDateField(required=False, help_text="Au moins 10 jours ; calculée si absente.")
+    reply_deadline = BoundedDateField(
+        required=False,
+        help_text="Au moins le délai légal (10 jours, article R441-10 du CCH, reporté au jour ouvré suivant) ; "
+        "calculée si absente.",
+    )
 
 
 class ConditionIn(serializers.Serializer):

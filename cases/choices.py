@@ -160,8 +160,33 @@ class NonAllocationReason(models.TextChoices):
 
 
 class InadmissibilityReason(models.TextChoices):
-    INCOME_OVER_CEILING = "income_over_ceiling", _("Ressources supérieures au plafond")
-    IRREGULAR_RESIDENCE = "irregular_residence", _("Séjour irrégulier")
+    # Tied to this dwelling: its financing tier's income ceiling (PLAI, PLUS, PLS differ).
+    INCOME_OVER_CEILING = "income_over_ceiling", _("Ressources supérieures au plafond du financement de ce logement")
+    # General: the household cannot be allocated any social dwelling.
+    NO_VALID_APPLICATION = "no_valid_application", _("Pas de demande de logement social valide")
+    IRREGULAR_RESIDENCE = "irregular_residence", _("Séjour irrégulier (pas de droit au séjour)")
+
+
+class InadmissibilityScope(models.TextChoices):
+    DWELLING = "dwelling", _("Propre à ce logement : la proposition prend fin, le dossier continue")
+    GENERAL = "general", _("Générale : le dossier prioritaire est clos")
+
+
+# An inadmissibility tied to one dwelling ends that proposal only; the priority case closes only
+# when the reason bars every social dwelling (no valid application, no right of residence).
+INADMISSIBILITY_SCOPE = {
+    InadmissibilityReason.INCOME_OVER_CEILING: InadmissibilityScope.DWELLING,
+    InadmissibilityReason.NO_VALID_APPLICATION: InadmissibilityScope.GENERAL,
+    InadmissibilityReason.IRREGULAR_RESIDENCE: InadmissibilityScope.GENERAL,
+}
+
+
+def inadmissibility_choices() -> list:
+    """The reasons grouped by scope, so the CALEOL form asks which kind of inadmissibility it is."""
+    return [
+        (scope.label, [(r.value, r.label) for r in InadmissibilityReason if INADMISSIBILITY_SCOPE[r] == scope])
+        for scope in InadmissibilityScope
+    ]
 
 
 class ReplyAnswer(models.TextChoices):
@@ -174,7 +199,8 @@ class ReplyAnswer(models.TextChoices):
 
 
 class RefusalMotive(models.TextChoices):
-    LOCATION = "location", _("Localisation ou éloignement")
+    LOCATION = "location", _("Localisation (commune ou secteur non souhaité)")
+    DISTANCE = "distance", _("Éloignement du lieu de travail, d'école ou de soins")
     NEIGHBOURHOOD = "neighbourhood", _("Quartier ou sécurité (QPV)")
     SIZE = "size", _("Taille du logement")
     RENT = "rent", _("Loyer ou charges")
@@ -186,9 +212,11 @@ class RefusalMotive(models.TextChoices):
 
 
 # Whether a refusal motive is, by default, a legitimate reason to refuse an offer made under DALO.
-# A territory's committee has the last word; this only pre-fills the assessment.
+# A territory's committee has the last word; this only pre-fills the assessment. None: presumed
+# neither way, the committee weighs it (see REFUSAL_WEIGHED_BY_COMMITTEE).
 REFUSAL_LEGITIMATE_FOR_DALO = {
     RefusalMotive.LOCATION: False,
+    RefusalMotive.DISTANCE: None,
     RefusalMotive.NEIGHBOURHOOD: False,
     RefusalMotive.SIZE: True,
     RefusalMotive.RENT: True,
@@ -198,6 +226,11 @@ REFUSAL_LEGITIMATE_FOR_DALO = {
     RefusalMotive.OTHER_SOLUTION: True,
     RefusalMotive.NO_REPLY: False,
 }
+
+# Distance from work, school or care: an offer must take "la localisation des lieux de travail ou
+# d'activité" into account (R*441-16-2 CCH), so such a refusal by a DALO household is neither
+# presumed legitimate nor illegitimate: it always goes to the committee, which weighs it.
+REFUSAL_WEIGHED_BY_COMMITTEE = frozenset({RefusalMotive.DISTANCE})
 
 
 class ClosureReason(models.TextChoices):

@@ -128,3 +128,18 @@ class CaseOptionsForm(StepFormMixin, forms.Form):
         self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=org_ids)
         if len(org_ids) == 1:
             self.fields["organisation"].initial = next(iter(org_ids))
+
+
+class DaloForm(StepFormMixin, forms.Form):
+    """DALO recognition of an open case; changing the COMED date recomputes the préfet's deadline."""
+
+    is_dalo = forms.BooleanField(label=_("Ménage reconnu prioritaire et urgent DALO"), required=False)
+    comed_decision_date = forms.DateField(
+        label=_("Date de la décision de la COMED"),
+        required=False,
+        help_text=_("La date limite d'offre du préfet (3 ou 6 mois, article R441-16-1 du CCH) est recalculée."),
+    )
+
+    def changed_from(self, case) -> bool:
+        data = self.cleaned_data
+        return (data["is_dalo"], data["comed_decision_date"]) != (case.is_dalo, case.comed_decision_date)

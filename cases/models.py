@@ -45,10 +45,30 @@ class DepartementSettings(models.Model):
     """What a département sets locally. Legal defaults cite their text."""
 
     code = models.CharField(_("département"), max_length=3, primary_key=True)
-    # R441-16-1 CCH: the préfet has 3 months after a favourable COMED decision to get an offer made,
-    # 6 months in Île-de-France and some overseas départements (perimeter uncertain: configurable).
+    # R441-16-1 CCH: the préfet has 3 or 6 months after a favourable COMED decision to get an offer
+    # made, depending on the département (cases/deadlines.py holds the list). Empty: the legal value.
     dalo_offer_months = models.PositiveSmallIntegerField(
-        _("délai d'offre DALO (mois)"), default=3, validators=[MinValueValidator(3), MaxValueValidator(6)]
+        _("délai d'offre DALO (mois)"),
+        null=True,
+        blank=True,
+        choices=[(3, _("3 mois")), (6, _("6 mois"))],
+        error_messages={
+            "invalid_choice": _("Le délai d'offre DALO est de 3 ou 6 mois (article R441-16-1 du CCH), rien d'autre.")
+        },
+        help_text=_(
+            "Laisser vide pour appliquer l'article R441-16-1 du CCH (3 mois, 6 mois dans certains départements)."
+        ),
+    )
+    # R441-10 CCH: at least 10 days to answer an offer; a territory may give more, never less.
+    offer_reply_days = models.PositiveSmallIntegerField(
+        _("délai de réponse du ménage à une offre (jours)"),
+        default=10,
+        validators=[
+            MinValueValidator(
+                10, _("Le délai de réponse ne peut pas être inférieur à 10 jours (article R441-10 du CCH).")
+            ),
+            MaxValueValidator(60),
+        ],
     )
     # Affordability thresholds used by the match check (cases/matching.py). The taux d'effort formula
     # is regulated but its thresholds are set locally (PDALHPD, CIA, landlords' policies): these are
@@ -71,6 +91,14 @@ class DepartementSettings(models.Model):
 
     class Meta:
         verbose_name = _("paramètres du département")
+        constraints = [
+            # R441-16-1 CCH knows 3 or 6 months only; R441-10 CCH gives at least 10 days to answer.
+            models.CheckConstraint(
+                condition=Q(dalo_offer_months__isnull=True) | Q(dalo_offer_months__in=[3, 6]),
+                name="dalo_offer_months_3_or_6",
+            ),
+            models.CheckConstraint(condition=Q(offer_reply_days__gte=10), name="offer_reply_days_at_least_10"),
+        ]
 
     def __str__(self):
         return self.code
@@ -252,14 +280,41 @@ class Case(models.Model):
         return self.reference
 
     def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        writes_comed = update_fields is None or "comed_decision_date" in update_fields
+        if writes_comed and "comed_decision_date" in self.__dict__:
+            loaded = getattr(self, "_loaded_comed_date", None)
+            changed = self.comed_decision_date != loaded or (self.dalo_offer_deadline is None) == bool(
+                self.is_dalo and self.comed_decision_date
+            )
+            if changed:
+                self.refresh_dalo_offer_deadline()
+                self._loaded_comed_date = self.comed_decision_date
+                if update_fields is not None:
+                    kwargs["update_fields"] = {*update_fields, "dalo_offer_deadline"}
         # The flag only goes from False to True (CommitteeReview.save sets it): an instance read
         # before the review was written must not clear it.
-        update_fields = kwargs.get("update_fields")
         writes_flag = update_fields is None or "decided_in_committee" in update_fields
         if self.pk and not self.decided_in_committee and writes_flag:
             self.decided_in_committee = CommitteeReview.objects.filter(case_id=self.pk).exists()
         self.__dict__.pop("_ppgdid_reach", None)  # who reaches the case may change (permissions.policy)
         super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_comed_date = instance.__dict__.get("comed_decision_date")
+        return instance
+
+    def refresh_dalo_offer_deadline(self) -> None:
+        """The préfet's deadline follows the COMED decision date (R441-16-1 CCH, cases/deadlines.py):
+        recomputed whenever that date changes, so the history row carries both."""
+        from .deadlines import case_departement, dalo_offer_deadline
+
+        if not self.is_dalo or not self.comed_decision_date:
+            self.dalo_offer_deadline = None
+            return
+        self.dalo_offer_deadline = dalo_offer_deadline(self.comed_decision_date, case_departement(self))
 
     def clean(self):
         if self.is_dalo and not self.comed_decision_date:
@@ -394,6 +449,11 @@ class CommitteeReview(models.Model):
         _("réorienté vers"), max_length=15, choices=choices.RedirectTarget.choices, blank=True
     )
     dalo_benefit_lost = models.BooleanField(_("perte du bénéfice DALO confirmée"), null=True, blank=True)
+    # A DALO loss needs an offer adapted to the household's needs and capacities (L441-2-3 and
+    # R*441-16-2 CCH; CE 374241): the committee states it explicitly, having seen the match alerts.
+    offer_adapted = models.BooleanField(
+        _("la commission déclare l'offre refusée adaptée aux besoins et capacités du ménage"), null=True, blank=True
+    )
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("décidé le"), auto_now_add=True)
     history = HistoricalRecords()
@@ -420,6 +480,15 @@ class CommitteeReview(models.Model):
         }
         if missing:
             raise ValidationError(missing)
+        if self.kind == CommitteeReview.Kind.DALO_LOSS and self.dalo_benefit_lost and self.offer_adapted is not True:
+            raise ValidationError(
+                {
+                    "offer_adapted": _(
+                        "La perte du bénéfice DALO ne peut être confirmée que si la commission déclare que l'offre "
+                        "refusée était adaptée aux besoins et capacités du ménage (alertes d'adéquation examinées)."
+                    )
+                }
+            )
 
 
 def _required_by_outcome(review) -> dict:
@@ -634,6 +703,22 @@ class CaleolDecision(models.Model):
             choices.CaleolDecisionType.ALLOCATED_RANKED,
             choices.CaleolDecisionType.SUSPENSIVE_CONDITION,
         }
+
+    @property
+    def closes_case(self) -> bool:
+        """An inadmissibility closes the priority case only when its reason is general; one tied to
+        this dwelling (its income ceiling) ends this proposal and the case waits for another offer."""
+        return (
+            self.decision == choices.CaleolDecisionType.INADMISSIBLE
+            and choices.INADMISSIBILITY_SCOPE.get(self.inadmissibility_reason) == choices.InadmissibilityScope.GENERAL
+        )
+
+    @property
+    def returns_to_proposal(self) -> bool:
+        """Not allocated, or inadmissible for this dwelling only: back to waiting for an offer."""
+        return self.decision == choices.CaleolDecisionType.NOT_ALLOCATED or (
+            self.decision == choices.CaleolDecisionType.INADMISSIBLE and not self.closes_case
+        )
 
     @property
     def effective_rank(self) -> int | None:

@@ -2,24 +2,18 @@
 reply deadlines. Pure reads and checks; the writes are the workflow services (workflows/services.py).
 """
 
-from datetime import date, timedelta
-
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import choices
+from . import choices, deadlines
 from .models import DwellingOffer, Proposal
 
 # At least three candidates per dwelling before the CALEOL (R441-3 CCH).
 MIN_CANDIDATES = 3
-# At least 10 days to answer an offer (R441-10 CCH; CE 436148): a territory may set more, never less.
-LEGAL_MIN_REPLY_DAYS = 10
-
-
-def reply_days() -> int:
-    return max(LEGAL_MIN_REPLY_DAYS, int(getattr(settings, "PPGDID_OFFER_REPLY_DAYS", LEGAL_MIN_REPLY_DAYS)))
+# At least 10 days to answer an offer (R441-10 CCH): counted in cases/deadlines.py, the one place.
+LEGAL_MIN_REPLY_DAYS = deadlines.LEGAL_MIN_REPLY_DAYS
 
 
 def lock_offer(offer_id: int) -> DwellingOffer:
@@ -36,15 +30,12 @@ def open_offer(dwelling, actor) -> DwellingOffer:
     return lock_offer(offer.pk)
 
 
-def reply_start(proposal: Proposal) -> date | None:
-    """The day the reply period starts: delivery (or first attempt) for a registered letter."""
-    if proposal.registered_letter:
-        return proposal.delivered_on
-    return proposal.notified_on
+reply_start = deadlines.reply_start
 
 
 def apply_reply_deadline(proposal: Proposal) -> None:
-    """Fill in or check the reply deadline. Raises ValidationError (field-keyed, French)."""
+    """Fill in (or check the landlord's later) reply deadline, computed by cases/deadlines.py the way
+    the law counts it. Raises ValidationError (field-keyed, French)."""
     if proposal.registered_letter and proposal.delivered_on and proposal.notified_on:
         if proposal.delivered_on < proposal.notified_on:
             raise ValidationError({"delivered_on": _("La lettre ne peut pas avoir été remise avant d'être envoyée.")})
@@ -58,20 +49,56 @@ def apply_reply_deadline(proposal: Proposal) -> None:
         if proposal.registered_letter:
             proposal.reply_deadline = None
         return
-    minimum = start + timedelta(days=reply_days())
-    if proposal.reply_deadline is None:
-        proposal.reply_deadline = minimum
-    elif proposal.reply_deadline < minimum:
+    departement = deadlines.offer_departement(proposal)
+    minimum = deadlines.reply_deadline(start, departement)
+    if proposal.reply_deadline is not None and proposal.reply_deadline < minimum:
         raise ValidationError(
             {
                 "reply_deadline": _(
                     "Le délai de réponse doit être d'au moins %(days)s jours après la %(start)s (au plus tôt le "
-                    "%(date)s)."
+                    "%(date)s, article R441-10 du CCH)."
                 )
                 % {
-                    "days": reply_days(),
+                    "days": deadlines.reply_days(departement),
                     "start": _("remise de la lettre recommandée") if proposal.registered_letter else _("notification"),
                     "date": minimum.strftime("%d/%m/%Y"),
+                }
+            }
+        )
+    proposal.reply_deadline = deadlines.reply_due(proposal, departement)
+
+
+def dalo_informed_in_time(proposal: Proposal) -> bool:
+    """The household was told that the offer is made under DALO, and what refusing it means, on or
+    before the day the offer was notified: the condition for any loss of DALO benefit (CE 374241)."""
+    given = proposal.dalo_notice_given_at
+    return bool(given and proposal.notified_on and timezone.localdate(given) <= proposal.notified_on)
+
+
+def check_dalo_notice(case, proposal: Proposal, *, field: str) -> None:
+    """A DALO offer cannot go out before the household is informed (ValidationError on `field`)."""
+    if not case.is_dalo:
+        return
+    if not proposal.dalo_notice_given_at:
+        raise ValidationError(
+            {
+                "dalo_notice_given_at": _(
+                    "Ménage DALO : indiquez quand il a été informé que l'offre est faite au titre du DALO "
+                    "et des conséquences d'un refus. L'offre ne peut pas partir sans cette information."
+                )
+            }
+        )
+    if proposal.notified_on and not dalo_informed_in_time(proposal):
+        raise ValidationError(
+            {
+                field: _(
+                    "Ménage DALO : il a été informé des conséquences d'un refus le %(informed)s, après la "
+                    "notification de l'offre (%(notified)s). L'offre ne peut être notifiée qu'une fois le ménage "
+                    "informé : notifiez-la à une date égale ou postérieure."
+                )
+                % {
+                    "informed": timezone.localdate(proposal.dalo_notice_given_at).strftime("%d/%m/%Y"),
+                    "notified": proposal.notified_on.strftime("%d/%m/%Y"),
                 }
             }
         )
@@ -149,3 +176,31 @@ def check_rank_free(proposal: Proposal, decision) -> None:
             raise ValidationError(
                 {"rank": _("Le rang %(rank)s est déjà donné à un autre candidat pour ce logement.") % {"rank": rank}}
             )
+
+
+def loss_review_facts(case) -> dict | None:
+    """What the committee needs to rule on a loss of DALO benefit: the refused offer, when and how
+    the household was informed, its motive, and the match alerts the landlord went past (the offer
+    must have been adapted). Alert messages are the landlord-safe ones (cases/matching.py)."""
+    if not case.dalo_loss_review_pending:
+        return None
+    proposal = (
+        case.proposals.select_related("dwelling__commune", "reply")
+        .filter(reply__isnull=False)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if proposal is None:
+        return None
+    reply = proposal.reply
+    return {
+        "dwelling": f"{proposal.dwelling.typology}, {proposal.dwelling.commune.name}",
+        "notified_on": proposal.notified_on,
+        "informed_on": timezone.localdate(proposal.dalo_notice_given_at) if proposal.dalo_notice_given_at else None,
+        "answer": reply.get_answer_display(),
+        "refusal_motive": reply.get_refusal_motive_display() if reply.refusal_motive else "",
+        "weighed_by_committee": reply.refusal_motive in choices.REFUSAL_WEIGHED_BY_COMMITTEE,
+        "comment": reply.comment,
+        "match_warnings": [w.get("message", "") for w in proposal.match_warnings or []],
+        "match_override_reason": proposal.match_override_reason,
+    }

@@ -30,7 +30,7 @@ from workflows.forms import CloseForm, attach_errors
 from workflows.views import scoped_case
 
 from . import choices
-from .forms import CaseOptionsForm, CriterionFormSet, HouseholdForm, MemberFormSet
+from .forms import CaseOptionsForm, CriterionFormSet, DaloForm, HouseholdForm, MemberFormSet
 from .models import Case, Diagnostic, Household, HouseholdMember
 
 PAGE_SIZE = 25
@@ -327,6 +327,11 @@ class HouseholdEditView(LoginRequiredMixin, View):
                 data, instance=household, prefix="menage", roles=case_access(request.user, case)
             ),
             "members": MemberFormSet(data, instance=household, prefix="membres"),
+            "dalo_form": DaloForm(
+                data,
+                prefix="dalo",
+                initial={"is_dalo": case.is_dalo, "comed_decision_date": case.comed_decision_date},
+            ),
         }
 
     def get(self, request, pk):
@@ -347,8 +352,19 @@ class HouseholdEditView(LoginRequiredMixin, View):
                         members=members.members(),
                         deleted_members=[f.instance for f in members.deleted_forms if f.instance.pk],
                     )
+                    dalo = forms["dalo_form"]
+                    if dalo.changed_from(case):
+                        services.case_dalo_update(
+                            actor=request.user,
+                            case=case,
+                            is_dalo=dalo.cleaned_data["is_dalo"],
+                            comed_decision_date=dalo.cleaned_data["comed_decision_date"],
+                        )
             except ValidationError as error:
-                attach_errors(forms["household_form"], error)
+                target = forms["household_form"]
+                if hasattr(error, "error_dict") and set(error.error_dict) & {"is_dalo", "comed_decision_date"}:
+                    target = forms["dalo_form"]
+                attach_errors(target, error)
             except PermissionDenied:
                 raise Http404 from None
             else:

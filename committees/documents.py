@@ -18,6 +18,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import ListFlowable, ListItem, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from cases import choices
+from cases import deadlines as legal
 from cases.models import CommitteeReview
 from permissions.visibility import can_see_field
 
@@ -28,8 +29,11 @@ from .models import Amendment, CommitteeMember, Session, VoteChoice
 # l'administration, L411-2, and code de justice administrative, R421-1). Configurable if a territory
 # states otherwise in its rules.
 APPEAL_MONTHS = 2
-# Offer reply deadline stated to the household (at least 10 days, see workflows.services).
-REPLY_DAYS = 10
+# The loss of DALO benefit cannot be appealed to the commission (no recours gracieux): the household
+# contests it only within a recours en injonction before the tribunal administratif (L441-2-3-1 CCH),
+# filed within 4 months of the end of the préfet's deadline (R778-2 code de justice administrative;
+# marked uncertain in shared/domain.md: one constant to change).
+INJONCTION_MONTHS = 4
 
 _styles = getSampleStyleSheet()
 BODY = ParagraphStyle("body", parent=_styles["BodyText"], fontName="Helvetica", fontSize=10, leading=14)
@@ -264,9 +268,12 @@ def _what_was_decided(review, case, committee_name, decision) -> tuple[list[str]
             "Votre dossier passera ensuite en commission d'attribution (CALEOL) du bailleur, qui décide.",
             "Pensez à renouveler votre demande de logement social chaque année, sinon elle est supprimée.",
         ]
+        reply_days = legal.reply_days(legal.case_departement(case))  # R441-10 CCH, the one rule
         deadlines.append(
-            f"Quand un logement vous sera proposé, vous aurez au moins {REPLY_DAYS} jours pour répondre. "
-            "Sans réponse dans ce délai, on considère que vous refusez."
+            f"Quand un logement vous sera proposé, vous aurez au moins {reply_days} jours pour répondre, "
+            "à compter du lendemain du jour où vous recevez l'offre (reporté au premier jour ouvré si le dernier "
+            "jour tombe un samedi, un dimanche ou un jour férié). Sans réponse dans ce délai, on considère que "
+            "vous refusez."
         )
         if case.is_dalo and case.dalo_offer_deadline:
             deadlines.append(
@@ -352,34 +359,47 @@ def decision_letter_pdf(decision, roles) -> bytes:
     story += [_p(line) for line in said]
     story.append(_p("Et maintenant ?", H2))
     story += [_p(line) for line in next_ if line]
-    appeal_until = today + relativedelta(months=APPEAL_MONTHS)
-    deadlines.append(
-        f"Pour contester : {APPEAL_MONTHS} mois à partir du jour où vous recevez ce courrier "
-        f"(par exemple avant le {_date(appeal_until)} si vous le recevez aujourd'hui)."
-    )
+    loss_confirmed = review.kind == CommitteeReview.Kind.DALO_LOSS and review.dalo_benefit_lost
+    if loss_confirmed:
+        # One route only: no recours gracieux against a loss of DALO benefit, only the injonction.
+        route = _loss_appeal(case)
+        deadlines.append(route)
+    else:
+        appeal_until = today + relativedelta(months=APPEAL_MONTHS)
+        deadlines.append(
+            f"Pour contester : {APPEAL_MONTHS} mois à partir du jour où vous recevez ce courrier "
+            f"(par exemple avant le {_date(appeal_until)} si vous le recevez aujourd'hui)."
+        )
     story.append(_p("Les délais à retenir", H2))
     story.append(ListFlowable([ListItem(_p(line), leftIndent=12) for line in deadlines], bulletType="bullet"))
     story.append(_p("Si vous n'êtes pas d'accord", H2))
-    story += [
-        _p(
-            f"1. Vous pouvez écrire à la commission pour lui demander de revoir sa décision (recours gracieux), "
-            f"dans les {APPEAL_MONTHS} mois après avoir reçu ce courrier. Expliquez pourquoi vous n'êtes pas "
-            f"d'accord et joignez les documents utiles. Adressez votre courrier à : {committee.name}, "
-            f"par l'intermédiaire de votre travailleur social."
-        ),
-        _p(
-            f"2. Si la commission maintient sa décision, ou si elle ne vous répond pas dans les 2 mois, vous "
-            f"pouvez saisir le tribunal administratif dans les {APPEAL_MONTHS} mois qui suivent. Vous pouvez "
-            "demander l'aide juridictionnelle pour être aidé(e) gratuitement par un avocat."
-        ),
-    ]
-    if review.kind == CommitteeReview.Kind.DALO_LOSS and review.dalo_benefit_lost:
-        story.append(
+    if loss_confirmed:
+        story += [
             _p(
-                "Attention : la perte du bénéfice du DALO ne peut être contestée devant le juge que dans le cadre "
-                "d'un recours en injonction devant le tribunal administratif."
-            )
-        )
+                "Cette décision ne peut pas faire l'objet d'un recours gracieux auprès de la commission. "
+                "La perte du bénéfice du DALO ne peut être contestée que devant le tribunal administratif, "
+                "dans le cadre d'un recours en injonction (article L441-2-3-1 du code de la construction et de "
+                f"l'habitation). {route}"
+            ),
+            _p(
+                "Vous pouvez demander l'aide juridictionnelle pour être aidé(e) gratuitement par un avocat ; "
+                "votre travailleur social peut vous aider à préparer ce recours."
+            ),
+        ]
+    else:
+        story += [
+            _p(
+                f"1. Vous pouvez écrire à la commission pour lui demander de revoir sa décision (recours gracieux), "
+                f"dans les {APPEAL_MONTHS} mois après avoir reçu ce courrier. Expliquez pourquoi vous n'êtes pas "
+                f"d'accord et joignez les documents utiles. Adressez votre courrier à : {committee.name}, "
+                f"par l'intermédiaire de votre travailleur social."
+            ),
+            _p(
+                f"2. Si la commission maintient sa décision, ou si elle ne vous répond pas dans les 2 mois, vous "
+                f"pouvez saisir le tribunal administratif dans les {APPEAL_MONTHS} mois qui suivent. Vous pouvez "
+                "demander l'aide juridictionnelle pour être aidé(e) gratuitement par un avocat."
+            ),
+        ]
     amendments = list(decision.amendments.all())
     if amendments:
         story.append(
@@ -404,3 +424,18 @@ def _chair_name(committee) -> str:
         committee.members.filter(function=CommitteeMember.Function.CHAIR, is_active=True).select_related("user").first()
     )
     return f"la présidence ({chair.display_name})" if chair else "la présidence"
+
+
+def _loss_appeal(case) -> str:
+    """The one route against a loss of DALO benefit, with its delay (see INJONCTION_MONTHS)."""
+    if case.dalo_offer_deadline:
+        until = case.dalo_offer_deadline + relativedelta(months=INJONCTION_MONTHS)
+        return (
+            f"Le recours en injonction se forme dans les {INJONCTION_MONTHS} mois qui suivent la fin du délai "
+            f"dont disposait le préfet pour vous faire une offre ({_date(case.dalo_offer_deadline)}), "
+            f"soit au plus tard le {_date(until)}."
+        )
+    return (
+        f"Le recours en injonction se forme dans les {INJONCTION_MONTHS} mois qui suivent la fin du délai dont "
+        "disposait le préfet pour vous faire une offre."
+    )

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import choices
 from cases.models import CommitteeReview, Organisation
+from workflows.forms import offer_adapted_field
 
 from .models import DALO_LOSS_CHOICES, PRIORITY_CHOICES, CommitteeMember, Session
 from .services import AMENDABLE_FIELDS, FIELDS_BY_OUTCOME
@@ -141,8 +142,9 @@ class DecisionForm(forms.Form):
     def __init__(self, *args, item, **kwargs):
         super().__init__(*args, **kwargs)
         if item.is_dalo_loss:
+            self.fields["offer_adapted"] = offer_adapted_field()
             for name in list(self.fields):
-                if name not in ("dalo_benefit_lost", "reason"):
+                if name not in ("dalo_benefit_lost", "offer_adapted", "reason"):
                     del self.fields[name]
             self.fields["reason"].label = _("Motif de la décision")
         else:

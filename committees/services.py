@@ -54,7 +54,7 @@ FIELDS_BY_OUTCOME = {
     choices.CommitteeOutcome.NOT_KEPT: ("reason",),
     choices.CommitteeOutcome.REDIRECTED: ("redirected_to", "reason"),
 }
-DALO_LOSS_FIELDS = ("dalo_benefit_lost", "reason")
+DALO_LOSS_FIELDS = ("dalo_benefit_lost", "offer_adapted", "reason")
 # A correction may restate these; changing the outcome itself needs a new examination.
 AMENDABLE_FIELDS = (
     "orientation",

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import models
 from django.utils.formats import date_format, number_format
 
+from cases import offers
 from cases.models import Case, CaseCriterion, Diagnostic, Household, HouseholdMember
 from permissions.policy import roles_of
 from permissions.roles import COMMISSION_ROLES, Role
@@ -78,4 +79,6 @@ def synthesis(case: Case, user) -> dict:
         "members": members,
         "criterion_headers": [CaseCriterion._meta.get_field(n).verbose_name for n in criterion_fields],
         "criteria": criteria,
+        # A loss-of-DALO review shows the refused offer and the match alerts kept despite them.
+        "loss_review": offers.loss_review_facts(case),
     }

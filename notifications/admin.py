@@ -3,7 +3,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ClockPause, DeliveryLog, Notification, NotificationPreference, OfferDelivery, StepTimeLimits
+from .models import ClockPause, DeliveryLog, Notification, NotificationPreference, StepTimeLimits
 from .outbox import enqueue
 
 
@@ -61,7 +61,6 @@ class StepTimeLimitsAdmin(SimpleHistoryAdmin):
         "committee_days",
         "proposal_days",
         "caleol_days",
-        "reply_min_days",
     )
 
 
@@ -75,8 +74,3 @@ class ClockPauseAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-@admin.register(OfferDelivery)
-class OfferDeliveryAdmin(SimpleHistoryAdmin):
-    list_display = ("proposal", "registered_letter", "delivered_on")

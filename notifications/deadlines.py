@@ -3,9 +3,10 @@
 - A step is due `limit` calendar days after its task was created (limits per territory,
   StepTimeLimits), pushed back by the time the case's clock was paused, and moved to the next
   working day when it ends on a day off.
-- The household's reply is due on the offer's reply deadline, never less than `reply_min_days`
-  after the offer reached the household: after notification, or after delivery (or the first
-  failed delivery) of a registered letter. That legal clock does not pause.
+- The household's reply is due on the offer's reply deadline, the legal one computed by
+  cases/deadlines.py (R441-10 CCH, counted as the Code de procédure civile counts): from the
+  notification, or the delivery (or first failed delivery) of a registered letter. That legal
+  clock does not pause.
 
 Nothing is stored: a pause, a new territory setting or a delivery date changes the due date at once.
 The steps' deadline timers (escalation.py) therefore only mean "look again then": each look recomputes
@@ -20,8 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .calendar import next_working_day, working_days_between
-from .models import ClockPause, OfferDelivery, StepTimeLimits
+from cases import deadlines as legal
+from cases.calendar import next_working_day, working_days_between
+
+from .models import ClockPause, StepTimeLimits
 
 
 @dataclass(frozen=True)
@@ -75,24 +78,13 @@ def _paused_days(pauses, since: datetime, until: datetime) -> int:
     return math.ceil(total.total_seconds() / 86400)
 
 
-def reply_due(proposal, delivery, limits: StepTimeLimits, departement: str | None) -> tuple[date | None, bool]:
-    """(due date, waiting for the registered letter's delivery)."""
-    if (delivery and delivery.registered_letter) or proposal.registered_letter:
-        # The delivery date may be recorded here or on the proposal (proposal_notify, partner API).
-        delivered_on = (delivery.delivered_on if delivery else None) or proposal.delivered_on
-        if not delivered_on:
-            return None, True
-        start = delivered_on
-    else:
-        start = proposal.notified_on
-    if not start:
-        return None, False
-    floor = start + timedelta(days=limits.reply_min_days)
-    due = max(proposal.reply_deadline or floor, floor)
-    return next_working_day(due, departement), False
+def reply_due(proposal, departement: str | None) -> tuple[date | None, bool]:
+    """(due date, waiting for the registered letter's delivery): the one rule of cases/deadlines.py."""
+    due = legal.reply_due(proposal, departement)
+    return due, due is None and proposal.registered_letter
 
 
-def _compute(task, case, *, departement, limits, pauses, proposal, delivery, now) -> DueInfo:
+def _compute(task, case, *, departement, limits, pauses, proposal, now) -> DueInfo:
     if task.finished or not case.is_open:
         return DueInfo(None)
     today = _local_date(now)
@@ -101,7 +93,7 @@ def _compute(task, case, *, departement, limits, pauses, proposal, delivery, now
     if node == "reply":
         if proposal is None:
             return DueInfo(None)
-        due, waiting = reply_due(proposal, delivery, limits, departement)
+        due, waiting = reply_due(proposal, departement)
         if due is None:
             return DueInfo(None, waiting_delivery=waiting)
     else:
@@ -126,10 +118,9 @@ def due_info(task, *, case=None, now: datetime | None = None, limits: StepTimeLi
     département limits, when the caller has read them already)."""
     case = case or task.process.coerced.case
     departement = departement_of(case)
-    proposal = delivery = None
+    proposal = None
     if task.flow_task.name == "reply":
         proposal = case.proposals.order_by("-created_at", "-pk").first()
-        delivery = OfferDelivery.objects.filter(proposal=proposal).first() if proposal else None
     return _compute(
         task,
         case,
@@ -137,7 +128,6 @@ def due_info(task, *, case=None, now: datetime | None = None, limits: StepTimeLi
         limits=limits or limits_for(departement),
         pauses=list(ClockPause.objects.filter(case=case)),
         proposal=proposal,
-        delivery=delivery,
         now=now or timezone.now(),
     )
 
@@ -160,9 +150,7 @@ def due_infos(tasks, *, now: datetime | None = None) -> dict:
     reply_case_ids = {cases[t.pk].pk for t in tasks if t.flow_task.name == "reply"}
     proposals: dict = {}
     if reply_case_ids:
-        for proposal in (
-            Proposal.objects.filter(case__in=reply_case_ids).select_related("delivery").order_by("created_at", "pk")
-        ):
+        for proposal in Proposal.objects.filter(case__in=reply_case_ids).order_by("created_at", "pk"):
             proposals[proposal.case_id] = proposal  # the latest wins
     now = now or timezone.now()
     result = {}
@@ -177,7 +165,6 @@ def due_infos(tasks, *, now: datetime | None = None) -> dict:
             limits=stored.get(departement or "") or StepTimeLimits(departement=departement or ""),
             pauses=pauses.get(case.pk, []),
             proposal=proposal,
-            delivery=getattr(proposal, "delivery", None) if proposal else None,
             now=now,
         )
     return result

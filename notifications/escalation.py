@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from cases import choices
 from cases.audit import system_actor
+from cases.calendar import working_days_between
 
 from . import events
-from .calendar import working_days_between
 from .deadlines import departement_of, due_info, limits_for
 
 log = logging.getLogger("ppgdid.notifications")

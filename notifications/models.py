@@ -102,7 +102,8 @@ class StepTimeLimits(models.Model):
     """Per-territory time limits (calendar days) and escalation delays (working days).
 
     The defaults are the design choices of shared/domain.md (no national deadline exists for the
-    diagnostic or the committee); the 10-day reply minimum is the legal floor (R441-3 CCH / CE).
+    diagnostic or the committee). The household's reply period is not here: it is a legal deadline
+    (R441-10 CCH), set per département in cases.DepartementSettings and counted in cases/deadlines.py.
     A département without a row uses the defaults.
     """
 
@@ -112,7 +113,6 @@ class StepTimeLimits(models.Model):
     proposal_days = _days(_("instruction et proposition du bailleur (jours)"), 30)
     caleol_days = _days(_("décision CALEOL (jours)"), 30)
     lease_days = _days(_("signature du bail (jours)"), 30)
-    reply_min_days = _days(_("délai minimal de réponse du ménage (jours)"), 10, minimum=10)
     reply_warning_working_days = _days(_("rappel avant la fin du délai de réponse (jours ouvrés)"), 2)
     escalate_after_working_days = _days(_("escalade après le retard initial (jours ouvrés)"), 5)
     dalo_warning_days = models.CharField(
@@ -161,26 +161,3 @@ class ClockPause(models.Model):
 
     def __str__(self):
         return f"{self.get_reason_display()} ({self.started_at:%d/%m/%Y})"
-
-
-class OfferDelivery(models.Model):
-    """How the offer reached the household: by registered letter, the reply clock starts at delivery.
-
-    Kept here (not on cases.Proposal) because this app owns its migrations.
-    """
-
-    proposal = models.OneToOneField("cases.Proposal", on_delete=models.CASCADE, related_name="delivery")
-    registered_letter = models.BooleanField(_("envoyée en recommandé"), default=True)
-    delivered_on = models.DateField(
-        _("remise ou première présentation le"),
-        null=True,
-        blank=True,
-        help_text=_("Date de remise de la lettre, ou de la première présentation si le ménage était absent."),
-    )
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = _("remise de l'offre")
-
-    def __str__(self):
-        return f"{self.proposal} : {self.delivered_on or '-'}"

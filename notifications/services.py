@@ -9,12 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import get_perms
 
+from cases import offers
 from cases.audit import acting_as
-from cases.models import Case
+from cases.models import Case, Proposal
 from permissions.grants import STEP_PERMISSIONS
 from permissions.policy import Action, log_denial, policy
 
-from .models import ClockPause, OfferDelivery
+from .models import ClockPause
 
 
 def _lock(case_id: int) -> Case:
@@ -72,21 +73,27 @@ def clock_resume(*, actor, case) -> ClockPause:
     return pause
 
 
-def offer_delivery_record(*, actor, proposal, registered_letter: bool, delivered_on=None) -> OfferDelivery:
+def offer_delivery_record(*, actor, proposal, registered_letter: bool, delivered_on=None):
     """Say how the offer reached the household; with a registered letter the reply clock starts at
-    delivery (or at the first failed delivery attempt)."""
+    delivery (or at the first failed delivery attempt). Stored on the proposal, whose reply deadline
+    is recomputed by the one rule (cases/deadlines.py)."""
     with transaction.atomic(), acting_as(actor, "Remise de l'offre au ménage"):
         case = _lock(proposal.case_id)
         if not (policy.can(actor, Action.VIEW, case) and "record_reply" in get_perms(actor, case)):
             log_denial(actor, "offer_delivery", "case", case.pk)
             raise PermissionDenied
+        proposal = Proposal.objects.select_related("case__household__commune", "dwelling__commune").get(pk=proposal.pk)
         if registered_letter and delivered_on and proposal.notified_on and delivered_on < proposal.notified_on:
             raise ValidationError({"delivered_on": _("La remise ne peut pas précéder l'envoi de l'offre.")})
         if delivered_on and delivered_on > timezone.localdate():
             raise ValidationError({"delivered_on": _("La date de remise ne peut pas être dans le futur.")})
-        delivery, _created = OfferDelivery.objects.get_or_create(proposal=proposal)
-        delivery.registered_letter = registered_letter
-        delivery.delivered_on = delivered_on if registered_letter else None
-        delivery.full_clean()
-        delivery.save()
-    return delivery
+        proposal.registered_letter = registered_letter
+        proposal.delivered_on = delivered_on if registered_letter else None
+        # The legal deadline is recomputed from the new start; a later date granted before stays.
+        granted, proposal.reply_deadline = proposal.reply_deadline, None
+        offers.apply_reply_deadline(proposal)
+        if granted and proposal.reply_deadline and granted > proposal.reply_deadline:
+            proposal.reply_deadline = granted
+        proposal.full_clean()
+        proposal.save()
+    return proposal

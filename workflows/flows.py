@@ -28,7 +28,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.signals import task_finished
 
-from cases.choices import CaleolDecisionType, CaseStatus, CommitteeOutcome, ReplyAnswer
+from cases.choices import CaseStatus, CommitteeOutcome, ReplyAnswer
 from notifications.events import step_opened
 from permissions.grants import grant_step
 
@@ -274,7 +274,8 @@ class CaseFlow(flow.Flow):
         return self._last_decision(activation).is_allocation
 
     def is_not_allocated(self, activation):
-        return self._last_decision(activation).decision == CaleolDecisionType.NOT_ALLOCATED
+        # Not allocated, or inadmissible for this dwelling only (its income ceiling): the case goes on.
+        return self._last_decision(activation).returns_to_proposal
 
     def is_accepted(self, activation):
         return self._last_proposal(activation).reply.answer == ReplyAnswer.ACCEPTED

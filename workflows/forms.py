@@ -89,10 +89,23 @@ PRIORITY_FIELDS = [
 ]
 
 
+def offer_adapted_field():
+    """The committee's explicit statement, on a loss-of-DALO review, that the refused offer was
+    adapted (CommitteeReview.offer_adapted: a loss cannot be confirmed without "yes")."""
+    return forms.TypedChoiceField(
+        label=_("L'offre refusée était-elle adaptée aux besoins et capacités du ménage ?"),
+        choices=[("", _("— Choisir —")), ("true", _("Oui, offre adaptée")), ("false", _("Non, offre non adaptée"))],
+        coerce=lambda v: v == "true",
+        empty_value=None,
+        required=False,
+        help_text=_("Au vu des alertes d'adéquation affichées. Sans « Oui », la perte ne peut pas être confirmée."),
+    )
+
+
 class CommitteeForm(StepFormMixin, forms.ModelForm):
     class Meta:
         model = CommitteeReview
-        fields = PRIORITY_FIELDS + ["dalo_benefit_lost"]
+        fields = PRIORITY_FIELDS + ["dalo_benefit_lost", "offer_adapted"]
         widgets = {"dalo_benefit_lost": forms.NullBooleanSelect}
 
     def __init__(self, *args, user, case, **kwargs):
@@ -101,13 +114,15 @@ class CommitteeForm(StepFormMixin, forms.ModelForm):
             # The committee rules on the loss of DALO benefit after a refused offer, not on priority.
             self.instance.kind = CommitteeReview.Kind.DALO_LOSS
             for name in list(self.fields):
-                if name not in ("dalo_benefit_lost", "reason"):
+                if name not in ("dalo_benefit_lost", "offer_adapted", "reason"):
                     del self.fields[name]
             self.fields["dalo_benefit_lost"].widget = forms.Select(
                 choices=[("", _("— Choisir —")), ("true", _("Oui, perte confirmée")), ("false", _("Non"))]
             )
+            self.fields["offer_adapted"] = offer_adapted_field()
         else:
             del self.fields["dalo_benefit_lost"]
+            del self.fields["offer_adapted"]
             self.fields["designated_landlord"].queryset = Organisation.objects.filter(
                 kind=choices.OrganisationKind.LANDLORD
             )
@@ -188,6 +203,12 @@ class CaleolForm(StepFormMixin, forms.ModelForm):
     def __init__(self, *args, user, case, **kwargs):
         super().__init__(*args, **kwargs)
         fewer_candidates_fields(self)
+        # The form asks which inadmissibility: tied to this dwelling (the case goes on) or general.
+        self.fields["inadmissibility_reason"].choices = [("", "---------")] + choices.inadmissibility_choices()
+        self.fields["inadmissibility_reason"].help_text = _(
+            "Propre à ce logement (plafond de ressources de son financement) : seule cette proposition prend fin. "
+            "Générale : le dossier prioritaire est clos."
+        )
 
     def submit(self, services, *, actor, case):
         return services.caleol_record(actor=actor, case=case, values=dict(self.cleaned_data))

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -20,14 +19,13 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from audit.chain import chained_at_end
-from cases import choices, matching, offers
+from cases import choices, deadlines, matching, offers
 from cases.audit import acting_as, system_actor
 from cases.models import (
     CaleolDecision,
     Case,
     CaseCriterion,
     CommitteeReview,
-    DepartementSettings,
     Diagnostic,
     Household,
     HouseholdReply,
@@ -42,8 +40,8 @@ from .flows import CaseFlow
 log = logging.getLogger("ppgdid.workflow")
 
 ACTIVE = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
-# Article R441-10 CCH / CE 436148: at least 10 days to answer an offer (see cases/offers.py).
-DEFAULT_REPLY_DAYS = offers.LEGAL_MIN_REPLY_DAYS
+# Article R441-10 CCH / CE 436148: at least 10 days to answer an offer (see cases/deadlines.py).
+DEFAULT_REPLY_DAYS = deadlines.LEGAL_MIN_REPLY_DAYS
 
 
 class StepConflict(Exception):
@@ -73,13 +71,8 @@ def _require(actor, action: str, case: Case) -> None:
 
 
 def dalo_offer_deadline(comed_decision_date: date | None, departement: str | None) -> date | None:
-    if not comed_decision_date:
-        return None
-    months = (
-        DepartementSettings.objects.filter(code=departement).values_list("dalo_offer_months", flat=True).first()
-        or DepartementSettings._meta.get_field("dalo_offer_months").default
-    )
-    return comed_decision_date + relativedelta(months=months)
+    """Kept for callers; the rule is cases.deadlines.dalo_offer_deadline (R441-16-1 CCH)."""
+    return deadlines.dalo_offer_deadline(comed_decision_date, departement)
 
 
 def active_task(case: Case, node_name: str | None = None) -> Task | None:
@@ -122,7 +115,6 @@ def case_flag(
         Household.objects.select_for_update().get(pk=household.pk)
         if Case.objects.filter(household=household, closed_at__isnull=True).exists():
             raise ValidationError(_("Ce ménage a déjà un dossier prioritaire ouvert."))
-        commune = household.commune
         case = Case(
             household=household,
             organisation=organisation,
@@ -130,10 +122,7 @@ def case_flag(
             is_protected=is_protected,
             is_dalo=is_dalo,
             comed_decision_date=comed_decision_date if is_dalo else None,
-            dalo_offer_deadline=dalo_offer_deadline(comed_decision_date, commune.departement if commune else None)
-            if is_dalo
-            else None,
-        )
+        )  # Case.save computes the préfet's deadline (cases/deadlines.py)
         case.full_clean(exclude=["status"])
         case.save()
         for item in criteria:
@@ -315,15 +304,7 @@ def proposal_make(*, actor, case: Case, values: dict) -> Case:
         if offer.proposals.filter(case=case).exists():
             raise ValidationError({"dwelling": _("Ce logement est déjà proposé à ce ménage.")})
         proposal = Proposal(case=case, dwelling=dwelling, offer=offer, created_by=actor, **values)
-        if case.is_dalo and not proposal.dalo_notice_given_at:
-            raise ValidationError(
-                {
-                    "dalo_notice_given_at": _(
-                        "Ménage DALO : indiquez quand il a été informé que l'offre est faite au titre du DALO "
-                        "et des conséquences d'un refus. L'offre ne peut pas partir sans cette information."
-                    )
-                }
-            )
+        offers.check_dalo_notice(case, proposal, field="dalo_notice_given_at")
         offers.apply_reply_deadline(proposal)
         warnings = matching.check(case, dwelling, proposal.estimated_apl)
         proposal.match_warnings = [w.as_dict() for w in warnings]
@@ -365,7 +346,8 @@ def caleol_record(*, actor, case: Case, values: dict) -> Case:
         decision.full_clean()
         offers.check_rank_free(proposal, decision)
         decision.save()
-        if decision.decision == choices.CaleolDecisionType.INADMISSIBLE:
+        # Only a general inadmissibility closes the case; one tied to this dwelling ends this proposal.
+        if decision.closes_case:
             _close(case, choices.ClosureReason.INADMISSIBLE, decision.get_inadmissibility_reason_display())
 
     return _complete_step(actor=actor, case=case, node_name="caleol", reason="Décision CALEOL", write=write)
@@ -405,6 +387,7 @@ def proposal_notify(
                 {"notified_on": _("L'offre ne peut pas être notifiée avant la décision de la CALEOL.")}
             )
         proposal.notified_on = notified_on
+        offers.check_dalo_notice(case, proposal, field="notified_on")
         proposal.registered_letter = registered_letter
         proposal.delivered_on = delivered_on
         proposal.reply_deadline = reply_deadline
@@ -453,7 +436,9 @@ def _record_reply(case: Case, proposal: Proposal, values: dict) -> HouseholdRepl
     answer = reply.answer
     if answer == choices.ReplyAnswer.NO_REPLY:
         reply.refusal_motive = choices.RefusalMotive.NO_REPLY
-    if answer in (choices.ReplyAnswer.REFUSED, choices.ReplyAnswer.NO_REPLY) and reply.legitimate is None:
+    if case.is_dalo and reply.refusal_motive in choices.REFUSAL_WEIGHED_BY_COMMITTEE:
+        reply.legitimate = None  # presumed neither way: the committee weighs it
+    elif answer in (choices.ReplyAnswer.REFUSED, choices.ReplyAnswer.NO_REPLY) and reply.legitimate is None:
         reply.legitimate = choices.REFUSAL_LEGITIMATE_FOR_DALO.get(reply.refusal_motive)
     reply.full_clean()
     if answer != choices.ReplyAnswer.LAPSED:
@@ -476,11 +461,16 @@ def _check_reply_allowed(proposal: Proposal, reply: HouseholdReply) -> None:
     if reply.replied_on < proposal.notified_on:
         raise ValidationError({"replied_on": _("La réponse ne peut pas précéder la notification de l'offre.")})
     if reply.answer == choices.ReplyAnswer.NO_REPLY:
-        deadline = proposal.reply_deadline
-        if deadline is None or reply.replied_on <= deadline:
+        # The one deadline (cases/deadlines.py): it expires at the end of its last day, so silence
+        # is a refusal only from the next day, and only once that day has come.
+        deadline = deadlines.reply_due(proposal)
+        if deadline is None or reply.replied_on <= deadline or timezone.localdate() <= deadline:
             raise ValidationError(
                 {
-                    "answer": _("Le silence ne vaut refus qu'après la date limite de réponse (%(date)s).")
+                    "answer": _(
+                        "Le silence ne vaut refus qu'après la date limite de réponse (%(date)s) : le ménage a "
+                        "jusqu'à la fin de ce jour pour répondre."
+                    )
                     % {"date": deadline.strftime("%d/%m/%Y") if deadline else _("lettre non encore remise")}
                 }
             )
@@ -520,8 +510,9 @@ def reply_record(*, actor, case: Case, values: dict, as_system: bool = False, re
             return
         case.refusal_count += 1
         # Loss of DALO benefit needs an adapted offer, refused without a legitimate motive, by a
-        # household told beforehand what refusing means (CE 374241): the committee rules on it.
-        if case.is_dalo and proposal.dalo_notice_given_at and not reply.legitimate:
+        # household told before the offer what refusing means (CE 374241): the committee rules on it
+        # (and weighs a motive presumed neither way). Told after the offer: the préfet stays bound.
+        if case.is_dalo and offers.dalo_informed_in_time(proposal) and reply.legitimate is not True:
             case.dalo_loss_review_pending = True
         case.save()
 
@@ -676,6 +667,27 @@ def household_flag(
             is_dalo=is_dalo,
             comed_decision_date=comed_decision_date,
         )
+
+
+def case_dalo_update(*, actor, case: Case, is_dalo: bool, comed_decision_date: date | None, reason: str = "") -> Case:
+    """Change a case's DALO recognition or COMED decision date (Action.CHANGE). The préfet's deadline
+    is recomputed by the one rule (Case.save, cases/deadlines.py: R441-16-1 CCH) in the same history row."""
+    if is_dalo and not comed_decision_date:
+        raise ValidationError(
+            {"comed_decision_date": _("Pour un ménage DALO, la date de la décision de la COMED est obligatoire.")}
+        )
+    if comed_decision_date and comed_decision_date > timezone.localdate():
+        raise ValidationError({"comed_decision_date": _("La décision de la COMED ne peut pas être dans le futur.")})
+    with audited(actor, reason or "Décision de la COMED mise à jour"):
+        case = _lock_case(case.pk)
+        _require(actor, Action.CHANGE, case)
+        if not case.is_open:
+            raise StepConflict(_("Ce dossier est clos : sa décision COMED ne peut plus être modifiée."))
+        case.is_dalo = is_dalo
+        case.comed_decision_date = comed_decision_date if is_dalo else None
+        case.full_clean(exclude=["status"])
+        case.save()
+    return case
 
 
 def household_update(*, actor, case: Case, household: Household, members=(), deleted_members=()) -> Household:

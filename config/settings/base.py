@@ -178,9 +178,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# Offers (cases/offers.py, cases/matching.py). The reply period is at least 10 days (R441-10 CCH);
-# a territory may set more. Persons per typology are local practice.
-PPGDID_OFFER_REPLY_DAYS = env.int("PPGDID_OFFER_REPLY_DAYS", default=10)
+# Offers (cases/offers.py, cases/matching.py). The reply period (at least 10 days, R441-10 CCH) is
+# set per département (DepartementSettings.offer_reply_days) and counted in cases/deadlines.py.
+# Persons per typology are local practice.
 
 # Suspensive conditions of CALEOL allocations lapse by themselves when their deadline passes
 # (cases/tasks.py; also `manage.py offers_sweep`). Silence past the reply deadline is the deadline

@@ -241,7 +241,7 @@ def test_social_worker_flags_a_household_in_one_page(world, client):
         True,
         world.social_worker,
     )
-    assert str(case.dalo_offer_deadline) == "2027-01-01"  # 3 months in the Var
+    assert str(case.dalo_offer_deadline) == "2027-04-01"  # 6 months in the Var (R441-16-1 CCH: Toulon)
     assert sorted(case.criteria.values_list("code", flat=True)) == ["dalo", "i"]
     assert list(case.household.members.values_list("first_name", flat=True)) == ["Lina"]
     assert case.history.first().history_user == world.social_worker

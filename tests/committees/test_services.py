@@ -303,7 +303,12 @@ def test_dalo_loss_review(cw):
     services.decision_record(
         actor=cw.chair_user,
         item=item,
-        values={"dalo_benefit_lost": True, "reason": "Offre adaptée refusée sans motif légitime", "outcome": "x"},
+        values={
+            "dalo_benefit_lost": True,
+            "offer_adapted": True,
+            "reason": "Offre adaptée refusée sans motif légitime",
+            "outcome": "x",
+        },
     )
     case.refresh_from_db()
     assert case.closure_reason == choices.ClosureReason.DALO_BENEFIT_LOST

@@ -188,21 +188,21 @@ def test_only_the_system_actor_may_act_without_the_grant(world):
 def test_dalo_offer_deadline_warnings_at_30_and_7_days_then_passed(world):
     with at(2026, 9, 7):
         case = world.flag(is_dalo=True)
-    assert case.dalo_offer_deadline == date(2026, 12, 1)
-    with at(2026, 10, 31):
+    assert case.dalo_offer_deadline == date(2027, 3, 1)  # 6 months in the Var (R441-16-1 CCH)
+    with at(2027, 1, 29):
         tick()
         assert told("dalo_deadline_soon") == []
-    with at(2026, 11, 1):
+    with at(2027, 1, 30):
         tick()
         assert told("dalo_deadline_soon") == ["encadrant", "ts"]
-    with at(2026, 11, 24):
+    with at(2027, 2, 22):
         tick()
         tick()
         days = sorted(
             Notification.objects.filter(template="dalo_deadline_soon").values_list("context__days", flat=True)
         )
     assert sorted(set(days)) == [7, 30]
-    with at(2026, 12, 2):
+    with at(2027, 3, 2):
         tick()
     assert told("dalo_deadline_passed") == ["encadrant", "ts"]
 

@@ -117,14 +117,16 @@ def test_close_needs_reason_and_scope(world):
 
 def test_dalo_refusal_without_legitimate_motive_goes_to_committee(world):
     case = world.flag(is_dalo=True)
-    assert case.dalo_offer_deadline == date(2026, 12, 1)
+    assert case.dalo_offer_deadline == date(2027, 3, 1)  # 6 months in the Var (R441-16-1 CCH)
     case = steps.label(world, steps.diagnose(world, case))
     case = steps.allocate(world, steps.propose(world, case))
     case = steps.refuse(world, case, motive=choices.RefusalMotive.LOCATION)
     assert case.status == choices.CaseStatus.COMMITTEE
     assert case.dalo_loss_review_pending
     case = services.committee_decide(
-        actor=world.commission, case=case, values={"dalo_benefit_lost": True, "reason": "Offre adaptée refusée."}
+        actor=world.commission,
+        case=case,
+        values={"dalo_benefit_lost": True, "offer_adapted": True, "reason": "Offre adaptée refusée."},
     )
     assert case.closure_reason == choices.ClosureReason.DALO_BENEFIT_LOST
     assert case.committee_reviews.last().kind == CommitteeReview.Kind.DALO_LOSS
@@ -175,7 +177,7 @@ def test_not_allocated_goes_back_to_proposal_and_inadmissible_closes(world):
         case=case,
         values={
             "decision": "inadmissible",
-            "inadmissibility_reason": "income_over_ceiling",
+            "inadmissibility_reason": "irregular_residence",
             "decided_on": date(2026, 11, 10),
         },
     )

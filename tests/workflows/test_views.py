@@ -101,7 +101,11 @@ def test_dalo_refusal_goes_back_to_the_committee_which_rules_on_the_loss(world, 
     page = client.get(http.step_url(case, "committee")).content.decode()
     assert 'name="dalo_benefit_lost"' in page
     assert 'name="outcome"' not in page
-    data = {"dalo_benefit_lost": "true", "reason": "Offre adaptée refusée sans motif légitime."}
+    data = {
+        "dalo_benefit_lost": "true",
+        "offer_adapted": "true",
+        "reason": "Offre adaptée refusée sans motif légitime.",
+    }
     http.assert_done(http.post_step(client, world.commission, case, "committee", data), case)
     assert reload(case).closure_reason == choices.ClosureReason.DALO_BENEFIT_LOST
 

@@ -26,3 +26,11 @@ def _items(form):
 def error_summary(*forms_):
     items = [item for form in forms_ if form is not None and form.is_bound for item in _items(form)]
     return {"has_errors": bool(items), "error_items": items}
+
+
+@register.inclusion_tag("cases/_dalo_loss_facts.html")
+def dalo_loss_facts(case):
+    """The refused offer and its match alerts, beside a loss-of-DALO decision (cases.offers)."""
+    from cases.offers import loss_review_facts
+
+    return {"loss": loss_review_facts(case)}

@@ -381,7 +381,11 @@ class Command(AuditedCommand):
         return services.committee_decide(actor=self.committee(index), case=case, values=values)
 
     def do_confirm_loss(self, services, case, spec, social_worker, landlord_key, index):
-        values = {"dalo_benefit_lost": True, "reason": "Offre adaptée refusée sans motif légitime après information."}
+        values = {
+            "dalo_benefit_lost": True,
+            "offer_adapted": True,
+            "reason": "Offre adaptée refusée sans motif légitime après information.",
+        }
         return services.committee_decide(actor=self.committee(index), case=case, values=values)
 
     def landlord_agent(self, landlord_key):
