@@ -82,7 +82,10 @@ class Waiting:
         ]
         if self.holder_accepted:
             parts.append(
-                _("Le ménage mieux classé a accepté l'offre : le logement ne reviendra à ce dossier que si le bail n'est pas signé.")
+                _(
+                    "Le ménage mieux classé a accepté l'offre : le logement ne reviendra à ce dossier que si le bail "
+                    "n'est pas signé."
+                )
             )
         elif self.known_by:
             parts.append(
