@@ -155,3 +155,17 @@ def waiting_for(case) -> Waiting | None:
         reply_due=due,
         condition_deadline=held.condition_deadline if conditional else None,
     )
+
+
+def taken_ranks(proposal) -> set[int]:
+    """Ranks given to the other candidates of the proposal's dwelling that are still in the running: the
+    ranks the CALEOL cannot give again (cases.offers.check_rank_free)."""
+    from cases import offers
+
+    if proposal is None or not proposal.offer_id:
+        return set()
+    return {
+        other.caleol_decision.effective_rank
+        for other in offers.ranking(proposal.offer)
+        if other.pk != proposal.pk and offers.in_the_running(other)
+    }

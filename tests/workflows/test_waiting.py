@@ -88,3 +88,66 @@ def test_case_waits_while_the_caleol_has_not_ranked_every_candidate(world, clien
     html = page(client, world.landlord_agent, second)
     assert "n'a pas encore statué sur tous les candidats" in html
     assert f'href="{http.step_url(second, "reply")}"' not in html
+
+
+def decision_options(form) -> dict:
+    return {str(value): str(label) for value, label in form.fields["decision"].widget.choices}
+
+
+def test_caleol_step_offers_the_next_free_rank_and_rank_errors_sit_on_the_rank_field(world, client):
+    first, second, third = labelled(world)
+    put_forward(world, [first, second, third])
+    rank(world, first, 1, decision=choices.CaleolDecisionType.ALLOCATED)
+    client.force_login(world.landlord_agent)
+
+    form = client.get(http.step_url(second, "caleol")).context["form"]
+    options = decision_options(form)
+    assert choices.CaleolDecisionType.ALLOCATED not in options  # no plain "Attribution": rank 1 is taken
+    assert options[choices.CaleolDecisionType.ALLOCATED_RANKED] == "Attribution en rang n (premier rang libre : 2)"
+    assert form["rank"].value() == 2
+    assert "Premier rang libre : 2" in form.fields["rank"].help_text
+
+    # A form opened before rank 1 was given still posts plain "Attribution": the error is on the rank field.
+    response = http.caleol(client, world, second)
+    form = response.context["form"]
+    assert response.status_code == 200 and not form.non_field_errors()
+    assert "Le rang 1 est déjà donné" in form.errors["rank"][0]
+    response = http.caleol(client, world, second, decision=choices.CaleolDecisionType.ALLOCATED_RANKED, rank="1")
+    assert list(response.context["form"].errors) == ["rank"]
+
+    # The suggested rank does not get in the way of a decision that allocates nothing.
+    response = http.caleol(
+        client, world, second, decision=choices.CaleolDecisionType.NOT_ALLOCATED, rank="2",
+        non_allocation_reason=choices.NonAllocationReason.BETTER_RANKED,
+    )  # fmt: skip
+    http.assert_done(response, second)
+
+    form = client.get(http.step_url(third, "caleol")).context["form"]
+    response = http.caleol(client, world, third, decision="allocated_ranked", rank=form["rank"].value())
+    http.assert_done(response, third)
+    assert third.proposals.get().caleol_decision.rank == 2
+
+
+def test_dwelling_page_caleol_form_offers_the_next_free_rank_with_errors_on_rank(world, client):
+    first, second, third = labelled(world)
+    offer = put_forward(world, [first, second, third])
+    rank(world, first, 1, decision=choices.CaleolDecisionType.ALLOCATED)
+    proposal = offer.proposals.get(case=second)
+    client.force_login(world.landlord_agent)
+    url = reverse("dwellings:detail", args=[world.dwelling.pk])
+    rows = {row["proposal"].pk: dict(row["forms"]) for row in client.get(url).context["rows"]}
+    form = rows[proposal.pk]["caleol"]
+    assert choices.CaleolDecisionType.ALLOCATED not in decision_options(form)
+    assert form["rank"].value() == 2
+
+    prefix = f"caleol-{proposal.pk}"
+    response = client.post(
+        reverse("dwellings:action", args=[world.dwelling.pk, proposal.pk, "caleol"]),
+        {f"{prefix}-decision": choices.CaleolDecisionType.ALLOCATED, f"{prefix}-decided_on": "2026-11-10"},
+    )
+    assert response.status_code == 400
+    failed = dict(next(row for row in response.context["rows"] if row["proposal"].pk == proposal.pk)["forms"])
+    form = failed["caleol"]
+    assert not form.non_field_errors() and "Le rang 1 est déjà donné" in form.errors["rank"][0]
+    html = unescape(response.content.decode())
+    assert f'id="id_{prefix}-rank-erreurs"' in html
