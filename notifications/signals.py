@@ -5,7 +5,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from cases.choices import OfferStatus, ReplyAnswer
-from cases.models import Case, CommitteeReview, HouseholdReply, Proposal
+from cases.models import CaleolDecision, Case, CommitteeReview, HouseholdReply, Proposal
 
 from . import events
 
@@ -20,6 +20,25 @@ def _committee_outcome(sender, instance, created, raw=False, **kwargs):
 def _proposal_made(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
         events.proposal_made(instance)
+
+
+@receiver(post_save, sender=Proposal, dispatch_uid="notifications.lease_signed")
+def _lease_signed(sender, instance, created, raw=False, **kwargs):
+    # The idempotency key keeps one notification per recipient if the proposal is saved again.
+    if not created and not raw and instance.lease_signed_on:
+        events.lease_signed(instance)
+
+
+@receiver(post_save, sender=CaleolDecision, dispatch_uid="notifications.caleol_decided")
+def _caleol_decided(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        events.caleol_decided(instance)
+
+
+@receiver(post_save, sender=HouseholdReply, dispatch_uid="notifications.reply_recorded")
+def _reply_recorded(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        events.reply_recorded(instance)
 
 
 @receiver(post_save, sender=HouseholdReply, dispatch_uid="notifications.offer_passed_down")

@@ -5,6 +5,7 @@ from django.core import mail
 
 from notifications.events import notify_break_glass
 from notifications.models import Notification
+from notifications.outbox import message_id
 from permissions.roles import Role
 from tests.factories import LA_SEYNE, NANTES, OrganisationFactory, member
 from tests.workflows import steps
@@ -87,3 +88,36 @@ def test_nobody_outside_the_case_scope_is_told(world):
     notify_break_glass(case, world.auditor, "Contrôle", event_id=7)
     assert outsider.notifications.count() == 0
     assert world.other_landlord_agent.notifications.count() == 0
+
+
+def test_referent_is_told_of_the_caleol_decision_the_reply_and_the_lease(world, django_capture_on_commit_callbacks):
+    """In the application and by e-mail, as each follower chose: the referent by e-mail at once, the
+    supervisor (who chose no e-mail) in the application only; the landlord who acted hears nothing."""
+    from notifications.models import NotificationPreference
+
+    NotificationPreference.objects.create(user=world.supervisor, email_mode=NotificationPreference.EmailMode.NONE)
+    case = steps.propose(world, steps.label(world, steps.diagnose(world, world.flag())))
+    expected = {
+        "caleol_decided": (steps.allocate, "Attribution"),
+        "household_reply": (steps.accept, "a accepté le T3"),
+        "lease_signed": (steps.sign, "signé le 20/11/2026"),
+    }
+    for template, (step, wording) in expected.items():
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            case = step(world, case)
+        rows = Notification.objects.filter(template=template, case=case)
+        assert sorted(rows.values_list("recipient__username", "channel")) == [
+            ("encadrant", "in_app"),
+            ("ts", "email"),
+            ("ts", "in_app"),
+        ], template
+        email = rows.get(recipient=world.social_worker, channel="email")
+        assert email.status == Notification.Status.SENT
+        sent = [m for m in mail.outbox if m.extra_headers["Message-ID"] == message_id(email.idempotency_key)]
+        assert len(sent) == 1 and sent[0].to == ["ts@example.org"], template
+        assert case.reference in sent[0].subject, template
+        assert wording in sent[0].body, template
+        assert case.household.applicant_last_name not in sent[0].body
+        assert not [m for m in mail.outbox if m.to == ["encadrant@example.org"]]
+    assert world.landlord_agent.notifications.filter(template__in=list(expected)).count() == 0
