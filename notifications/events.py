@@ -42,10 +42,17 @@ def _tell(case, users, *, template: str, key, context: dict, exclude=()) -> None
 def step_opened(case, task) -> None:
     """A step of the case flow was created: tell who must (or may) take it."""
     from workflows.flows import STEPS
+    from workflows.queries import waiting_for
 
     from .deadlines import due_info
 
     codename, _status = STEPS[task.flow_task.name]
+    if task.flow_task.name == "reply":
+        waiting = waiting_for(case)
+        # Ranked behind another household (known, or ranked below 1 while the ranking is incomplete):
+        # nothing to do yet; offer_passed_down tells when the dwelling passes to it.
+        if waiting and (waiting.holder_rank is not None or (waiting.rank or 1) > 1):
+            return
     due = due_info(task, case=case).due_date
     context = {"step": _step_title(task), "due": _fmt(due)}
     if task.owner_id:

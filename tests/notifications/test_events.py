@@ -1,5 +1,7 @@
 """Who is told what, through the real workflow services."""
 
+from datetime import date
+
 import pytest
 from django.core import mail
 
@@ -9,6 +11,7 @@ from notifications.outbox import message_id
 from permissions.roles import Role
 from tests.factories import LA_SEYNE, NANTES, OrganisationFactory, member
 from tests.workflows import steps
+from workflows import services
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +124,23 @@ def test_referent_is_told_of_the_caleol_decision_the_reply_and_the_lease(world, 
         assert case.household.applicant_last_name not in sent[0].body
         assert not [m for m in mail.outbox if m.to == ["encadrant@example.org"]]
     assert world.landlord_agent.notifications.filter(template__in=list(expected)).count() == 0
+
+
+def test_a_ranked_household_waiting_for_a_better_ranked_one_brings_no_step_notice(world):
+    from cases import choices
+    from tests.cases.test_offers import labelled, put_forward, rank
+
+    first, second, third = labelled(world)
+    put_forward(world, [first, second, third])
+    for n, case in enumerate([first, second, third], start=1):
+        rank(world, case, n)
+    assert told("task_available", first, "Réponse du ménage") == ["ts", "ts2"]
+    # Ranks 2 and 3 cannot answer yet: no "step waiting for you"; they hear when the dwelling passes down.
+    assert told("task_available", second, "Réponse du ménage") == []
+    assert told("task_available", third, "Réponse du ménage") == []
+    services.proposal_notify(actor=world.landlord_agent, case=first, notified_on=date(2026, 11, 12))
+    steps_refuse = {"answer": choices.ReplyAnswer.REFUSED, "refusal_motive": choices.RefusalMotive.RENT}
+    services.reply_record(
+        actor=world.landlord_agent, case=first, values=steps_refuse | {"replied_on": date(2026, 11, 15)}
+    )
+    assert told("offer_passed_down", second) == ["bailleur", "encadrant", "ts"]
