@@ -4,6 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from workflows.forms import drop_suggested_rank, suggest_free_rank
+
 from . import choices
 from .models import CaleolDecision, Dwelling, HouseholdReply, Organisation
 
@@ -106,6 +108,13 @@ class CaleolForm(forms.ModelForm):
             "decided_on": DateInput,
             "reasons_detail": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def __init__(self, *args, proposal=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        suggest_free_rank(self, proposal)
+
+    def clean(self):
+        return drop_suggested_rank(self, super().clean())
 
     def _post_clean(self):
         """Model rules are checked by the service (with the offer's ranks), not twice here."""

@@ -182,6 +182,8 @@ def case_context(request, case, close_form=None) -> dict:
         else None,
         "open_task": open_task,
         "can_do_open_task": open_task is not None and queries.can_do(user, open_task),
+        # A ranked household waits for a better-ranked one: the reply step is open but cannot be done.
+        "waiting": queries.waiting_for(case) if open_task is not None and open_task.flow_task.name == "reply" else None,
         "done_steps": queries.done_steps(case),
         "can_close": can_close,
         "close_form": close_form or (CloseForm() if can_close else None),

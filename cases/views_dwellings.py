@@ -94,6 +94,12 @@ ACTIONS = {
 }
 
 
+def action_form(name: str, proposal, data=None):
+    # The CALEOL form offers only the ranks still free for this dwelling.
+    extra = {"proposal": proposal} if name == "caleol" else {}
+    return ACTIONS[name](data, prefix=f"{name}-{proposal.pk}", **extra)
+
+
 def available_actions(proposal, holder) -> list[str]:
     """What can be recorded now for this candidate, in the order of the steps."""
     case = proposal.case
@@ -148,7 +154,7 @@ class DwellingDetail(LoginRequiredMixin, View):
         proposal = (offer.proposals.select_related("case").filter(pk=proposal_pk).first()) if offer else None
         if proposal is None:
             raise Http404
-        form = ACTIONS[action](request.POST, prefix=f"{action}-{proposal.pk}")
+        form = action_form(action, proposal, request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
             case = proposal.case
@@ -198,8 +204,7 @@ class DwellingDetail(LoginRequiredMixin, View):
                         "reply": getattr(proposal, "reply", None),
                         "holder": holder == proposal,
                         "forms": [
-                            (name, failed.get((proposal.pk, name)) or ACTIONS[name](prefix=f"{name}-{proposal.pk}"))
-                            for name in actions
+                            (name, failed.get((proposal.pk, name)) or action_form(name, proposal)) for name in actions
                         ],
                     }
                 )

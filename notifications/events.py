@@ -22,10 +22,14 @@ def _step_title(task) -> str:
     return str(getattr(task.flow_task, "task_title", "") or task.flow_task.name)
 
 
+def _current_actor():
+    """The user the change is recorded for (cases.audit.acting_as)."""
+    return getattr(getattr(HistoricalRecords.context, "request", None), "user", None)
+
+
 def _current_actor_id():
-    """The user the change is recorded for (cases.audit.acting_as), not told of their own action."""
-    request = getattr(HistoricalRecords.context, "request", None)
-    return getattr(getattr(request, "user", None), "pk", None)
+    """The user the change is recorded for, not told of their own action."""
+    return getattr(_current_actor(), "pk", None)
 
 
 def _tell(case, users, *, template: str, key, context: dict, exclude=()) -> None:
@@ -38,10 +42,17 @@ def _tell(case, users, *, template: str, key, context: dict, exclude=()) -> None
 def step_opened(case, task) -> None:
     """A step of the case flow was created: tell who must (or may) take it."""
     from workflows.flows import STEPS
+    from workflows.queries import waiting_for
 
     from .deadlines import due_info
 
     codename, _status = STEPS[task.flow_task.name]
+    if task.flow_task.name == "reply":
+        waiting = waiting_for(case)
+        # Ranked behind another household (known, or ranked below 1 while the ranking is incomplete):
+        # nothing to do yet; offer_passed_down tells when the dwelling passes to it.
+        if waiting and (waiting.holder_rank is not None or (waiting.rank or 1) > 1):
+            return
     due = due_info(task, case=case).due_date
     context = {"step": _step_title(task), "due": _fmt(due)}
     if task.owner_id:
@@ -93,6 +104,67 @@ def proposal_made(proposal) -> None:
         key=lambda user: f"proposal:{proposal.pk}:{user.pk}",
         context=context,
         exclude=[proposal.created_by_id],
+    )
+
+
+def _dwelling_context(proposal) -> dict:
+    return {"typology": proposal.dwelling.typology, "commune": proposal.dwelling.commune.name}
+
+
+def caleol_decided(decision) -> None:
+    """The CALEOL decided on the household's candidacy: the people in charge of the case are told."""
+    proposal = decision.proposal
+    case = proposal.case
+    context = _dwelling_context(proposal) | {
+        "kind": decision.decision,
+        "decision": decision.get_decision_display(),
+        "rank": decision.effective_rank,
+        "decided_on": _fmt(decision.decided_on),
+    }
+    _tell(
+        case,
+        recipients.followers(case),
+        template="caleol_decided",
+        key=lambda user: f"caleol:{decision.pk}:{user.pk}",
+        context=context,
+        exclude=[_current_actor_id()],
+    )
+
+
+def reply_recorded(reply) -> None:
+    """The household answered the offer (or its silence, or a lapse, was recorded): the people in charge
+    of the case are told. The reply step's timer tells of the silence it records (reply_silence_refusal)."""
+    from django.conf import settings
+
+    from cases.choices import ReplyAnswer
+
+    actor = _current_actor()
+    if reply.answer == ReplyAnswer.NO_REPLY and getattr(actor, "username", "") == settings.SYSTEM_ACTOR_USERNAME:
+        return
+    proposal = reply.proposal
+    case = proposal.case
+    context = _dwelling_context(proposal) | {"answer": reply.answer, "replied_on": _fmt(reply.replied_on)}
+    _tell(
+        case,
+        recipients.followers(case),
+        template="household_reply",
+        key=lambda user: f"reply:{reply.pk}:{user.pk}",
+        context=context,
+        exclude=[getattr(actor, "pk", None)],
+    )
+
+
+def lease_signed(proposal) -> None:
+    """The lease is signed (the case closes, household rehoused): the people in charge of the case are told."""
+    case = proposal.case
+    context = _dwelling_context(proposal) | {"signed_on": _fmt(proposal.lease_signed_on)}
+    _tell(
+        case,
+        recipients.followers(case),
+        template="lease_signed",
+        key=lambda user: f"lease:{proposal.pk}:{user.pk}",
+        context=context,
+        exclude=[_current_actor_id()],
     )
 
 

@@ -49,6 +49,8 @@ class Notification(models.Model):
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
     sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
     read_at = models.DateTimeField(_("lue le"), null=True, blank=True)
+    # A "step waiting for you" notice whose step has since been done (by anyone): nothing left to do.
+    done_at = models.DateTimeField(_("étape faite le"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

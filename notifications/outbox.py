@@ -27,6 +27,8 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -116,6 +118,18 @@ def notify_all(recipients, *, template: str, key, context: dict | None = None, c
         ids = list(Notification.objects.filter(idempotency_key__in=to_send).values_list("pk", flat=True))
         transaction.on_commit(partial(enqueue_many, ids))
     return new
+
+
+def close_step_notices(case_id: int, task_id: int | None = None) -> int:
+    """The in-app notices about a step of the case (available, assigned, due, overdue: keyed
+    `task:<id>:…`) have nothing left to ask once the step is done, whoever did it: mark them done (and
+    read, so they leave the unread count). Without `task_id`, every step of the case (case closed).
+    Call inside the transaction that finishes the step."""
+    now = timezone.now()
+    prefix = f"task:{task_id}:" if task_id is not None else "task:"
+    return Notification.objects.filter(
+        case_id=case_id, channel=Notification.Channel.IN_APP, done_at__isnull=True, idempotency_key__startswith=prefix
+    ).update(done_at=now, read_at=Coalesce("read_at", Value(now)), updated_at=now)
 
 
 def enqueue(notification_id: int) -> None:

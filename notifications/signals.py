@@ -3,11 +3,14 @@ outbox rows commit (or roll back) with the record."""
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from viewflow.workflow.signals import task_finished
 
 from cases.choices import OfferStatus, ReplyAnswer
-from cases.models import Case, CommitteeReview, HouseholdReply, Proposal
+from cases.models import CaleolDecision, Case, CommitteeReview, HouseholdReply, Proposal
+from workflows.models import CaseProcess
 
 from . import events
+from .outbox import close_step_notices
 
 
 @receiver(post_save, sender=CommitteeReview, dispatch_uid="notifications.committee_outcome")
@@ -22,10 +25,39 @@ def _proposal_made(sender, instance, created, raw=False, **kwargs):
         events.proposal_made(instance)
 
 
+@receiver(post_save, sender=Proposal, dispatch_uid="notifications.lease_signed")
+def _lease_signed(sender, instance, created, raw=False, **kwargs):
+    # The idempotency key keeps one notification per recipient if the proposal is saved again.
+    if not created and not raw and instance.lease_signed_on:
+        events.lease_signed(instance)
+
+
+@receiver(post_save, sender=CaleolDecision, dispatch_uid="notifications.caleol_decided")
+def _caleol_decided(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        events.caleol_decided(instance)
+
+
+@receiver(post_save, sender=HouseholdReply, dispatch_uid="notifications.reply_recorded")
+def _reply_recorded(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        events.reply_recorded(instance)
+
+
 @receiver(post_save, sender=HouseholdReply, dispatch_uid="notifications.offer_passed_down")
 def _offer_passed_down(sender, instance, created, raw=False, **kwargs):
     if created and not raw and instance.answer != ReplyAnswer.ACCEPTED:
         events.offer_passed_down(instance.proposal)
+
+
+@receiver(task_finished, dispatch_uid="notifications.step_notices_done")
+def _step_notices_done(sender, process, task, **kwargs):
+    # Sent inside the transaction that completes the task: the notices are done with the step.
+    if task.flow_task_type != "HUMAN":
+        return
+    case_id = CaseProcess.objects.filter(pk=process.pk).values_list("case_id", flat=True).first()
+    if case_id is not None:
+        close_step_notices(case_id, task.pk)
 
 
 @receiver(post_save, sender=Case, dispatch_uid="notifications.closed_case_leaves_its_offers")
@@ -33,6 +65,7 @@ def _closed_case_leaves_its_offers(sender, instance, created, raw=False, **kwarg
     # A closed case leaves the running for the dwellings it was waiting for.
     if created or raw or instance.closed_at is None:
         return
+    close_step_notices(instance.pk)  # its open steps are cancelled: nothing left to do
     waiting = instance.proposals.filter(offer__status=OfferStatus.OPEN, reply__isnull=True)
     for proposal in waiting.select_related("offer"):
         events.offer_passed_down(proposal)

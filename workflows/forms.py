@@ -10,6 +10,9 @@ from permissions.policy import memberships_of
 from permissions.roles import Role
 from permissions.visibility import case_access, visible_fields
 
+from . import queries
+from .services import current_proposal
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -186,6 +189,49 @@ class ProposalForm(StepFormMixin, forms.ModelForm):
         return services.proposal_make(actor=actor, case=case, values=dict(self.cleaned_data))
 
 
+def suggest_free_rank(form, proposal) -> None:
+    """Rank 1 of the dwelling already given to another candidate still in the running: plain "Attribution"
+    (rank 1) is no longer offered; "Attribution en rang n" is, with the first free rank filled in.
+
+    The hidden choice stays valid: a form opened before the other decision still posts, and the service's
+    rank error then shows on the rank field."""
+    taken = queries.taken_ranks(proposal)
+    if not taken:
+        return
+    free = next(n for n in range(1, len(taken) + 2) if n not in taken)
+    rank = form.fields["rank"]
+    rank.help_text = _("Rangs déjà donnés pour ce logement : %(taken)s. Premier rang libre : %(free)s.") % {
+        "taken": ", ".join(str(n) for n in sorted(taken)),
+        "free": free,
+    }
+    if 1 not in taken:
+        return
+    kind = choices.CaleolDecisionType
+    decision = form.fields["decision"]
+    decision.widget.choices = [
+        (value, _("Attribution en rang n (premier rang libre : %(free)s)") % {"free": free})
+        if value == kind.ALLOCATED_RANKED
+        else (value, label)
+        for value, label in decision.choices
+        if value != kind.ALLOCATED
+    ]
+    decision.help_text = _(
+        "Le rang 1 est déjà donné à un autre candidat de ce logement : une attribution simple n'est plus "
+        "possible. Le logement ne reviendra à ce ménage que si les ménages mieux classés le refusent."
+    )
+    form.initial["rank"] = free
+    form.suggested_rank = free
+
+
+def drop_suggested_rank(form, cleaned_data: dict) -> dict:
+    """The rank filled in by suggest_free_rank means nothing for a decision that allocates nothing."""
+    suggested = getattr(form, "suggested_rank", None)
+    allocates = CaleolDecision(decision=cleaned_data.get("decision")).is_allocation
+    if suggested and cleaned_data.get("rank") == suggested and not allocates:
+        cleaned_data["rank"] = None
+    return cleaned_data
+
+
 class CaleolForm(StepFormMixin, forms.ModelForm):
     class Meta:
         model = CaleolDecision
@@ -209,6 +255,10 @@ class CaleolForm(StepFormMixin, forms.ModelForm):
             "Propre à ce logement (plafond de ressources de son financement) : seule cette proposition prend fin. "
             "Générale : le dossier prioritaire est clos."
         )
+        suggest_free_rank(self, current_proposal(case))
+
+    def clean(self):
+        return drop_suggested_rank(self, super().clean())
 
     def submit(self, services, *, actor, case):
         return services.caleol_record(actor=actor, case=case, values=dict(self.cleaned_data))

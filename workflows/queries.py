@@ -1,6 +1,10 @@
 """Read-side helpers for the step pages. The task lists themselves are in permissions.queues."""
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 
 
@@ -24,3 +28,144 @@ def done_steps(case) -> QuerySet:
         .select_related("owner")
         .order_by("finished", "pk")
     )
+
+
+def reply_deadline_of(proposal) -> tuple[date | None, bool]:
+    """(the household's reply deadline for this proposal, waiting for a registered letter's delivery).
+
+    The deadline has one computation, in the deadline rules; pages reach it only through here so that
+    it can move without touching them."""
+    from notifications.deadlines import departement_of, limits_for, reply_due
+    from notifications.models import OfferDelivery
+
+    departement = departement_of(proposal.case)
+    delivery = OfferDelivery.objects.filter(proposal=proposal).first()
+    return reply_due(proposal, delivery, limits_for(departement), departement)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The reply step is open but the household cannot answer yet: the CALEOL ranked it behind another
+    household, which the dwelling is offered to first (R441-3 CCH: the dwelling passes down the
+    ranking only when a better-ranked household refuses, stays silent or loses its allocation)."""
+
+    rank: int | None
+    holder_rank: int | None = None  # None: the CALEOL has not decided on every candidate yet
+    holder_notified: bool = False
+    holder_accepted: bool = False
+    letter_pending: bool = False
+    reply_due: date | None = None  # the better-ranked household's reply deadline
+    condition_deadline: date | None = None  # its missing document's deadline, if its allocation is conditional
+
+    @property
+    def known_by(self) -> date | None:
+        """The last day the better-ranked household may keep the dwelling (answer, or bring the
+        missing document); by the day after, this case knows whether the dwelling passes to it."""
+        if self.reply_due is None or self.holder_accepted:
+            return None
+        return max(d for d in (self.reply_due, self.condition_deadline) if d)
+
+    @property
+    def message(self) -> str:
+        if self.holder_rank is None:
+            return _(
+                "Ce dossier attend la CALEOL : elle n'a pas encore statué sur tous les candidats de ce logement, "
+                "le classement n'est donc pas complet. Le ménage ne peut pas encore répondre à l'offre."
+            )
+        parts = [
+            _(
+                "Ce dossier attend un ménage mieux classé : le logement est d'abord proposé au ménage classé au "
+                "rang %(holder)s (ce ménage-ci est au rang %(rank)s). Il ne peut pas répondre tant que le logement "
+                "ne lui revient pas."
+            )
+            % {"holder": self.holder_rank, "rank": self.rank}
+        ]
+        if self.holder_accepted:
+            parts.append(
+                _(
+                    "Le ménage mieux classé a accepté l'offre : le logement ne reviendra à ce dossier que si le bail "
+                    "n'est pas signé."
+                )
+            )
+        elif self.known_by:
+            parts.append(
+                _(
+                    "Le ménage mieux classé a jusqu'au %(date)s inclus pour répondre : le dossier saura alors si le "
+                    "logement lui revient."
+                )
+                % {"date": self.known_by.strftime("%d/%m/%Y")}
+            )
+        elif self.letter_pending:
+            parts.append(
+                _(
+                    "La date sera connue à la remise de la lettre recommandée au ménage mieux classé : son délai de "
+                    "réponse court à partir de cette remise."
+                )
+            )
+        elif not self.holder_notified:
+            parts.append(
+                _(
+                    "La date sera connue quand l'offre aura été notifiée au ménage mieux classé : son délai de réponse "
+                    "court à partir de cette notification."
+                )
+            )
+        if self.condition_deadline and not self.holder_accepted:
+            parts.append(
+                _(
+                    "Son attribution est sous condition suspensive : si la pièce manquante n'est pas fournie au plus "
+                    "tard le %(date)s, le logement passe au rang suivant."
+                )
+                % {"date": self.condition_deadline.strftime("%d/%m/%Y")}
+            )
+        return " ".join(str(p) for p in parts)
+
+
+def waiting_for(case) -> Waiting | None:
+    """Why the case's household cannot answer its offer yet, or None when it can (or is not at that step)."""
+    from cases import choices, offers
+
+    from .services import current_proposal
+
+    if case.status != choices.CaseStatus.REPLY:
+        return None
+    proposal = current_proposal(case)
+    decision = offers.decided(proposal) if proposal else None
+    if decision is None or not decision.is_allocation or not proposal.offer_id or offers.replied(proposal):
+        return None
+    offer = proposal.offer
+    holder = offers.holder(offer)
+    if holder == proposal:
+        return None
+    if holder is None:
+        undecided = any(offers.decided(p) is None for p in offer.proposals.select_related("caleol_decision"))
+        return Waiting(rank=decision.effective_rank) if undecided else None
+    held = holder.caleol_decision
+    conditional = (
+        held.decision == choices.CaleolDecisionType.SUSPENSIVE_CONDITION
+        and not held.condition_met_on
+        and not held.condition_lapsed_at
+    )
+    due, letter_pending = reply_deadline_of(holder) if holder.notified_on else (None, False)
+    return Waiting(
+        rank=decision.effective_rank,
+        holder_rank=held.effective_rank,
+        holder_notified=bool(holder.notified_on),
+        holder_accepted=offers.replied(holder) is not None,
+        letter_pending=letter_pending,
+        reply_due=due,
+        condition_deadline=held.condition_deadline if conditional else None,
+    )
+
+
+def taken_ranks(proposal) -> set[int]:
+    """Ranks given to the other candidates of the proposal's dwelling that are still in the running: the
+    ranks the CALEOL cannot give again (cases.offers.check_rank_free)."""
+    from cases import offers
+
+    if proposal is None or not proposal.offer_id:
+        return set()
+    return {
+        other.caleol_decision.effective_rank
+        for other in offers.ranking(proposal.offer)
+        if other.pk != proposal.pk and offers.in_the_running(other)
+    }

@@ -106,6 +106,8 @@ class StepView(LoginRequiredMixin, View):
             "step_title": getattr(CaseFlow, node).task_title,
             "form": form,
             "proposal": services.current_proposal(case) if node in ("caleol", "reply", "lease") else None,
+            # The household cannot answer while a better-ranked one holds the dwelling: say why, no form.
+            "waiting": queries.waiting_for(case) if node == "reply" else None,
             "nav": "inbox",
         }
         return render(request, self.template_name, context)

@@ -1,13 +1,17 @@
 """Who is told what, through the real workflow services."""
 
+from datetime import date
+
 import pytest
 from django.core import mail
 
 from notifications.events import notify_break_glass
 from notifications.models import Notification
+from notifications.outbox import message_id
 from permissions.roles import Role
 from tests.factories import LA_SEYNE, NANTES, OrganisationFactory, member
 from tests.workflows import steps
+from workflows import services
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +91,56 @@ def test_nobody_outside_the_case_scope_is_told(world):
     notify_break_glass(case, world.auditor, "Contrôle", event_id=7)
     assert outsider.notifications.count() == 0
     assert world.other_landlord_agent.notifications.count() == 0
+
+
+def test_referent_is_told_of_the_caleol_decision_the_reply_and_the_lease(world, django_capture_on_commit_callbacks):
+    """In the application and by e-mail, as each follower chose: the referent by e-mail at once, the
+    supervisor (who chose no e-mail) in the application only; the landlord who acted hears nothing."""
+    from notifications.models import NotificationPreference
+
+    NotificationPreference.objects.create(user=world.supervisor, email_mode=NotificationPreference.EmailMode.NONE)
+    case = steps.propose(world, steps.label(world, steps.diagnose(world, world.flag())))
+    expected = {
+        "caleol_decided": (steps.allocate, "Attribution"),
+        "household_reply": (steps.accept, "a accepté le T3"),
+        "lease_signed": (steps.sign, "signé le 20/11/2026"),
+    }
+    for template, (step, wording) in expected.items():
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            case = step(world, case)
+        rows = Notification.objects.filter(template=template, case=case)
+        assert sorted(rows.values_list("recipient__username", "channel")) == [
+            ("encadrant", "in_app"),
+            ("ts", "email"),
+            ("ts", "in_app"),
+        ], template
+        email = rows.get(recipient=world.social_worker, channel="email")
+        assert email.status == Notification.Status.SENT
+        sent = [m for m in mail.outbox if m.extra_headers["Message-ID"] == message_id(email.idempotency_key)]
+        assert len(sent) == 1 and sent[0].to == ["ts@example.org"], template
+        assert case.reference in sent[0].subject, template
+        assert wording in sent[0].body, template
+        assert case.household.applicant_last_name not in sent[0].body
+        assert not [m for m in mail.outbox if m.to == ["encadrant@example.org"]]
+    assert world.landlord_agent.notifications.filter(template__in=list(expected)).count() == 0
+
+
+def test_a_ranked_household_waiting_for_a_better_ranked_one_brings_no_step_notice(world):
+    from cases import choices
+    from tests.cases.test_offers import labelled, put_forward, rank
+
+    first, second, third = labelled(world)
+    put_forward(world, [first, second, third])
+    for n, case in enumerate([first, second, third], start=1):
+        rank(world, case, n)
+    assert told("task_available", first, "Réponse du ménage") == ["ts", "ts2"]
+    # Ranks 2 and 3 cannot answer yet: no "step waiting for you"; they hear when the dwelling passes down.
+    assert told("task_available", second, "Réponse du ménage") == []
+    assert told("task_available", third, "Réponse du ménage") == []
+    services.proposal_notify(actor=world.landlord_agent, case=first, notified_on=date(2026, 11, 12))
+    steps_refuse = {"answer": choices.ReplyAnswer.REFUSED, "refusal_motive": choices.RefusalMotive.RENT}
+    services.reply_record(
+        actor=world.landlord_agent, case=first, values=steps_refuse | {"replied_on": date(2026, 11, 15)}
+    )
+    assert told("offer_passed_down", second) == ["bailleur", "encadrant", "ts"]

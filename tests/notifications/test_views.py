@@ -130,3 +130,34 @@ def test_inbox_and_case_page_show_due_dates_and_overdue_badges(client, world):
     page = client.get(reverse("cases:detail", args=[fresh.pk])).content.decode()
     assert f"À faire avant le {case_due_info(fresh).due_date:%d/%m/%Y}" in page
     assert reverse("notifications:clock", args=[fresh.pk]) not in page  # the auditor only reads
+
+
+def test_step_notice_is_done_once_a_colleague_completes_the_step(client, world):
+    from django.core.exceptions import ValidationError
+
+    from tests.workflows import steps
+    from workflows import services
+
+    case = world.flag()  # the diagnostic is available to the referent's colleague and supervisor
+    notice = Notification.objects.get(recipient=world.colleague, channel="in_app", template="task_available")
+    login(client, world.colleague)
+    assert client.get(reverse("notifications:centre")).context["unread_notifications"] == 1
+
+    # A step that fails to record leaves the notice as it was (same transaction as the step).
+    with pytest.raises(ValidationError):
+        services.diagnostic_complete(actor=world.social_worker, case=case, values={"urgency": "nope"})
+    notice.refresh_from_db()
+    assert notice.done_at is None and notice.read_at is None
+
+    steps.diagnose(world, case)  # the referent does the step
+    notice.refresh_from_db()
+    assert notice.done_at is not None and notice.read_at is not None
+    theirs = Notification.objects.get(recipient=world.supervisor, template="task_available", channel="in_app")
+    assert theirs.done_at is not None
+    # The next step's notices (commission) are new and open.
+    assert not Notification.objects.filter(case=case, context__step="Examen en commission", done_at__isnull=False)
+
+    response = client.get(reverse("notifications:centre"))
+    assert response.context["unread_notifications"] == 0
+    assert "Étape faite le" in response.content.decode() and "Nouveau" not in response.content.decode()
+    assert client.get(reverse("notifications:centre") + "?filtre=non-lues").context["items"] == []
