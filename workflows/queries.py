@@ -7,6 +7,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 
+from cases import deadlines
+
 
 def can_do(user, task: Task) -> bool:
     """May the user open and complete this step now (own it, or may take it)?"""
@@ -31,16 +33,10 @@ def done_steps(case) -> QuerySet:
 
 
 def reply_deadline_of(proposal) -> tuple[date | None, bool]:
-    """(the household's reply deadline for this proposal, waiting for a registered letter's delivery).
-
-    The deadline has one computation, in the deadline rules; pages reach it only through here so that
-    it can move without touching them."""
-    from notifications.deadlines import departement_of, limits_for, reply_due
-    from notifications.models import OfferDelivery
-
-    departement = departement_of(proposal.case)
-    delivery = OfferDelivery.objects.filter(proposal=proposal).first()
-    return reply_due(proposal, delivery, limits_for(departement), departement)
+    """(the household's reply deadline for this proposal, waiting for a registered letter's delivery),
+    from the one rule of cases/deadlines.py."""
+    due = deadlines.reply_due(proposal)
+    return due, due is None and proposal.registered_letter
 
 
 @dataclass(frozen=True)
