@@ -232,7 +232,7 @@ def test_landlord_records_proposals_decisions_refusal_and_lease(world, people):
     page.get_by_role("button", name="Enregistrer l'étape").click()  # no motive: refused
     assert_error_announced(agent, page.get_by_label(label("Motif du refus")))
     check_a11y(agent, "step-reply-errors")
-    page.get_by_label(label("Motif du refus")).select_option(label="Localisation ou éloignement")
+    page.get_by_label(label("Motif du refus")).select_option(label="Localisation (commune ou secteur non souhaité)")
     page.get_by_label(label("Commentaire")).fill("Trop loin de l'école de l'enfant.")
     save_step(agent, "reply-1-refused")
     expect(page.get_by_text("En attente de proposition")).to_be_visible()
@@ -316,7 +316,7 @@ def test_social_worker_sees_the_case_closed_as_rehoused_with_its_history(world, 
         expect(item).to_contain_text(re.compile(r"le \d\d/\d\d/\d{4} à \d\d:\d\d"))
     proposals = page.get_by_role("heading", level=3, name=re.compile("^Proposition"))
     expect(proposals).to_have_count(2)
-    expect(page.get_by_text("Localisation ou éloignement")).to_be_visible()
+    expect(page.get_by_text("Localisation (commune ou secteur non souhaité)")).to_be_visible()
     expect(page.get_by_text("Bail signé le")).to_be_visible()
     ts.step("history")
 
