@@ -20,6 +20,13 @@ urlpatterns = [
     path("seances/<int:pk>/dossiers/<int:item_pk>/avis/", views.item_vote, name="item_vote"),
     path("seances/<int:pk>/dossiers/<int:item_pk>/deport/", views.item_recusal, name="item_recusal"),
     path("seances/<int:pk>/dossiers/<int:item_pk>/decision/", views.item_decide, name="item_decide"),
+    path("seances/<int:pk>/dossiers/<int:item_pk>/main-levee/", views.item_hands, name="item_hands"),
     path("seances/<int:pk>/dossiers/<int:item_pk>/rectificatif/", views.item_amend, name="item_amend"),
     path("seances/<int:pk>/dossiers/<int:item_pk>/courrier.pdf", views.letter_download, name="letter"),
+    path("<int:pk>/procedures-ecrites/ouvrir/", views.procedure_open, name="procedure_open"),
+    path("procedures-ecrites/<int:pk>/", views.procedure_detail, name="procedure"),
+    path("procedures-ecrites/<int:pk>/vote/", views.procedure_vote, name="procedure_vote"),
+    path("procedures-ecrites/<int:pk>/deport/", views.procedure_recusal, name="procedure_recusal"),
+    path("procedures-ecrites/<int:pk>/issue/", views.procedure_decide, name="procedure_decide"),
+    path("procedures-ecrites/<int:pk>/annuler/", views.procedure_cancel, name="procedure_cancel"),
 ]

@@ -1,11 +1,14 @@
-"""One form per human step. The forms only collect input; the workflow services validate and write."""
+"""One form per human step. The forms only collect input; the workflow services validate and write.
+
+The committee step has no form here: a committee decides in session or by written procedure
+(committees/forms.py DecisionForm), never one member from the step page."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cases import choices
-from cases.models import CaleolDecision, CommitteeReview, Diagnostic, Dwelling, HouseholdReply, Organisation, Proposal
+from cases.models import CaleolDecision, Diagnostic, Dwelling, HouseholdReply, Proposal
 from permissions.policy import memberships_of
 from permissions.roles import Role
 from permissions.visibility import case_access, visible_fields
@@ -74,55 +77,6 @@ class DiagnosticForm(StepFormMixin, forms.ModelForm):
             areas_to_avoid=current.areas_to_avoid.all() if areas is None else areas,
             recommended_communes=current.recommended_communes.all() if communes is None else communes,
         )
-
-
-PRIORITY_FIELDS = [
-    "outcome",
-    "orientation",
-    "designated_landlord",
-    "target_reservataire",
-    "support_measure",
-    "missing_items",
-    "adjourned_until",
-    "reason",
-    "redirected_to",
-]
-
-
-class CommitteeForm(StepFormMixin, forms.ModelForm):
-    class Meta:
-        model = CommitteeReview
-        fields = PRIORITY_FIELDS + ["dalo_benefit_lost"]
-        widgets = {"dalo_benefit_lost": forms.NullBooleanSelect}
-
-    def __init__(self, *args, user, case, **kwargs):
-        super().__init__(*args, **kwargs)
-        if case.dalo_loss_review_pending:
-            # The committee rules on the loss of DALO benefit after a refused offer, not on priority.
-            self.instance.kind = CommitteeReview.Kind.DALO_LOSS
-            for name in list(self.fields):
-                if name not in ("dalo_benefit_lost", "reason"):
-                    del self.fields[name]
-            self.fields["dalo_benefit_lost"].widget = forms.Select(
-                choices=[("", _("— Choisir —")), ("true", _("Oui, perte confirmée")), ("false", _("Non"))]
-            )
-        else:
-            del self.fields["dalo_benefit_lost"]
-            self.fields["designated_landlord"].queryset = Organisation.objects.filter(
-                kind=choices.OrganisationKind.LANDLORD
-            )
-            self.fields["target_reservataire"].queryset = Organisation.objects.filter(
-                kind__in=[
-                    choices.OrganisationKind.RESERVATAIRE,
-                    choices.OrganisationKind.STATE,
-                    choices.OrganisationKind.EPCI,
-                    choices.OrganisationKind.COMMUNE,
-                    choices.OrganisationKind.DEPARTEMENT,
-                ]
-            )
-
-    def submit(self, services, *, actor, case):
-        return services.committee_decide(actor=actor, case=case, values=dict(self.cleaned_data))
 
 
 def landlord_org_ids(user) -> set[int]:
@@ -223,7 +177,6 @@ class LeaseForm(StepFormMixin, forms.Form):
 
 STEP_FORMS = {
     "diagnostic": DiagnosticForm,
-    "committee": CommitteeForm,
     "proposal": ProposalForm,
     "caleol": CaleolForm,
     "reply": ReplyForm,
