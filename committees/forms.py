@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import choices
-from cases.models import CommitteeReview, Organisation
+from cases.models import CommitteeReview, Organisation, _required_by_outcome
 
 from .models import DALO_LOSS_CHOICES, PRIORITY_CHOICES, CommitteeMember, Session
 from .services import AMENDABLE_FIELDS, FIELDS_BY_OUTCOME
@@ -100,7 +100,7 @@ Outcome = choices.CommitteeOutcome
 # What each outcome states on the form: these fields are required for it, the fields of the other
 # outcomes are dropped (server side); the page's script only hides them (progressive enhancement).
 REQUIRED_BY_OUTCOME = {
-    Outcome.LABELLED: ("orientation", "designated_landlord", "target_reservataire", "support_measure"),
+    Outcome.LABELLED: ("orientation", "designated_landlord", "support_measure"),
     Outcome.ADJOURNED: ("missing_items", "adjourned_until"),
     Outcome.NOT_KEPT: ("reason",),
     Outcome.REDIRECTED: ("redirected_to",),
@@ -185,9 +185,11 @@ class DecisionForm(forms.Form):
                 continue
             # A field of another outcome (visible without the script) is not part of this decision.
             data[name] = [] if name == "other_landlords" else None
+        # The review's own messages where it states the rule (cases.models), a generic one otherwise.
+        messages = _required_by_outcome(CommitteeReview(kind=CommitteeReview.Kind.PRIORITY, outcome=outcome))
         for name in REQUIRED_BY_OUTCOME.get(outcome, ()):
             if data.get(name) in (None, "") and name not in self.errors:
-                self.add_error(name, REQUIRED_MESSAGE)
+                self.add_error(name, messages.get(name, REQUIRED_MESSAGE))
         return data
 
     def clean_adjourned_until(self):

@@ -74,9 +74,12 @@ LABELLED_VALUES = {
 }
 
 
+def label_values(world):
+    return {**LABELLED_VALUES, "designated_landlord": world.landlord, "target_reservataire": world.reservataire}
+
+
 def label(world, case):
-    values = {**LABELLED_VALUES, "designated_landlord": world.landlord, "target_reservataire": world.reservataire}
-    return decide(world, case, values)
+    return decide(world, case, label_values(world))
 
 
 def propose(world, case, dwelling=None, **extra):

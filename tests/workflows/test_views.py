@@ -236,7 +236,7 @@ def test_bad_committee_input(world, client):
     response = http.decide(client, world, case, data)
     page = response.content.decode()
     assert response.status_code == 400  # the written procedure's page, nothing saved
-    assert escape("Ce champ est obligatoire pour cette décision.") in page
+    assert escape("Désignez le bailleur qui fera les propositions.") in page
     assert 'id="id_designated_landlord_error"' in page
     assert 'class="error-summary"' in page
     assert not CommitteeReview.objects.filter(case=case).exists()
