@@ -414,11 +414,12 @@ def show_of_hands_record(*, actor, item, votes: dict) -> int:
         _require_status(session, Session.Status.OPEN)
         item = session.items.get(pk=item.pk)
         _undecided(item)
-        recused = set(item.recusals.values_list("member_id", flat=True))
+        absent_or_recused = set(item.recusals.values_list("member_id", flat=True))
+        present = selectors.present_member_ids(session)
         voters = {
             seat.pk: seat
             for seat in selectors.voting_members(committee)
-            if seat.pk in selectors.present_member_ids(session) and seat.pk not in recused
+            if seat.pk in present and seat.pk not in absent_or_recused
         }
         unknown = set(votes) - set(voters)
         if unknown:
