@@ -29,4 +29,5 @@ urlpatterns = [
     path("procedures-ecrites/<int:pk>/deport/", views.procedure_recusal, name="procedure_recusal"),
     path("procedures-ecrites/<int:pk>/issue/", views.procedure_decide, name="procedure_decide"),
     path("procedures-ecrites/<int:pk>/annuler/", views.procedure_cancel, name="procedure_cancel"),
+    path("procedures-ecrites/<int:pk>/courrier.pdf", views.procedure_letter, name="procedure_letter"),
 ]

@@ -685,3 +685,14 @@ def procedure_cancel(request, pk):
         lambda data: services.procedure_cancel(actor=request.user, procedure=procedure, reason=data["cancel_reason"]),
         _("Procédure écrite annulée : le dossier reste en attente de la commission."),
     )
+
+
+@login_required
+def procedure_letter(request, pk):
+    """The letter to the household about a written procedure's decision (the bureau's, as in sessions)."""
+    procedure, seat = selectors.procedure_for(request, pk)
+    if procedure.review is None or not seat.is_bureau:
+        log_denial(request, "letter", "written_procedure", pk)
+        raise Http404
+    pdf = decision_letter_pdf(procedure, committee_roles(request.user))
+    return _pdf(pdf, f"courrier-{procedure.case.reference}.pdf")

@@ -337,3 +337,21 @@ def test_decision_form_keeps_only_the_fields_of_the_chosen_outcome(cw):
     assert not form.is_valid() and set(form.errors) == {"redirected_to"}
     html = str(DecisionForm(item=item))
     assert 'data-outcomes="labelled"' in html and 'data-outcomes="adjourned"' in html
+
+
+def test_letter_to_the_household_after_a_written_procedure(cw, client):
+    from .test_documents import text_of
+
+    case = cw.case_at_committee()
+    procedure = open_procedure(cw, case)
+    L = VoteChoice.LABELLED
+    vote(procedure, (cw.chair, L), (cw.secretary, L), (cw.member, L), (cw.landlord_rep, L))
+    url = reverse("committees:procedure_letter", args=[procedure.pk])
+    login(client, cw.secretary_user)
+    assert client.get(url).status_code == 404  # no decision yet
+    services.procedure_close(actor=cw.secretary_user, procedure=procedure, values=labelled(cw))
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "par procédure écrite" in text_of(response.content)
+    login(client, cw.world.commission)
+    assert client.get(url).status_code == 404  # the bureau's, as in sessions

@@ -271,7 +271,14 @@ COMMITTEE_URLS = {
     "committees:procedure_open": "committee",
     **{
         f"committees:{n}": "procedure"
-        for n in ("procedure", "procedure_vote", "procedure_recusal", "procedure_decide", "procedure_cancel")
+        for n in (
+            "procedure",
+            "procedure_vote",
+            "procedure_recusal",
+            "procedure_decide",
+            "procedure_cancel",
+            "procedure_letter",
+        )
     },
     **{
         f"committees:{n}": "session"
