@@ -59,7 +59,33 @@ def make_world(tag: str):
         )
         for n in (1, 2)
     ]
+    world["committee"] = _committee(tag, commune, state, world["commission"])
     return world
+
+
+def _committee(tag, commune, state, commission):
+    """The partner committee deciding the measured case (written procedure): the commission member
+    and a secretary."""
+    from committees import services as committee_services
+    from committees.models import Committee, CommitteeMember
+
+    User = get_user_model()
+    admin = User(username=f"admin-{tag}", is_superuser=True)
+    admin.set_unusable_password()
+    admin.save()
+    secretary = User(username=f"secretariat-{tag}", first_name="Mesure")
+    secretary.set_unusable_password()
+    secretary.save()
+    committee = Committee.objects.create(name=f"Commission ({tag})", quorum_count=2)
+    committee.communes.set([commune])
+    for user, function in (
+        (commission, CommitteeMember.Function.MEMBER),
+        (secretary, CommitteeMember.Function.SECRETARY),
+    ):
+        committee_services.committee_member_add(
+            actor=admin, committee=committee, user=user, organisation=state, function=function
+        )
+    return committee
 
 
 def make_household(world, n: int) -> Household:
@@ -79,7 +105,7 @@ def case_life(world, household):
     """flag → diagnostic → labelled → offer → CALEOL → refusal → offer → CALEOL → accepted → lease."""
     from workflows import services
 
-    sw, commission, landlord = world["social_worker"], world["commission"], world["landlord_agent"]
+    sw, landlord = world["social_worker"], world["landlord_agent"]
     case = services.case_flag(
         actor=sw,
         household=household,
@@ -97,8 +123,10 @@ def case_life(world, household):
             "recommended_typology": "T3",
         },
     )
-    case = services.committee_decide(
-        actor=commission,
+    from committees.scripted import decide_in_writing
+
+    decide_in_writing(  # the committee decides: written procedure, every member votes
+        committee=world["committee"],
         case=case,
         values={
             "outcome": choices.CommitteeOutcome.LABELLED,
@@ -107,6 +135,7 @@ def case_life(world, household):
             "target_reservataire": world["reservataire"],
         },
     )
+    case.refresh_from_db()
     for dwelling, answer in zip(
         world["dwellings"], (choices.ReplyAnswer.REFUSED, choices.ReplyAnswer.ACCEPTED), strict=True
     ):

@@ -242,6 +242,8 @@ def transition_work(n: int) -> list[tuple[str, int]]:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        if node == "committee":  # the committee decides what lies in its territory (written procedure)
+            ids = ids.filter(household__commune__in=_committee_of(user).communes.all())
         work += [(username, pk) for pk in ids[: n - len(work)]]
         if len(work) >= n:
             break
@@ -256,9 +258,12 @@ def _do(username: str, case_id: int) -> None:
     if case.status == choices.CaseStatus.DIAGNOSTIC:
         services.diagnostic_complete(actor=user, case=case, values=DIAGNOSTIC)
     else:
+        # No member decides alone: the user's committee decides by written procedure (committees.scripted).
+        from committees.scripted import decide_in_writing
+
         landlord = Organisation.objects.filter(kind=choices.OrganisationKind.LANDLORD).order_by("pk").first()
-        services.committee_decide(
-            actor=user,
+        decide_in_writing(
+            committee=_committee_of(user),
             case=case,
             values={
                 "outcome": choices.CommitteeOutcome.LABELLED,
@@ -267,6 +272,12 @@ def _do(username: str, case_id: int) -> None:
                 "support_measure": choices.SupportMeasure.NONE,
             },
         )
+
+
+def _committee_of(user):
+    from committees.models import Committee
+
+    return Committee.objects.filter(members__user=user, members__is_active=True).order_by("pk").first()
 
 
 def _worker(work, do, results):

@@ -23,7 +23,7 @@ from cases.models import CommitteeReview
 from permissions.visibility import can_see_field
 
 from . import selectors
-from .models import Amendment, CommitteeMember, Session, VoteChoice
+from .models import Amendment, CommitteeMember, Session, VoteChoice, WrittenProcedure
 
 # Recours gracieux then tribunal administratif: 2 months each (code des relations entre le public et
 # l'administration, L411-2, and code de justice administrative, R421-1). Configurable if a territory
@@ -326,11 +326,11 @@ def _what_was_decided(review, case, committee_name, decision) -> tuple[list[str]
 def decision_letter_pdf(decision, roles) -> bytes:
     """The letter to the household about one decision. `roles` are the reader's roles."""
     review = decision.review
-    item = decision.item
-    case = item.case
+    case = review.case
     household = case.household
-    session = item.session
-    committee = session.committee
+    in_writing = isinstance(decision, WrittenProcedure)  # else a SessionDecision
+    committee = decision.committee if in_writing else decision.item.session.committee
+    examined_on = _date(timezone.localdate(decision.closed_at if in_writing else decision.item.session.starts_at))
     today = timezone.localdate()
     title = f"Décision de la commission – dossier {case.reference}"
     story = [_p(committee.name, H2), _p(f"Le {_date(today)}", SMALL), Spacer(1, 0.4 * cm)]
@@ -347,11 +347,14 @@ def decision_letter_pdf(decision, roles) -> bytes:
         _p(f"Numéro de votre demande de logement social : {household.nud}", SMALL),
         _p(f"Référence de votre dossier : {case.reference}", SMALL),
         Spacer(1, 0.3 * cm),
-        _p(f"Objet : décision de la commission du {_date(timezone.localdate(session.starts_at))}", H2),
+        _p(f"Objet : décision de la commission du {examined_on}", H2),
         _p("Madame, Monsieur,"),
         _p(
-            f"La commission partenariale a examiné votre dossier lors de sa séance du "
-            f"{_date(timezone.localdate(session.starts_at))}. Voici sa décision."
+            f"La commission partenariale a examiné votre dossier par procédure écrite (ses membres ont voté par "
+            f"écrit), décision enregistrée le {examined_on}. Voici sa décision."
+            if in_writing
+            else f"La commission partenariale a examiné votre dossier lors de sa séance du {examined_on}. "
+            "Voici sa décision."
         ),
     ]
     said, next_, deadlines = _what_was_decided(review, case, committee.name, decision)
@@ -400,7 +403,7 @@ def decision_letter_pdf(decision, roles) -> bytes:
                 "demander l'aide juridictionnelle pour être aidé(e) gratuitement par un avocat."
             ),
         ]
-    amendments = list(decision.amendments.all())
+    amendments = [] if in_writing else list(decision.amendments.all())  # no amendment on a written procedure
     if amendments:
         story.append(
             _p(

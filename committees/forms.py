@@ -3,8 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import choices
-from cases.models import CommitteeReview, Organisation
-from workflows.forms import offer_adapted_field
+from cases.models import CommitteeReview, Organisation, _required_by_outcome
 
 from .models import DALO_LOSS_CHOICES, PRIORITY_CHOICES, CommitteeMember, Session
 from .services import AMENDABLE_FIELDS, FIELDS_BY_OUTCOME
@@ -13,6 +12,19 @@ LANDLORDS = Organisation.objects.filter(kind=choices.OrganisationKind.LANDLORD)
 RESERVATAIRES = Organisation.objects.exclude(
     kind__in=[choices.OrganisationKind.LANDLORD, choices.OrganisationKind.ASSOCIATION, choices.OrganisationKind.SIAO]
 )
+
+
+def offer_adapted_field():
+    """The committee's explicit statement, on a loss-of-DALO review, that the refused offer was
+    adapted (CommitteeReview.offer_adapted: a loss cannot be confirmed without "yes")."""
+    return forms.TypedChoiceField(
+        label=_("L'offre refusée était-elle adaptée aux besoins et capacités du ménage ?"),
+        choices=[("", _("— Choisir —")), ("true", _("Oui, offre adaptée")), ("false", _("Non, offre non adaptée"))],
+        coerce=lambda v: v == "true",
+        empty_value=None,
+        required=False,
+        help_text=_("Au vu des alertes d'adéquation affichées. Sans « Oui », la perte ne peut pas être confirmée."),
+    )
 
 
 class SessionForm(forms.ModelForm):
@@ -97,8 +109,26 @@ class RecusalForm(forms.Form):
         self.fields["member"].label_from_instance = lambda s: f"{s.display_name} – {s.organisation}"
 
 
+Outcome = choices.CommitteeOutcome
+# What each outcome states on the form: these fields are required for it, the fields of the other
+# outcomes are dropped (server side); the page's script only hides them (progressive enhancement).
+REQUIRED_BY_OUTCOME = {
+    Outcome.LABELLED: ("orientation", "designated_landlord", "support_measure"),
+    Outcome.ADJOURNED: ("missing_items", "adjourned_until"),
+    Outcome.NOT_KEPT: ("reason",),
+    Outcome.REDIRECTED: ("redirected_to",),
+}
+FORM_FIELDS_BY_OUTCOME = {
+    outcome: (*fields, "other_landlords") if outcome == Outcome.LABELLED else fields
+    for outcome, fields in FIELDS_BY_OUTCOME.items()
+}
+REQUIRED_MESSAGE = _("Ce champ est obligatoire pour cette décision.")
+
+
 class DecisionForm(forms.Form):
-    """One form for every outcome; the service keeps only the fields the chosen outcome states."""
+    """One form for every outcome. Only the fields the chosen outcome states are kept (the others are
+    emptied), and those it needs are required; each outcome's fields carry `data-outcomes` for the
+    page's script. Used by the session decision page and the written-procedure page."""
 
     outcome = forms.ChoiceField(label=_("Décision"), choices=choices.CommitteeOutcome.choices, widget=forms.RadioSelect)
     orientation = forms.ChoiceField(
@@ -141,14 +171,40 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, item, **kwargs):
         super().__init__(*args, **kwargs)
+        self.is_dalo_loss = item.is_dalo_loss
         if item.is_dalo_loss:
             self.fields["offer_adapted"] = offer_adapted_field()
             for name in list(self.fields):
                 if name not in ("dalo_benefit_lost", "offer_adapted", "reason"):
                     del self.fields[name]
             self.fields["reason"].label = _("Motif de la décision")
-        else:
-            del self.fields["dalo_benefit_lost"]
+            return
+        del self.fields["dalo_benefit_lost"]
+        for name, field in self.fields.items():
+            outcomes = [o for o, names in FORM_FIELDS_BY_OUTCOME.items() if name in names]
+            if name != "outcome" and outcomes:
+                field.widget.attrs["data-outcomes"] = " ".join(outcomes)
+        self.fields["outcome"].widget.attrs["data-outcome-switch"] = "true"
+
+    def clean(self):
+        data = super().clean()
+        if self.is_dalo_loss:
+            return data
+        outcome = data.get("outcome")
+        if not outcome:
+            return data
+        kept = FORM_FIELDS_BY_OUTCOME.get(outcome, ())
+        for name in self.fields:
+            if name in ("outcome", "reason") or name in kept:
+                continue
+            # A field of another outcome (visible without the script) is not part of this decision.
+            data[name] = [] if name == "other_landlords" else None
+        # The review's own messages where it states the rule (cases.models), a generic one otherwise.
+        messages = _required_by_outcome(CommitteeReview(kind=CommitteeReview.Kind.PRIORITY, outcome=outcome))
+        for name in REQUIRED_BY_OUTCOME.get(outcome, ()):
+            if data.get(name) in (None, "") and name not in self.errors:
+                self.add_error(name, messages.get(name, REQUIRED_MESSAGE))
+        return data
 
     def clean_adjourned_until(self):
         value = self.cleaned_data.get("adjourned_until")
@@ -180,3 +236,45 @@ class AmendmentForm(forms.Form):
 class _Kind:
     def __init__(self, kind):
         self.is_dalo_loss = kind == CommitteeReview.Kind.DALO_LOSS
+
+
+class ShowOfHandsForm(forms.Form):
+    """The secretary records a show of hands: one choice per present voting member (not recused).
+    A member left on "—" keeps the vote they may have cast themselves."""
+
+    def __init__(self, *args, item, voters, **kwargs):
+        super().__init__(*args, **kwargs)
+        options = DALO_LOSS_CHOICES if item.is_dalo_loss else PRIORITY_CHOICES
+        self.voters = list(voters)
+        for seat in self.voters:
+            self.fields[f"member_{seat.pk}"] = forms.ChoiceField(
+                label=f"{seat.display_name} – {seat.organisation}",
+                choices=[("", "—"), *[(c.value, c.label) for c in options]],
+                required=False,
+            )
+
+    def votes(self) -> dict:
+        return {seat.pk: self.cleaned_data.get(f"member_{seat.pk}") for seat in self.voters}
+
+
+class ProcedureOpenForm(forms.Form):
+    case = CaseChoiceField(label=_("Dossier soumis par écrit"), queryset=None, empty_label=_("Choisissez un dossier"))
+    deadline = forms.DateField(
+        label=_("Réponses attendues au plus tard le"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Les membres votent jusqu'à la fin de ce jour."),
+    )
+    reason = forms.CharField(
+        label=_("Pourquoi une procédure écrite ? (facultatif)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Par exemple : urgence avant la prochaine séance."),
+    )
+
+    def __init__(self, *args, cases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].queryset = cases
+
+
+class ProcedureCancelForm(forms.Form):
+    cancel_reason = forms.CharField(label=_("Motif de l'annulation"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -2,8 +2,9 @@
 attendance, recusals, decisions, amendments and minutes.
 
 The decision itself is a `cases.CommitteeReview`, written by `workflows.services.committee_decide`
-(the only way a case leaves the committee step); `SessionDecision` ties it to the session, with the
-vote tally as it stood when it was recorded. Every write goes through `committees/services.py`.
+(the only way a case leaves the committee step), and only from a collective source: a
+`SessionDecision` (tied to the session, with the vote tally as it stood when it was recorded) or a
+closed `WrittenProcedure`. Every write goes through `committees/services.py`.
 """
 
 import math
@@ -179,19 +180,95 @@ PRIORITY_CHOICES = (VoteChoice.LABELLED, VoteChoice.ADJOURNED, VoteChoice.NOT_KE
 DALO_LOSS_CHOICES = (VoteChoice.LOSS_CONFIRMED, VoteChoice.LOSS_NOT_CONFIRMED)
 
 
-class Vote(models.Model):
-    """A member's opinion or vote on one agenda item, recorded ahead or during the session."""
+class WrittenProcedure(models.Model):
+    """A procédure écrite: the secretary puts one case to the members in writing, with a response
+    deadline; the members vote (Vote rows attached to the procedure) and the secretary records the
+    outcome once they have answered: the quorum counts the voting members who responded, and the
+    outcome is the majority of the votes cast. Recusals work as in sessions."""
 
-    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="votes")
+    class Status(models.TextChoices):
+        OPEN = "open", _("Ouverte")
+        CLOSED = "closed", _("Close")
+        CANCELLED = "cancelled", _("Annulée")
+
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="procedures")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="written_procedures")
+    kind = models.CharField(_("objet"), max_length=10, choices=CommitteeReview.Kind.choices)
+    reason = models.TextField(_("motif du recours à la procédure écrite"), blank=True)
+    deadline = models.DateField(_("réponses attendues au plus tard le"))
+    status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(_("ouverte le"), auto_now_add=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("close le"), null=True, blank=True)
+    choice = models.CharField(_("issue"), max_length=15, choices=VoteChoice.choices, blank=True)
+    tally = models.JSONField(_("décompte des voix"), default=dict, blank=True)
+    review = models.OneToOneField(
+        "cases.CommitteeReview",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="written_procedure",
+        editable=False,
+    )
+    cancel_reason = models.TextField(_("motif de l'annulation"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        verbose_name = _("procédure écrite")
+        verbose_name_plural = _("procédures écrites")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(status="open"), name="one_open_procedure_per_case"
+            )
+        ]
+
+    def __str__(self):
+        return f"Procédure écrite {self.case.reference} ({self.get_status_display().lower()})"
+
+    @property
+    def is_dalo_loss(self) -> bool:
+        return self.kind == CommitteeReview.Kind.DALO_LOSS
+
+
+# A vote or recusal belongs to exactly one agenda item or one written procedure.
+_ONE_TARGET = models.Q(item__isnull=False, procedure__isnull=True) | models.Q(
+    item__isnull=True, procedure__isnull=False
+)
+
+
+class Vote(models.Model):
+    """A member's opinion or vote on one agenda item (ahead or during the session) or on a written
+    procedure. `recorded_by` is set when the secretary recorded it for the member (show of hands)."""
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, null=True, blank=True, related_name="votes")
+    procedure = models.ForeignKey(
+        WrittenProcedure, on_delete=models.CASCADE, null=True, blank=True, related_name="votes"
+    )
     member = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, related_name="votes")
     choice = models.CharField(_("avis"), max_length=15, choices=VoteChoice.choices)
     comment = models.TextField(_("commentaire"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("enregistré à main levée par"),
+    )
     updated_at = models.DateTimeField(_("enregistré le"), auto_now=True)
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("vote")
-        constraints = [models.UniqueConstraint(fields=["item", "member"], name="one_vote_per_member_per_item")]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "member"], name="one_vote_per_member_per_item"),
+            models.UniqueConstraint(fields=["procedure", "member"], name="one_vote_per_member_per_procedure"),
+            models.CheckConstraint(condition=_ONE_TARGET, name="vote_on_item_or_procedure"),
+        ]
 
     def __str__(self):
         return f"{self.member.display_name} : {self.get_choice_display()}"
@@ -212,9 +289,13 @@ class Attendance(models.Model):
 
 
 class Recusal(models.Model):
-    """A member stepping aside on one case (conflict of interest). Their vote on it does not count."""
+    """A member stepping aside on one case (agenda item or written procedure: conflict of interest).
+    Their vote on it does not count."""
 
-    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="recusals")
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, null=True, blank=True, related_name="recusals")
+    procedure = models.ForeignKey(
+        WrittenProcedure, on_delete=models.CASCADE, null=True, blank=True, related_name="recusals"
+    )
     member = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, related_name="recusals")
     reason = models.CharField(_("motif du déport"), max_length=200)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -223,18 +304,28 @@ class Recusal(models.Model):
 
     class Meta:
         verbose_name = _("déport")
-        constraints = [models.UniqueConstraint(fields=["item", "member"], name="one_recusal_per_member_per_item")]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "member"], name="one_recusal_per_member_per_item"),
+            models.UniqueConstraint(fields=["procedure", "member"], name="one_recusal_per_member_per_procedure"),
+            models.CheckConstraint(condition=_ONE_TARGET, name="recusal_on_item_or_procedure"),
+        ]
 
     def __str__(self):
-        return f"Déport de {self.member.display_name} ({self.item})"
+        return f"Déport de {self.member.display_name} ({self.item or self.procedure})"
 
 
 class SessionDecision(models.Model):
     """The committee's decision on one agenda item: the CommitteeReview written by the workflow, the
-    tally as recorded, and who recorded it. Never edited: corrections are `Amendment` rows."""
+    tally as recorded, and who recorded it. Never edited: corrections are `Amendment` rows.
+
+    Created first (without review), then handed to `workflows.services.committee_decide` as its
+    source, which writes the review and links it here in the same transaction."""
 
     item = models.OneToOneField(AgendaItem, on_delete=models.PROTECT, related_name="decision")
-    review = models.OneToOneField("cases.CommitteeReview", on_delete=models.PROTECT, related_name="session_decision")
+    review = models.OneToOneField(
+        "cases.CommitteeReview", on_delete=models.PROTECT, null=True, related_name="session_decision"
+    )
+    choice = models.CharField(_("décision"), max_length=15, choices=VoteChoice.choices, blank=True)
     mode = models.CharField(_("mode de décision"), max_length=10, choices=Committee.DecisionMode.choices)
     tally = models.JSONField(_("décompte des voix"), default=dict)
     other_landlords = models.ManyToManyField(

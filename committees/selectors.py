@@ -14,7 +14,7 @@ from permissions.policy import Action, log_denial, policy
 from workflows.flows import CaseFlow
 from workflows.services import ACTIVE
 
-from .models import AgendaItem, Committee, CommitteeMember, Recusal, Session, VoteChoice
+from .models import AgendaItem, Committee, CommitteeMember, Recusal, Session, VoteChoice, WrittenProcedure
 
 URGENCY_RANK = {Urgency.CRITICAL: 4, Urgency.HIGH: 3, Urgency.MEDIUM: 2, Urgency.LOW: 1}
 
@@ -113,9 +113,17 @@ def awaiting_cases(committee):
 
 
 def eligible_cases(session):
-    """Cases the secretary may still add: awaiting, and on no other session not yet closed."""
-    busy = AgendaItem.objects.filter(session__status__in=[Session.Status.PLANNED, Session.Status.OPEN])
-    return awaiting_cases(session.committee).exclude(pk__in=busy.values("case_id"))
+    """Cases the secretary may still add: awaiting, on no other session not yet closed, and under no
+    open written procedure."""
+    return not_busy(awaiting_cases(session.committee))
+
+
+def not_busy(cases):
+    """Cases not already before a committee: on the agenda of a session not closed, or under an open
+    written procedure. A case is examined one way at a time."""
+    on_agenda = AgendaItem.objects.filter(session__status__in=[Session.Status.PLANNED, Session.Status.OPEN])
+    in_writing = WrittenProcedure.objects.filter(status=WrittenProcedure.Status.OPEN)
+    return cases.exclude(pk__in=on_agenda.values("case_id")).exclude(pk__in=in_writing.values("case_id"))
 
 
 def agenda(session):
@@ -217,8 +225,9 @@ def tallies(session, items, votes, present_ids: set[int]) -> dict[int, Tally]:
 
 
 def _count(session, votes, recused: set[int], present: set[int]) -> Tally:
-    # The one counting rule, for tally() (decisions, item page) and tallies() (agenda).
-    attendance_matters = session.status != Session.Status.PLANNED
+    # The one counting rule, for tally() (decisions, item page), tallies() (agenda) and
+    # procedure_tally() (written procedures: no session, so no attendance).
+    attendance_matters = session is not None and session.status != Session.Status.PLANNED
     result = Tally(recused=len(recused))
     for vote in votes:
         member = vote.member
@@ -232,6 +241,62 @@ def _count(session, votes, recused: set[int], present: set[int]) -> Tally:
         if member.function == CommitteeMember.Function.CHAIR:
             result.chair_choice = vote.choice
     return result
+
+
+# --- written procedures -------------------------------------------------------------------------------
+
+
+def procedures_for(user):
+    return WrittenProcedure.objects.filter(committee__in=committees_for(user)).select_related("committee", "case")
+
+
+def procedure_for(request, pk) -> tuple[WrittenProcedure, CommitteeMember]:
+    """A written procedure of a committee the user sits on, whose case they may see (both scopes)."""
+    visible = policy.queryset_for(request.user, Action.VIEW)
+    procedure = procedures_for(request.user).filter(pk=pk, case__in=visible).first()
+    if procedure is None:
+        log_denial(request, "view", "written_procedure", pk)
+        raise Http404
+    return procedure, seat_on(request.user, procedure.committee)
+
+
+def procedure_tally(procedure) -> Tally:
+    """Votes cast in writing by voting members not recused. No casting vote: a tie is no majority
+    (the chair's casting vote needs a deliberation, which a written procedure does not hold)."""
+    recused = set(procedure.recusals.values_list("member_id", flat=True))
+    result = _count(None, procedure.votes.select_related("member"), recused, set())
+    result.chair_choice = None
+    return result
+
+
+@dataclass
+class WrittenQuorum:
+    required: int
+    responded: int
+    eligible: int  # voting members not recused: who may still answer
+    rule: str
+
+    @property
+    def reached(self) -> bool:
+        return self.responded >= self.required
+
+    @property
+    def everyone_answered(self) -> bool:
+        return self.responded >= self.eligible
+
+
+def procedure_quorum(procedure, tally: Tally | None = None) -> WrittenQuorum:
+    """The quorum of a written procedure: voting members who responded (recused members do not count)."""
+    committee = procedure.committee
+    voting = {m.pk for m in voting_members(committee)}
+    recused = set(procedure.recusals.values_list("member_id", flat=True))
+    tally = tally or procedure_tally(procedure)
+    return WrittenQuorum(
+        required=committee.quorum_required(len(voting)),
+        responded=tally.counted,
+        eligible=len(voting - recused),
+        rule=committee.quorum_label(),
+    )
 
 
 def outcome_of_choice(choice: str) -> dict:

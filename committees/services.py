@@ -1,9 +1,11 @@
 """Writes of the committee app. Same rules as workflows/services.py: one transaction, the session row
-locked (it serialises everything that happens in one session, including two members recording the
-same decision), rights and state re-checked after the lock, history actor and reason recorded.
+(or the written procedure's row) locked (it serialises everything that happens in one session,
+including two members recording the same decision), rights and state re-checked after the lock,
+history actor and reason recorded.
 
 The decision itself goes through `workflows.services.committee_decide`, which locks the case, checks
-the actor's `cases.review_in_committee` grant and completes the committee step of the flow.
+the actor's `cases.review_in_committee` grant and completes the committee step of the flow. It only
+accepts a collective source: the SessionDecision written here, or a WrittenProcedure closed here.
 """
 
 import hashlib
@@ -21,7 +23,7 @@ from cases.audit import acting_as
 from cases.models import Case, CommitteeReview
 from permissions.grants import grant_step
 from permissions.models import Membership
-from permissions.policy import log_denial
+from permissions.policy import Action, log_denial, policy
 from permissions.roles import Role
 from workflows import services as workflow
 from workflows.services import StepConflict
@@ -40,6 +42,8 @@ from .models import (
     Session,
     SessionDecision,
     Vote,
+    VoteChoice,
+    WrittenProcedure,
 )
 
 log = logging.getLogger("ppgdid.committees")
@@ -306,6 +310,7 @@ def vote_cast(*, actor, item, choice, comment="") -> Vote:
         vote = Vote.objects.filter(item=item, member=seat).first() or Vote(item=item, member=seat)
         vote.choice = choice
         vote.comment = comment
+        vote.recorded_by = None  # cast by the member themselves
         vote.full_clean()
         vote.save()
     return vote
@@ -350,6 +355,33 @@ def _review_values(item, values) -> dict:
     return {key: values[key] for key in keys if values.get(key) not in (None, "")}
 
 
+def _check_majority(tally, choice, tie_message):
+    """The decision follows the majority of the votes counted (selectors.Tally.majority)."""
+    majority = tally.majority
+    if majority is None:
+        raise ValidationError(tie_message % {"n": tally.counted}, code="no_majority")
+    if majority != choice:
+        raise ValidationError(
+            _("La décision doit suivre la majorité des voix : « %(choice)s » (%(n)s voix sur %(total)s).")
+            % {"choice": VoteChoice(majority).label, "n": tally.counts[majority], "total": tally.counted},
+            code="not_majority",
+        )
+
+
+def _check_adjourned(review_values, after, message):
+    if review_values.get("outcome") == choices.CommitteeOutcome.ADJOURNED:
+        until = review_values.get("adjourned_until")
+        if not until:
+            raise ValidationError({"adjourned_until": _("Indiquez la date avant laquelle compléter le dossier.")})
+        if until <= after:
+            raise ValidationError({"adjourned_until": message})
+
+
+def _check_case_waits(case, is_dalo_loss):
+    if not case.is_open or case.status != choices.CaseStatus.COMMITTEE or case.dalo_loss_review_pending != is_dalo_loss:
+        raise StepConflict(_("Ce dossier n'attend plus cette décision de la commission : rechargez la page."))
+
+
 def _release_claim(case, seat_committee, actor):
     """A step claimed by another member of this committee gives way to the committee's decision."""
     task = workflow.active_task(case, "committee")
@@ -363,6 +395,48 @@ def _release_claim(case, seat_committee, actor):
     with task.activation() as activation:
         activation.unassign()
     log.info("committee step released task_id=%s by user_id=%s", task.pk, actor.pk)
+
+
+def show_of_hands_record(*, actor, item, votes: dict) -> int:
+    """The secretary records a show of hands: one Vote per present voting member who raised a hand,
+    marked as recorded by the secretary (`recorded_by`), with its history. `votes` maps member ids
+    to a choice; a blank choice leaves that member's vote as it is. Returns how many were recorded."""
+    committee = item.session.committee
+    _seat(actor, committee, (Function.SECRETARY,), "show_of_hands")
+    allowed = DALO_LOSS_CHOICES if item.is_dalo_loss else PRIORITY_CHOICES
+    votes = {int(member_id): choice for member_id, choice in votes.items() if choice}
+    if any(choice not in allowed for choice in votes.values()):
+        raise ValidationError(_("Choisissez un des avis proposés pour ce dossier."))
+    if not votes:
+        raise ValidationError(_("Indiquez le vote d'au moins un membre présent."))
+    with transaction.atomic(), acting_as(actor, "Vote à main levée enregistré par le secrétariat"):
+        session = _lock(Session, item.session_id)
+        _require_status(session, Session.Status.OPEN)
+        item = session.items.get(pk=item.pk)
+        _undecided(item)
+        absent_or_recused = set(item.recusals.values_list("member_id", flat=True))
+        present = selectors.present_member_ids(session)
+        voters = {
+            seat.pk: seat
+            for seat in selectors.voting_members(committee)
+            if seat.pk in present and seat.pk not in absent_or_recused
+        }
+        unknown = set(votes) - set(voters)
+        if unknown:
+            raise ValidationError(
+                _("Seuls les membres votants présents et non déportés votent à main levée sur ce dossier.")
+            )
+        for member_id, choice in votes.items():
+            vote = Vote.objects.filter(item=item, member_id=member_id).first() or Vote(
+                item=item, member=voters[member_id]
+            )
+            vote.choice = choice
+            vote.comment = ""
+            vote.recorded_by = actor
+            vote.full_clean()
+            vote.save()
+    log.info("show of hands item_id=%s votes=%s by user_id=%s", item.pk, len(votes), actor.pk)
+    return len(votes)
 
 
 def decision_record(*, actor, item, values: dict, other_landlords=()) -> SessionDecision:
@@ -385,8 +459,7 @@ def decision_record(*, actor, item, values: dict, other_landlords=()) -> Session
                 _("Vous vous êtes déporté sur ce dossier : vous ne pouvez pas enregistrer sa décision.")
             )
         case = item.case
-        if case.status != choices.CaseStatus.COMMITTEE or (case.dalo_loss_review_pending != item.is_dalo_loss):
-            raise StepConflict(_("Ce dossier n'attend plus cette décision de la commission : rechargez la page."))
+        _check_case_waits(case, item.is_dalo_loss)
         quorum = selectors.quorum(session, item)
         if not quorum.reached:
             raise ValidationError(
@@ -400,42 +473,222 @@ def decision_record(*, actor, item, values: dict, other_landlords=()) -> Session
         choice = _choice_of(item, values)
         tally = selectors.tally(item)
         if mode == Committee.DecisionMode.MAJORITY:
-            majority = tally.majority
-            if majority is None:
-                raise ValidationError(
-                    _(
-                        "Aucune majorité ne se dégage (%(n)s voix comptées). Les membres présents doivent voter, "
-                        "ou la commission ajourne le dossier."
-                    )
-                    % {"n": tally.counted},
-                    code="no_majority",
-                )
-            if majority != choice:
-                from .models import VoteChoice
-
-                raise ValidationError(
-                    _("La décision doit suivre la majorité des voix : « %(choice)s » (%(n)s voix sur %(total)s).")
-                    % {"choice": VoteChoice(majority).label, "n": tally.counts[majority], "total": tally.counted},
-                    code="not_majority",
-                )
+            _check_majority(
+                tally,
+                choice,
+                _(
+                    "Aucune majorité ne se dégage (%(n)s voix comptées). Les membres présents doivent voter, "
+                    "ou la commission ajourne le dossier."
+                ),
+            )
         review_values = _review_values(item, values)
-        outcome = review_values.get("outcome")
-        if outcome == choices.CommitteeOutcome.ADJOURNED:
-            until = review_values.get("adjourned_until")
-            if not until:
-                raise ValidationError({"adjourned_until": _("Indiquez la date avant laquelle compléter le dossier.")})
-            if until <= timezone.localdate(session.starts_at):
-                raise ValidationError({"adjourned_until": _("La date doit être postérieure à la séance.")})
-        _release_claim(case, committee, actor)
-        workflow.committee_decide(actor=actor, case=case, values=review_values)
-        review = case.committee_reviews.order_by("-decided_at", "-pk").first()
-        decision = SessionDecision.objects.create(
-            item=item, review=review, mode=mode, tally=tally.as_json(), recorded_by=actor
+        _check_adjourned(
+            review_values, timezone.localdate(session.starts_at), _("La date doit être postérieure à la séance.")
         )
-        if other_landlords and outcome == choices.CommitteeOutcome.LABELLED:
+        _release_claim(case, committee, actor)
+        decision = SessionDecision.objects.create(
+            item=item, choice=choice, mode=mode, tally=tally.as_json(), recorded_by=actor
+        )
+        workflow.committee_decide(actor=actor, case=case, values=review_values, source=decision)
+        decision.refresh_from_db()
+        if other_landlords and review_values.get("outcome") == choices.CommitteeOutcome.LABELLED:
             decision.other_landlords.set(other_landlords)
     log.info("committee decision recorded item_id=%s case_id=%s by user_id=%s", item.pk, case.pk, actor.pk)
     return decision
+
+
+# --- written procedures (procédure écrite) ---------------------------------------------------------------
+
+
+def _notify_procedure_opened(procedure):
+    from django.urls import reverse
+
+    from notifications.outbox import notify_all
+
+    seats = procedure.committee.members.filter(is_active=True).exclude(user=procedure.opened_by)
+    notify_all(
+        [seat.user for seat in seats.select_related("user")],
+        template="written_procedure_opened",
+        key=lambda user: f"written_procedure:{procedure.pk}:opened:{user.pk}",
+        context={
+            "committee": procedure.committee.name,
+            "deadline": procedure.deadline.strftime("%d/%m/%Y"),
+            "path": reverse("committees:procedure", args=[procedure.pk]),
+        },
+        case=procedure.case,
+    )
+
+
+def procedure_open(*, actor, committee, case, deadline, reason="") -> WrittenProcedure:
+    """The secretary puts one case awaiting the committee to the members in writing, with a response
+    deadline; the members are told (in-app, and e-mail per preference)."""
+    _seat(actor, committee, (Function.SECRETARY,), "procedure_open")
+    if deadline is None or deadline <= timezone.localdate():
+        raise ValidationError({"deadline": _("La date limite de réponse doit être postérieure à aujourd'hui.")})
+    with transaction.atomic(), acting_as(actor, "Procédure écrite ouverte"):
+        committee = _lock(Committee, committee.pk)
+        case = workflow._lock_case(case.pk)
+        if not policy.can(actor, Action.VIEW, case):
+            log_denial(actor, "procedure_open", "case", case.pk)
+            raise PermissionDenied
+        waiting = selectors.not_busy(selectors.awaiting_cases(committee)).filter(pk=case.pk).exists()
+        if not waiting:
+            raise ValidationError(
+                {
+                    "case": _(
+                        "Ce dossier ne peut pas être soumis par écrit : il n'attend pas de passage en commission sur "
+                        "ce territoire, ou il est déjà inscrit à une séance ou à une autre procédure écrite."
+                    )
+                }
+            )
+        procedure = WrittenProcedure(
+            committee=committee,
+            case=case,
+            kind=CommitteeReview.Kind.DALO_LOSS if case.dalo_loss_review_pending else CommitteeReview.Kind.PRIORITY,
+            reason=reason.strip(),
+            deadline=deadline,
+            opened_by=actor,
+        )
+        procedure.full_clean()
+        procedure.save()
+        _notify_procedure_opened(procedure)
+    log.info("written procedure opened id=%s case_id=%s by user_id=%s", procedure.pk, case.pk, actor.pk)
+    return procedure
+
+
+def _require_open(procedure):
+    if procedure.status != WrittenProcedure.Status.OPEN:
+        raise StepConflict(
+            _("Cette procédure écrite est close ou annulée : plus rien ne peut y être enregistré. Rechargez la page.")
+        )
+
+
+def procedure_vote(*, actor, procedure, choice, comment="") -> Vote:
+    """A member answers a written procedure, until the end of the response deadline."""
+    seat = _seat(actor, procedure.committee, action="vote")
+    allowed = DALO_LOSS_CHOICES if procedure.is_dalo_loss else PRIORITY_CHOICES
+    if choice not in allowed:
+        raise ValidationError({"choice": _("Choisissez un des avis proposés pour ce dossier.")})
+    if not seat.has_vote:
+        raise ValidationError({"choice": _("Vous siégez sans voix délibérative : vous ne votez pas.")})
+    with transaction.atomic(), acting_as(actor, "Vote en procédure écrite"):
+        procedure = _lock(WrittenProcedure, procedure.pk)
+        _require_open(procedure)
+        # Answers are taken until the end of the deadline day (local time).
+        if timezone.localdate() > procedure.deadline:
+            raise ValidationError(
+                {
+                    "choice": _("La date limite de réponse (%(date)s) est passée : les votes sont clos.")
+                    % {"date": procedure.deadline.strftime("%d/%m/%Y")}
+                }
+            )
+        if procedure.recusals.filter(member=seat).exists():
+            raise ValidationError({"choice": _("Vous vous êtes déporté sur ce dossier : vous ne votez pas.")})
+        vote = Vote.objects.filter(procedure=procedure, member=seat).first() or Vote(procedure=procedure, member=seat)
+        vote.choice = choice
+        vote.comment = comment
+        vote.recorded_by = None
+        vote.full_clean()
+        vote.save()
+    return vote
+
+
+def procedure_recusal(*, actor, procedure, member, reason) -> Recusal:
+    """A member steps aside on a written procedure, as in a session (bureau or the member)."""
+    seat = _seat(actor, procedure.committee, action="recusal")
+    if member.committee_id != procedure.committee_id:
+        raise ValidationError({"member": _("Ce membre ne siège pas dans cette commission.")})
+    if seat.pk != member.pk and not seat.is_bureau:
+        log_denial(actor, "recusal", "committee", procedure.committee_id)
+        raise PermissionDenied(_("Seuls la présidence, le secrétariat ou le membre concerné peuvent noter un déport."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Indiquez le motif du déport (par exemple : bailleur concerné).")})
+    with transaction.atomic(), acting_as(actor, "Déport d'un membre"):
+        procedure = _lock(WrittenProcedure, procedure.pk)
+        _require_open(procedure)
+        if procedure.recusals.filter(member=member).exists():
+            raise ValidationError({"member": _("Ce membre est déjà déporté sur ce dossier.")})
+        # A recused member's answer does not count: it is kept (history) but the tally skips it.
+        return Recusal.objects.create(procedure=procedure, member=member, reason=reason.strip(), recorded_by=actor)
+
+
+def procedure_close(*, actor, procedure, values: dict) -> WrittenProcedure:
+    """The secretary records the outcome of a written procedure and completes the committee step.
+
+    Rules (règlement intérieur, as in sessions): the quorum counts the voting members who responded
+    (recused members excluded); the outcome is the majority of the votes cast, a tie being no
+    majority; the outcome is recorded after the deadline, or earlier once every voting member answered.
+    """
+    seat = _seat(actor, procedure.committee, (Function.SECRETARY,), "procedure_close")
+    with transaction.atomic(), acting_as(actor, "Issue de la procédure écrite"):
+        procedure = _lock(WrittenProcedure, procedure.pk)
+        _require_open(procedure)
+        if procedure.recusals.filter(member=seat).exists():
+            raise PermissionDenied(
+                _("Vous vous êtes déporté sur ce dossier : vous ne pouvez pas enregistrer sa décision.")
+            )
+        case = workflow._lock_case(procedure.case_id)
+        _check_case_waits(case, procedure.is_dalo_loss)
+        tally = selectors.procedure_tally(procedure)
+        quorum = selectors.procedure_quorum(procedure, tally)
+        today = timezone.localdate()
+        if today <= procedure.deadline and not quorum.everyone_answered:
+            raise ValidationError(
+                _(
+                    "Les membres peuvent répondre jusqu'au %(date)s inclus (%(n)s réponse(s) sur %(total)s) : "
+                    "l'issue s'enregistre après cette date, ou dès que tous les membres votants ont répondu."
+                )
+                % {"date": procedure.deadline.strftime("%d/%m/%Y"), "n": quorum.responded, "total": quorum.eligible},
+                code="deadline",
+            )
+        if not quorum.reached:
+            raise ValidationError(
+                _(
+                    "Quorum non atteint : %(n)s membre(s) votant(s) ont répondu, %(required)s requis (%(rule)s). "
+                    "Aucune décision ne peut être enregistrée : annulez la procédure et inscrivez le dossier en séance."
+                )
+                % {"n": quorum.responded, "required": quorum.required, "rule": quorum.rule},
+                code="quorum",
+            )
+        choice = _choice_of(procedure, values)
+        _check_majority(
+            tally,
+            choice,
+            _(
+                "Aucune majorité des voix exprimées (%(n)s voix) : une procédure écrite ne départage pas une "
+                "égalité. Annulez la procédure et inscrivez le dossier en séance."
+            ),
+        )
+        review_values = _review_values(procedure, values)
+        _check_adjourned(review_values, today, _("La date doit être dans le futur."))
+        _release_claim(case, procedure.committee, actor)
+        procedure.status = WrittenProcedure.Status.CLOSED
+        procedure.closed_by = actor
+        procedure.closed_at = timezone.now()
+        procedure.choice = choice
+        procedure.tally = tally.as_json()
+        procedure.save()
+        workflow.committee_decide(actor=actor, case=case, values=review_values, source=procedure)
+        procedure.refresh_from_db()
+    log.info("written procedure closed id=%s case_id=%s by user_id=%s", procedure.pk, case.pk, actor.pk)
+    return procedure
+
+
+def procedure_cancel(*, actor, procedure, reason: str) -> WrittenProcedure:
+    """The secretary cancels a written procedure (quorum not reached, tie, urgency gone...): the case
+    stays at the committee step, free for a session or a new procedure."""
+    _seat(actor, procedure.committee, (Function.SECRETARY,), "procedure_cancel")
+    if not reason.strip():
+        raise ValidationError({"cancel_reason": _("Indiquez pourquoi la procédure écrite est annulée.")})
+    with transaction.atomic(), acting_as(actor, f"Procédure écrite annulée : {reason.strip()}"):
+        procedure = _lock(WrittenProcedure, procedure.pk)
+        _require_open(procedure)
+        procedure.status = WrittenProcedure.Status.CANCELLED
+        procedure.closed_by = actor
+        procedure.closed_at = timezone.now()
+        procedure.cancel_reason = reason.strip()
+        procedure.save()
+    return procedure
 
 
 def _display(review, name):

@@ -16,8 +16,19 @@ from workflows.services import StepConflict
 
 from . import selectors, services
 from .documents import decision_letter_pdf
-from .forms import AgendaAddForm, AmendmentForm, AttendanceForm, DecisionForm, RecusalForm, SessionForm, VoteForm
-from .models import CommitteeMember, Minutes, Session, SessionDecision, Vote, VoteChoice
+from .forms import (
+    AgendaAddForm,
+    AmendmentForm,
+    AttendanceForm,
+    DecisionForm,
+    ProcedureCancelForm,
+    ProcedureOpenForm,
+    RecusalForm,
+    SessionForm,
+    ShowOfHandsForm,
+    VoteForm,
+)
+from .models import CommitteeMember, Minutes, Session, SessionDecision, Vote, VoteChoice, WrittenProcedure
 from .synthesis import committee_roles, synthesis
 
 Function = CommitteeMember.Function
@@ -78,6 +89,7 @@ def committee_detail(request, pk):
             "seat": seat,
             "members": members,
             "sessions": committee.sessions.all(),
+            "procedures": committee.procedures.select_related("case"),
             "form": form if seat.is_bureau else None,
             "communes": committee.communes.all(),
             "nav": "committees",
@@ -278,9 +290,20 @@ def _item_context(request, session, seat, item, **forms):
             context["recusal_form"] = recusal_form
     if may_decide:
         context["decision_form"] = forms.get("decision_form") or DecisionForm(item=item)
+    if seat.function == Function.SECRETARY and session.status == Session.Status.OPEN and decision is None:
+        voters = _hand_voters(session, item)
+        if voters:
+            context["hands_form"] = forms.get("hands_form") or ShowOfHandsForm(item=item, voters=voters)
     if decision and seat.is_bureau:
         context["amendment_form"] = forms.get("amendment_form") or AmendmentForm(review=decision.review)
     return context
+
+
+def _hand_voters(session, item):
+    """Who may vote by show of hands: voting members present and not recused on this item."""
+    present = selectors.present_member_ids(session)
+    recused = set(item.recusals.values_list("member_id", flat=True))
+    return [m for m in selectors.voting_members(session.committee) if m.pk in present and m.pk not in recused]
 
 
 def _decision_lines(decision):
@@ -406,6 +429,24 @@ def item_decide(request, pk, item_pk):
 
 @login_required
 @require_POST
+def item_hands(request, pk, item_pk):
+    """The secretary records a show of hands for the present members (each vote marked as such)."""
+    session, seat, item = _item(request, pk, item_pk)
+    form = ShowOfHandsForm(request.POST, item=item, voters=_hand_voters(session, item))
+    return _post_form(
+        request,
+        session,
+        seat,
+        item,
+        form,
+        "hands_form",
+        lambda data: services.show_of_hands_record(actor=request.user, item=item, votes=form.votes()),
+        _("Vote à main levée enregistré pour les membres présents."),
+    )
+
+
+@login_required
+@require_POST
 def item_amend(request, pk, item_pk):
     session, seat, item = _item(request, pk, item_pk)
     decision = SessionDecision.objects.filter(item=item).select_related("review").first()
@@ -456,3 +497,202 @@ def letter_download(request, pk, item_pk):
         raise Http404
     pdf = decision_letter_pdf(decision, committee_roles(request.user))
     return _pdf(pdf, f"courrier-{item.case.reference}.pdf")
+
+
+# --- written procedures -------------------------------------------------------------------------------
+
+
+def _procedure_url(procedure):
+    return reverse("committees:procedure", args=[procedure.pk])
+
+
+def _open_cases(request, committee):
+    visible = policy.queryset_for(request.user, Action.VIEW)
+    return selectors.not_busy(selectors.awaiting_cases(committee)).filter(pk__in=visible.values("pk"))
+
+
+@login_required
+def procedure_open(request, pk):
+    """The secretary submits one case to the members in writing (GET: the form; POST: open it)."""
+    committee, seat = selectors.committee_for(request, pk)
+    initial = {"case": request.GET.get("dossier")} if request.GET.get("dossier", "").isdigit() else None
+    form = ProcedureOpenForm(request.POST or None, cases=_open_cases(request, committee), initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                procedure = services.procedure_open(actor=request.user, committee=committee, **form.cleaned_data)
+            except ValidationError as error:
+                _apply_errors(form, error)
+            except (StepConflict, PermissionDenied) as error:
+                form.add_error(None, str(error) or _("Cette action ne vous est pas permise."))
+            else:
+                messages.success(request, _("Procédure écrite ouverte : les membres sont prévenus."))
+                return redirect(_procedure_url(procedure))
+    context = {
+        "committee": committee,
+        "seat": seat,
+        "form": form if seat.function == Function.SECRETARY else None,
+        "nav": "committees",
+    }
+    return render(request, "committees/procedure_open.html", context, status=status)
+
+
+def _procedure_context(request, procedure, seat, **forms):
+    is_open = procedure.status == WrittenProcedure.Status.OPEN
+    vote = procedure.votes.filter(member=seat).first()
+    recused = procedure.recusals.filter(member=seat).exists()
+    tally = selectors.procedure_tally(procedure)
+    is_secretary = seat.function == Function.SECRETARY
+    today = timezone.localdate()
+    context = {
+        "procedure": procedure,
+        "committee": procedure.committee,
+        "case": procedure.case,
+        "seat": seat,
+        "sheet": synthesis(procedure.case, request.user),
+        "my_vote": vote,
+        "recused": recused,
+        "recusals": procedure.recusals.select_related("member__user", "member__organisation"),
+        "tally": tally if seat.is_bureau else None,
+        "tally_rows": tally.rows(procedure.kind) if seat.is_bureau else None,
+        "quorum": selectors.procedure_quorum(procedure, tally),
+        "deadline_passed": today > procedure.deadline,
+        "votes": procedure.votes.select_related("member__user", "recorded_by") if seat.is_bureau else [],
+        "review": procedure.review,
+        "nav": "committees",
+    }
+    if is_open and today <= procedure.deadline and seat.has_vote and not recused:
+        initial = {"choice": vote.choice, "comment": vote.comment} if vote else None
+        context["vote_form"] = forms.get("vote_form") or VoteForm(item=procedure, initial=initial)
+    if is_open:
+        recusal_form = forms.get("recusal_form") or _ProcedureRecusalForm(seat=seat, procedure=procedure)
+        if recusal_form.fields["member"].queryset.exists():
+            context["recusal_form"] = recusal_form
+    if is_open and is_secretary and not recused:
+        context["decision_form"] = forms.get("decision_form") or DecisionForm(item=procedure)
+        context["cancel_form"] = forms.get("cancel_form") or ProcedureCancelForm()
+    if procedure.review is not None:
+        from .documents import decision_lines, tally_line
+
+        context["decision_lines"] = [
+            *decision_lines(procedure.review, None),
+            tally_line(procedure.tally, procedure.kind),
+        ]
+    return context
+
+
+class _ProcedureRecusalForm(RecusalForm):
+    def __init__(self, *args, seat, procedure, **kwargs):
+        super(RecusalForm, self).__init__(*args, **kwargs)
+        members = seat.committee.members.filter(is_active=True).exclude(recusals__procedure=procedure)
+        if not seat.is_bureau:
+            members = members.filter(pk=seat.pk)
+        self.fields["member"].queryset = members.select_related("user", "organisation")
+        self.fields["member"].label_from_instance = lambda s: f"{s.display_name} – {s.organisation}"
+
+
+def _render_procedure(request, procedure, seat, status=200, **forms):
+    context = _procedure_context(request, procedure, seat, **forms)
+    return render(request, "committees/procedure_detail.html", context, status=status)
+
+
+@login_required
+def procedure_detail(request, pk):
+    procedure, seat = selectors.procedure_for(request, pk)
+    return _render_procedure(request, procedure, seat)
+
+
+def _post_procedure_form(request, procedure, seat, form, form_name, call, success):
+    if form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except StepConflict as conflict:
+            messages.error(request, str(conflict))
+            procedure.refresh_from_db()
+            return _render_procedure(request, procedure, seat, status=409)
+        except PermissionDenied as error:
+            form.add_error(None, str(error) or _("Cette action ne vous est pas permise."))
+        else:
+            messages.success(request, success)
+            return redirect(_procedure_url(procedure))
+    return _render_procedure(request, procedure, seat, status=400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def procedure_vote(request, pk):
+    procedure, seat = selectors.procedure_for(request, pk)
+    return _post_procedure_form(
+        request,
+        procedure,
+        seat,
+        VoteForm(request.POST, item=procedure),
+        "vote_form",
+        lambda data: services.procedure_vote(actor=request.user, procedure=procedure, **data),
+        _("Votre vote est enregistré. Vous pouvez le modifier jusqu'à la date limite."),
+    )
+
+
+@login_required
+@require_POST
+def procedure_recusal(request, pk):
+    procedure, seat = selectors.procedure_for(request, pk)
+    return _post_procedure_form(
+        request,
+        procedure,
+        seat,
+        _ProcedureRecusalForm(request.POST, seat=seat, procedure=procedure),
+        "recusal_form",
+        lambda data: services.procedure_recusal(actor=request.user, procedure=procedure, **data),
+        _("Déport enregistré : ce membre ne vote pas et ne compte pas dans le quorum pour ce dossier."),
+    )
+
+
+@login_required
+@require_POST
+def procedure_decide(request, pk):
+    procedure, seat = selectors.procedure_for(request, pk)
+
+    def call(data):
+        data.pop("other_landlords", None)
+        services.procedure_close(actor=request.user, procedure=procedure, values=data)
+
+    return _post_procedure_form(
+        request,
+        procedure,
+        seat,
+        DecisionForm(request.POST, item=procedure),
+        "decision_form",
+        call,
+        _("Issue de la procédure écrite enregistrée : le dossier passe à l'étape suivante."),
+    )
+
+
+@login_required
+@require_POST
+def procedure_cancel(request, pk):
+    procedure, seat = selectors.procedure_for(request, pk)
+    return _post_procedure_form(
+        request,
+        procedure,
+        seat,
+        ProcedureCancelForm(request.POST),
+        "cancel_form",
+        lambda data: services.procedure_cancel(actor=request.user, procedure=procedure, reason=data["cancel_reason"]),
+        _("Procédure écrite annulée : le dossier reste en attente de la commission."),
+    )
+
+
+@login_required
+def procedure_letter(request, pk):
+    """The letter to the household about a written procedure's decision (the bureau's, as in sessions)."""
+    procedure, seat = selectors.procedure_for(request, pk)
+    if procedure.review is None or not seat.is_bureau:
+        log_denial(request, "letter", "written_procedure", pk)
+        raise Http404
+    pdf = decision_letter_pdf(procedure, committee_roles(request.user))
+    return _pdf(pdf, f"courrier-{procedure.case.reference}.pdf")

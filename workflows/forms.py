@@ -1,11 +1,14 @@
-"""One form per human step. The forms only collect input; the workflow services validate and write."""
+"""One form per human step. The forms only collect input; the workflow services validate and write.
+
+The committee step has no form here: a committee decides in session or by written procedure
+(committees/forms.py DecisionForm), never one member from the step page."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cases import choices
-from cases.models import CaleolDecision, CommitteeReview, Diagnostic, Dwelling, HouseholdReply, Organisation, Proposal
+from cases.models import CaleolDecision, Diagnostic, Dwelling, HouseholdReply, Proposal
 from permissions.policy import memberships_of
 from permissions.roles import Role
 from permissions.visibility import case_access, visible_fields
@@ -77,70 +80,6 @@ class DiagnosticForm(StepFormMixin, forms.ModelForm):
             areas_to_avoid=current.areas_to_avoid.all() if areas is None else areas,
             recommended_communes=current.recommended_communes.all() if communes is None else communes,
         )
-
-
-PRIORITY_FIELDS = [
-    "outcome",
-    "orientation",
-    "designated_landlord",
-    "target_reservataire",
-    "support_measure",
-    "missing_items",
-    "adjourned_until",
-    "reason",
-    "redirected_to",
-]
-
-
-def offer_adapted_field():
-    """The committee's explicit statement, on a loss-of-DALO review, that the refused offer was
-    adapted (CommitteeReview.offer_adapted: a loss cannot be confirmed without "yes")."""
-    return forms.TypedChoiceField(
-        label=_("L'offre refusée était-elle adaptée aux besoins et capacités du ménage ?"),
-        choices=[("", _("— Choisir —")), ("true", _("Oui, offre adaptée")), ("false", _("Non, offre non adaptée"))],
-        coerce=lambda v: v == "true",
-        empty_value=None,
-        required=False,
-        help_text=_("Au vu des alertes d'adéquation affichées. Sans « Oui », la perte ne peut pas être confirmée."),
-    )
-
-
-class CommitteeForm(StepFormMixin, forms.ModelForm):
-    class Meta:
-        model = CommitteeReview
-        fields = PRIORITY_FIELDS + ["dalo_benefit_lost", "offer_adapted"]
-        widgets = {"dalo_benefit_lost": forms.NullBooleanSelect}
-
-    def __init__(self, *args, user, case, **kwargs):
-        super().__init__(*args, **kwargs)
-        if case.dalo_loss_review_pending:
-            # The committee rules on the loss of DALO benefit after a refused offer, not on priority.
-            self.instance.kind = CommitteeReview.Kind.DALO_LOSS
-            for name in list(self.fields):
-                if name not in ("dalo_benefit_lost", "offer_adapted", "reason"):
-                    del self.fields[name]
-            self.fields["dalo_benefit_lost"].widget = forms.Select(
-                choices=[("", _("— Choisir —")), ("true", _("Oui, perte confirmée")), ("false", _("Non"))]
-            )
-            self.fields["offer_adapted"] = offer_adapted_field()
-        else:
-            del self.fields["dalo_benefit_lost"]
-            del self.fields["offer_adapted"]
-            self.fields["designated_landlord"].queryset = Organisation.objects.filter(
-                kind=choices.OrganisationKind.LANDLORD
-            )
-            self.fields["target_reservataire"].queryset = Organisation.objects.filter(
-                kind__in=[
-                    choices.OrganisationKind.RESERVATAIRE,
-                    choices.OrganisationKind.STATE,
-                    choices.OrganisationKind.EPCI,
-                    choices.OrganisationKind.COMMUNE,
-                    choices.OrganisationKind.DEPARTEMENT,
-                ]
-            )
-
-    def submit(self, services, *, actor, case):
-        return services.committee_decide(actor=actor, case=case, values=dict(self.cleaned_data))
 
 
 def landlord_org_ids(user) -> set[int]:
@@ -294,7 +233,6 @@ class LeaseForm(StepFormMixin, forms.Form):
 
 STEP_FORMS = {
     "diagnostic": DiagnosticForm,
-    "committee": CommitteeForm,
     "proposal": ProposalForm,
     "caleol": CaleolForm,
     "reply": ReplyForm,

@@ -220,14 +220,59 @@ def diagnostic_complete(*, actor, case: Case, values: dict, areas_to_avoid=(), r
     return _complete_step(actor=actor, case=case, node_name="diagnostic", reason="Diagnostic terminé", write=write)
 
 
-def committee_decide(*, actor, case: Case, values: dict) -> Case:
-    """Record the committee's outcome (or its ruling on a loss of DALO benefit) and route the case."""
+def _committee_source(actor, case: Case, source, kind: str):
+    """The collective record a committee decision comes from, re-read under the case lock: a session
+    decision not yet applied (session open) or a written procedure closed with its outcome, on this
+    case and this kind of examination, recorded by `actor`. Nobody decides alone from the step."""
+    from committees.models import Session, SessionDecision, WrittenProcedure
+
+    fresh = None
+    if isinstance(source, SessionDecision):
+        fresh = (
+            SessionDecision.objects.select_for_update(of=("self",) if connection.vendor == "postgresql" else ())
+            .select_related("item__session")
+            .filter(pk=source.pk, review__isnull=True, recorded_by=actor, item__case=case, item__kind=kind)
+            .filter(item__session__status=Session.Status.OPEN)
+            .first()
+        )
+    elif isinstance(source, WrittenProcedure):
+        fresh = (
+            WrittenProcedure.objects.select_for_update(of=("self",) if connection.vendor == "postgresql" else ())
+            .filter(pk=source.pk, review__isnull=True, closed_by=actor, case=case, kind=kind)
+            .filter(status=WrittenProcedure.Status.CLOSED)
+            .first()
+        )
+    if fresh is None:
+        log_denial(actor, "committee_decide:no_source", "case", case.pk)
+        raise PermissionDenied(
+            _(
+                "La commission décide en séance ou par procédure écrite : une décision ne peut pas être "
+                "enregistrée par un membre seul."
+            )
+        )
+    return fresh
+
+
+def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
+    """Record the committee's outcome (or its ruling on a loss of DALO benefit) and route the case.
+
+    `source` is the collective record the decision comes from (committees: a SessionDecision or a
+    closed WrittenProcedure); without one, the call is refused. Only committees/services.py calls this.
+    """
+
+    from committees.models import WrittenProcedure
 
     def write(case):
         kind = CommitteeReview.Kind.DALO_LOSS if case.dalo_loss_review_pending else CommitteeReview.Kind.PRIORITY
+        origin = _committee_source(actor, case, source, kind)
         review = CommitteeReview(case=case, kind=kind, decided_by=actor, **values)
         review.full_clean()
         review.save()
+        origin.review = review
+        if isinstance(origin, WrittenProcedure):
+            origin.save()
+        else:
+            origin.save(_allow_update=True)  # a session decision is otherwise never edited
         if kind == CommitteeReview.Kind.DALO_LOSS:
             case.dalo_loss_review_pending = False
             if review.dalo_benefit_lost:

@@ -76,7 +76,7 @@ class StepView(LoginRequiredMixin, View):
     template_name = "workflows/step.html"
 
     def setup_step(self, request, pk, node):
-        if node not in STEP_FORMS:
+        if node not in STEP_FORMS and node != "committee":
             raise Http404
         case = scoped_case(request, pk)
         task = queries.open_task(case, node)
@@ -112,8 +112,43 @@ class StepView(LoginRequiredMixin, View):
         }
         return render(request, self.template_name, context)
 
+    def render_committee_step(self, request, case, task):
+        """No decision form: a committee decides in session or by written procedure (committees/).
+        The page shows the synthesis sheet and where the case is examined, or how to put it there."""
+        from committees import selectors as committee_selectors
+        from committees.models import AgendaItem, CommitteeMember, Session, WrittenProcedure
+        from committees.synthesis import synthesis
+
+        committees = committee_selectors.committees_for(request.user)
+        context = {
+            "case": case,
+            "task": task,
+            "node": "committee",
+            "step_title": CaseFlow.committee.task_title,
+            "sheet": synthesis(case, request.user),
+            "items": AgendaItem.objects.filter(
+                case=case,
+                session__committee__in=committees,
+                session__status__in=[Session.Status.PLANNED, Session.Status.OPEN],
+                decision__isnull=True,
+            ).select_related("session__committee"),
+            "procedures": WrittenProcedure.objects.filter(
+                case=case, committee__in=committees, status=WrittenProcedure.Status.OPEN
+            ).select_related("committee"),
+            "secretariats": committees.filter(
+                members__user=request.user,
+                members__is_active=True,
+                members__function=CommitteeMember.Function.SECRETARY,
+                communes=case.household.commune_id or 0,
+            ),
+            "nav": "inbox",
+        }
+        return render(request, "workflows/committee_step.html", context)
+
     def get(self, request, pk, node):
         case, task = self.setup_step(request, pk, node)
+        if node == "committee":
+            return self.render_committee_step(request, case, task)
         return self.render_step(request, case, task, node, self.make_form(request, case, node))
 
     def post(self, request, pk, node):
@@ -122,6 +157,17 @@ class StepView(LoginRequiredMixin, View):
         except services.StepConflict as conflict:
             messages.error(request, str(conflict))
             return redirect("cases:detail", pk=pk)
+        if node == "committee":
+            # Nobody decides alone: nothing is recorded from this page.
+            log_denial(request, "step:committee:decide_alone", "case", case.pk)
+            messages.error(
+                request,
+                _(
+                    "La commission décide en séance ou par procédure écrite : la décision ne s'enregistre pas "
+                    "depuis cette page."
+                ),
+            )
+            return self.render_committee_step(request, case, task)
         form = self.make_form(request, case, node, request.POST)
         if form.is_valid():
             try:

@@ -123,13 +123,27 @@ def _commission_member_for(case):
 
 
 def test_real_services_carry_a_generated_case_on(territory):
-    case = Case.objects.filter(status=choices.CaseStatus.DIAGNOSTIC, closed_at__isnull=True).order_by("pk").first()
+    from committees.models import Committee
+    from committees.scripted import decide_in_writing
+
+    committee = Committee.objects.get()  # the generated territory's partner committee
+    case = (
+        Case.objects.filter(
+            status=choices.CaseStatus.DIAGNOSTIC,
+            closed_at__isnull=True,
+            household__commune__in=committee.communes.all(),
+        )
+        .order_by("pk")
+        .first()
+    )
     referent = case.referent
     case = services.diagnostic_complete(actor=referent, case=case, values={"urgency": choices.Urgency.HIGH})
     assert case.status == choices.CaseStatus.COMMITTEE
+    assert _commission_member_for(case) is not None
     landlord = Case.objects.exclude(designated_landlord=None).first().designated_landlord
-    case = services.committee_decide(
-        actor=_commission_member_for(case),
+    # The committee decides (written procedure: every voting member answers, the secretary records it).
+    decide_in_writing(
+        committee=committee,
         case=case,
         values={
             "outcome": choices.CommitteeOutcome.LABELLED,
@@ -137,6 +151,7 @@ def test_real_services_carry_a_generated_case_on(territory):
             "designated_landlord": landlord,
         },
     )
+    case.refresh_from_db()
     assert case.status == choices.CaseStatus.PROPOSAL
 
     at_caleol = Case.objects.filter(status=choices.CaseStatus.CALEOL).order_by("pk").first()

@@ -159,10 +159,15 @@ def assert_error_announced(session, field):
     session.step("error-announced")
 
 
-def test_commission_member_finds_the_case_and_labels_it(world, people):
+def test_commission_member_finds_the_case_and_the_committee_labels_it(world, people):
+    from committees import services as committee_services
+
     case = world.flag()
     steps.diagnose(world, case)
+    committee = steps.committee(world, case)
+    secretary = steps.secretary(world)
 
+    # A member opens the step from the inbox: the synthesis and where the committee decides, no form.
     member = people.open("commission")
     page = member.page
     log_in(member, "commission")
@@ -172,27 +177,58 @@ def test_commission_member_finds_the_case_and_labels_it(world, people):
     expect(row).to_contain_text("Examen en commission")
     row.get_by_role("button", name=re.compile("Prendre en charge")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Examen en commission")
+    expect(page.get_by_role("heading", level=2, name="Fiche de synthèse")).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name="Où la décision est prise")).to_be_visible()
+    expect(page.get_by_role("button", name="Enregistrer l'étape")).to_have_count(0)
     check_a11y(member, "step-committee")
 
-    # Labelled without a designated landlord: refused, error next to the field.
-    page.get_by_label(label("Décision")).select_option(label="Labellisé")
-    page.get_by_label(label("Orientation")).select_option(label="Logement ordinaire")
-    page.get_by_role("button", name="Enregistrer l'étape").click()
-    assert_error_announced(member, page.get_by_label(label("Bailleur désigné")))
-    check_a11y(member, "step-committee-errors")
+    # The secretary opens a written procedure from the committee's page.
+    sec = people.open("secretariat")
+    spage = sec.page
+    log_in(sec, secretary.username)
+    spage.goto(reverse("committees:detail", args=[committee.pk]))
+    spage.get_by_role("link", name="Ouvrir une procédure écrite").click()
+    check_a11y(sec, "procedure-open")
+    spage.get_by_label(label("Dossier soumis par écrit")).select_option(value=str(case.pk))
+    spage.get_by_label(label("Réponses attendues au plus tard le")).fill("2099-01-31")
+    spage.get_by_role("button", name="Ouvrir la procédure et prévenir les membres").click()
+    expect(spage.get_by_role("status").first).to_contain_text("Procédure écrite ouverte")
+    procedure = case.written_procedures.get()
+
+    # The member votes in writing; the chair and the secretary too.
+    page.goto(reverse("committees:procedure", args=[procedure.pk]))
+    check_a11y(member, "procedure-member")
+    page.get_by_role("radio", name="Labellisé").check()
+    page.get_by_role("button", name="Enregistrer mon vote").click()
+    expect(page.get_by_text("Votre vote : Labellisé")).to_be_visible()
+    for seat in committee.members.exclude(user=world.commission):
+        committee_services.procedure_vote(actor=seat.user, procedure=procedure, choice="labelled")
+
+    # The secretary records the outcome: only the labelled fields show; a missing landlord is refused.
+    spage.reload()
+    decision = spage.locator("form[data-outcome-form]")
+    expect(decision.get_by_label(label("À compléter avant le (si ajourné)"))).to_be_hidden()
+    decision.get_by_role("radio", name="Labellisé").check()
+    expect(decision.get_by_label(label("À compléter avant le (si ajourné)"))).to_be_hidden()
+    decision.get_by_label(label("Orientation (si labellisé)")).select_option(label="Logement ordinaire")
+    decision.get_by_role("button", name="Enregistrer l'issue de la procédure").click()
+    assert_error_announced(sec, spage.get_by_label(label("Bailleur désigné (si labellisé)")))
+    check_a11y(sec, "procedure-errors")
     assert fresh(case).status == choices.CaseStatus.COMMITTEE
 
-    page.get_by_label(label("Bailleur désigné")).select_option(label=world.landlord.name)
-    page.get_by_label(label("Réservataire cible")).select_option(label=world.reservataire.name)
-    page.get_by_label(label("Mesure d'accompagnement")).select_option(
+    decision = spage.locator("form[data-outcome-form]")
+    decision.get_by_label(label("Bailleur désigné (si labellisé)")).select_option(label=world.landlord.name)
+    decision.get_by_label(label("Réservataire cible (si labellisé)")).select_option(label=world.reservataire.name)
+    decision.get_by_label(label("Mesure d'accompagnement (si labellisé)")).select_option(
         label="ASLL (accompagnement social lié au logement)"
     )
-    save_step(member, "committee-saved")
-    expect(page.get_by_text("En attente de proposition")).to_be_visible()
+    decision.get_by_role("button", name="Enregistrer l'issue de la procédure").click()
+    expect(spage.get_by_role("status").first).to_contain_text("Issue de la procédure écrite enregistrée")
+    sec.step("procedure-closed")
     review = fresh(case).committee_reviews.get()
     assert review.outcome == choices.CommitteeOutcome.LABELLED
     assert review.designated_landlord == world.landlord
-    assert review.decided_by == world.commission
+    assert review.decided_by == secretary and review.written_procedure == procedure
 
 
 def test_landlord_records_proposals_decisions_refusal_and_lease(world, people):
@@ -300,7 +336,7 @@ def test_social_worker_sees_the_case_closed_as_rehoused_with_its_history(world, 
     history = page.locator("ol.steps > li")
     expected = [
         ("Diagnostic social", world.social_worker),
-        ("Examen en commission", world.commission),
+        ("Examen en commission", steps.secretary(world)),  # recorded the committee's written procedure
         ("Proposition de logement", world.landlord_agent),
         ("Décision CALEOL", world.landlord_agent),
         ("Réponse du ménage", world.landlord_agent),

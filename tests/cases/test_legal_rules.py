@@ -17,7 +17,7 @@ from notifications import services as notification_services
 from notifications.deadlines import case_due_info
 from tests.workflows import steps
 from workflows import services
-from workflows.forms import CaleolForm, CommitteeForm
+from workflows.forms import CaleolForm
 
 pytestmark = pytest.mark.django_db
 
@@ -181,22 +181,13 @@ def test_loss_needs_the_committees_statement_that_the_offer_was_adapted(world, c
     client.force_login(world.commission)
     page = client.get(reverse("workflows:step", args=[case.pk, "committee"])).content.decode()
     assert "malgré des alertes d'adéquation" in page and warnings[0]["message"] in page
-    assert 'name="offer_adapted"' in page
-    form = CommitteeForm(user=world.commission, case=case)
-    assert "offer_adapted" in form.fields
     for statement in ({}, {"offer_adapted": False}):
-        with pytest.raises(ValidationError) as error:
-            services.committee_decide(
-                actor=world.commission,
-                case=case,
-                values={"dalo_benefit_lost": True, "reason": "Refus sans motif.", **statement},
-            )
+        with pytest.raises(ValidationError) as error, transaction.atomic():
+            steps.decide(world, case, {"dalo_benefit_lost": True, "reason": "Refus sans motif.", **statement})
         assert "adaptée" in error.value.message_dict["offer_adapted"][0]
     assert fresh(case).is_open
-    case = services.committee_decide(
-        actor=world.commission,
-        case=case,
-        values={"dalo_benefit_lost": True, "offer_adapted": True, "reason": "Offre adaptée refusée sans motif."},
+    case = steps.decide(
+        world, case, {"dalo_benefit_lost": True, "offer_adapted": True, "reason": "Offre adaptée refusée sans motif."}
     )
     assert case.closure_reason == choices.ClosureReason.DALO_BENEFIT_LOST
     assert case.committee_reviews.last().offer_adapted is True

@@ -122,10 +122,8 @@ def test_refusal_report_masks_small_cells_and_keeps_to_scope(world, client):
     agent = world.other_landlord_agent
     for _ in range(5):
         case = steps.diagnose(world, world.flag())
-        services.committee_decide(
-            actor=world.commission,
-            case=case,
-            values={"outcome": "labelled", "orientation": "ordinary", "designated_landlord": world.other_landlord},
+        steps.decide(
+            world, case, {"outcome": "labelled", "orientation": "ordinary", "designated_landlord": world.other_landlord}
         )
         services.proposal_make(
             actor=agent,

@@ -1,4 +1,5 @@
 import logging
+from datetime import date
 
 import pytest
 from django.db import connection
@@ -60,14 +61,17 @@ def test_commission_sees_cases_on_agenda_or_decided_in_its_territory(world):
 
 def test_commission_keeps_an_adjourned_case_back_at_diagnostic(world):
     from cases.models import Case
-    from workflows import services
 
     case = steps.diagnose(world, world.flag())
     stale = Case.objects.get(pk=case.pk)  # read before the committee sat
-    services.committee_decide(
-        actor=world.commission,
-        case=case,
-        values={"outcome": choices.CommitteeOutcome.ADJOURNED, "missing_items": "Avis d'imposition"},
+    steps.decide(  # the committee adjourns (written procedure)
+        world,
+        case,
+        {
+            "outcome": choices.CommitteeOutcome.ADJOURNED,
+            "missing_items": "Avis d'imposition",
+            "adjourned_until": date(2099, 1, 15),
+        },
     )
     case.refresh_from_db()
     assert case.status == choices.CaseStatus.DIAGNOSTIC and case.decided_in_committee

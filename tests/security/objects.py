@@ -144,7 +144,7 @@ class MatrixWorld:
         return self._committees
 
     def _build_committees(self):
-        from datetime import UTC, datetime
+        from datetime import UTC, date, datetime
 
         from committees import services as committee_services
         from committees.models import Committee, CommitteeMember
@@ -187,7 +187,21 @@ class MatrixWorld:
                 )
                 case = services.diagnostic_complete(actor=actor, case=case, values=dict(steps.DIAGNOSTIC))
             item = committee_services.agenda_add(actor=secretary, session=session, case=case)
-            built[key] = {"committee": committee, "session": session, "item": item}
+            # A second case of the committee's territory, submitted to the members in writing.
+            if key == "own":
+                in_writing = steps.diagnose(world, world.flag())
+            else:
+                in_writing = services.case_flag(
+                    actor=actor,
+                    household=HouseholdFactory(commune=commune(NANTES)),
+                    organisation=self.foreign_case.organisation,
+                    criteria=[{"code": "i", "source": "social_worker"}],
+                )
+                in_writing = services.diagnostic_complete(actor=actor, case=in_writing, values=dict(steps.DIAGNOSTIC))
+            procedure = committee_services.procedure_open(
+                actor=secretary, committee=committee, case=in_writing, deadline=date(2099, 1, 31)
+            )
+            built[key] = {"committee": committee, "session": session, "item": item, "procedure": procedure}
         return built
 
     def notifications(self):
@@ -245,6 +259,8 @@ def committee_kwargs(kind):
             return {"pk": objects["committee"].pk}
         if kind == "session":
             return {"pk": objects["session"].pk}
+        if kind == "procedure":
+            return {"pk": objects["procedure"].pk}
         return {"pk": objects["session"].pk, "item_pk": objects["item"].pk}
 
     return build
@@ -252,6 +268,18 @@ def committee_kwargs(kind):
 
 COMMITTEE_URLS = {
     "committees:detail": "committee",
+    "committees:procedure_open": "committee",
+    **{
+        f"committees:{n}": "procedure"
+        for n in (
+            "procedure",
+            "procedure_vote",
+            "procedure_recusal",
+            "procedure_decide",
+            "procedure_cancel",
+            "procedure_letter",
+        )
+    },
     **{
         f"committees:{n}": "session"
         for n in ("session", "session_open", "session_close", "attendance", "agenda_add", "agenda_fill", "minutes")
@@ -265,6 +293,7 @@ COMMITTEE_URLS = {
             "item_vote",
             "item_recusal",
             "item_decide",
+            "item_hands",
             "item_amend",
             "letter",
         )

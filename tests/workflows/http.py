@@ -32,6 +32,38 @@ def diagnose(client, world, case, **extra):
     return post_step(client, world.social_worker, case, "diagnostic", DIAGNOSTIC | extra)
 
 
+def decide(client, world, case, data):
+    """The committee decides through its pages: the secretary opens a written procedure, every voting
+    member votes for the decision in `data`, the secretary records the outcome. Returns the last
+    response (a redirect to the procedure page when the outcome was recorded)."""
+    from committees.models import WrittenProcedure
+    from committees.scripted import choice_for
+
+    from . import steps
+
+    committee = steps.committee(world, case)
+    secretary = steps.secretary(world)
+    client.force_login(secretary)
+    response = client.post(
+        reverse("committees:procedure_open", args=[committee.pk]), {"case": case.pk, "deadline": "2099-01-31"}
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    procedure = WrittenProcedure.objects.get(case=case, status=WrittenProcedure.Status.OPEN)
+    values = {k: v == "true" if k == "dalo_benefit_lost" else v for k, v in data.items()}
+    for seat in committee.members.filter(has_vote=True, is_active=True):
+        client.force_login(seat.user)
+        vote = client.post(reverse("committees:procedure_vote", args=[procedure.pk]), {"choice": choice_for(values)})
+        assert vote.status_code == 302, vote.content.decode()[:3000]
+    client.force_login(secretary)
+    return client.post(reverse("committees:procedure_decide", args=[procedure.pk]), data)
+
+
+def assert_decided(response, case):
+    """A recorded committee outcome answers a redirect to the written procedure's page."""
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert response["Location"].startswith(reverse("committees:procedure", args=[case.written_procedures.get().pk]))
+
+
 def label(client, world, case):
     data = {
         "outcome": choices.CommitteeOutcome.LABELLED,
@@ -40,7 +72,7 @@ def label(client, world, case):
         "target_reservataire": world.reservataire.pk,
         "support_measure": choices.SupportMeasure.ASLL,
     }
-    return post_step(client, world.commission, case, "committee", data)
+    return decide(client, world, case, data)
 
 
 def propose(client, world, case, dwelling=None, **extra):

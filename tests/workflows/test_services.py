@@ -52,7 +52,7 @@ def test_flag_to_rehoused_with_one_refusal(world):
     )
     assert done == [
         "ts",
-        "commission",
+        "secretariat-test",  # the committee's secretary records the collective decision
         "bailleur",
         "bailleur",
         "bailleur",
@@ -65,10 +65,10 @@ def test_flag_to_rehoused_with_one_refusal(world):
 
 def test_adjourned_goes_back_to_diagnostic(world):
     case = steps.diagnose(world, world.flag())
-    case = services.committee_decide(
-        actor=world.commission,
-        case=case,
-        values={
+    case = steps.decide(
+        world,
+        case,
+        {
             "outcome": choices.CommitteeOutcome.ADJOURNED,
             "missing_items": "Avis d'imposition",
             "adjourned_until": date(2026, 12, 15),
@@ -90,7 +90,7 @@ def test_adjourned_goes_back_to_diagnostic(world):
 )
 def test_committee_closing_outcomes(world, values, reason):
     case = steps.diagnose(world, world.flag())
-    case = services.committee_decide(actor=world.commission, case=case, values=values)
+    case = steps.decide(world, case, values)
     assert (case.status, case.closure_reason) == (choices.CaseStatus.CLOSED, reason)
     assert case.processes.get().status == "DONE"
 
@@ -123,10 +123,8 @@ def test_dalo_refusal_without_legitimate_motive_goes_to_committee(world):
     case = steps.refuse(world, case, motive=choices.RefusalMotive.LOCATION)
     assert case.status == choices.CaseStatus.COMMITTEE
     assert case.dalo_loss_review_pending
-    case = services.committee_decide(
-        actor=world.commission,
-        case=case,
-        values={"dalo_benefit_lost": True, "offer_adapted": True, "reason": "Offre adaptée refusée."},
+    case = steps.decide(
+        world, case, {"dalo_benefit_lost": True, "offer_adapted": True, "reason": "Offre adaptée refusée."}
     )
     assert case.closure_reason == choices.ClosureReason.DALO_BENEFIT_LOST
     assert case.committee_reviews.last().kind == CommitteeReview.Kind.DALO_LOSS
@@ -135,9 +133,7 @@ def test_dalo_refusal_without_legitimate_motive_goes_to_committee(world):
 def test_dalo_loss_not_confirmed_returns_to_proposal(world):
     case = steps.label(world, steps.diagnose(world, world.flag(is_dalo=True)))
     case = steps.refuse(world, steps.allocate(world, steps.propose(world, case)))
-    case = services.committee_decide(
-        actor=world.commission, case=case, values={"dalo_benefit_lost": False, "reason": "Ménage mal informé."}
-    )
+    case = steps.decide(world, case, {"dalo_benefit_lost": False, "reason": "Ménage mal informé."})
     assert (case.status, case.dalo_loss_review_pending) == (choices.CaseStatus.PROPOSAL, False)
 
 

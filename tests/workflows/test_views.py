@@ -30,7 +30,7 @@ def test_whole_path_with_a_refusal_through_http(world, client):
     assert reload(case).status == choices.CaseStatus.COMMITTEE
     assert case.diagnostic.social_narrative.startswith("Récit détaillé")
 
-    http.assert_done(http.label(client, world, case), case)
+    http.assert_decided(http.label(client, world, case), case)
     assert (reload(case).status, case.designated_landlord) == (choices.CaseStatus.PROPOSAL, world.landlord)
 
     http.assert_done(http.propose(client, world, case), case)
@@ -53,18 +53,25 @@ def test_whole_path_with_a_refusal_through_http(world, client):
     assert "Relogé dans le parc social" in page
     done = page.split("Étapes réalisées")[1]
     assert done.count("<strong>Proposition de logement</strong>") == 2
-    assert f"<strong>Examen en commission</strong> –\n    {world.commission.get_full_name()}" in done  # who
+    secretary = steps.secretary(world)  # who recorded the committee's written procedure
+    assert f"<strong>Examen en commission</strong> –\n    {secretary.get_full_name()}" in done
     assert "<strong>Signature du bail</strong>" in done
 
 
 def test_adjourned_goes_back_to_the_diagnostic(world, client):
     case = steps.diagnose(world, world.flag())
-    data = {"outcome": choices.CommitteeOutcome.ADJOURNED, "missing_items": "Avis d'imposition"}
-    http.assert_done(http.post_step(client, world.commission, case, "committee", data), case)
+    data = {
+        "outcome": choices.CommitteeOutcome.ADJOURNED,
+        "missing_items": "Avis d'imposition",
+        "adjourned_until": "2099-01-15",
+    }
+    response = http.decide(client, world, case, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
     assert reload(case).status == choices.CaseStatus.DIAGNOSTIC
     # The social worker completes the file and the committee sees the case again.
     http.assert_done(http.diagnose(client, world, case), case)
-    http.assert_done(http.label(client, world, case), case)
+    response = http.label(client, world, case)
+    assert response.status_code == 302, response.content.decode()[:3000]
     assert reload(case).status == choices.CaseStatus.PROPOSAL
 
 
@@ -99,15 +106,18 @@ def test_dalo_refusal_goes_back_to_the_committee_which_rules_on_the_loss(world, 
 
     client.force_login(world.commission)
     page = client.get(http.step_url(case, "committee")).content.decode()
-    assert 'name="dalo_benefit_lost"' in page
-    assert 'name="outcome"' not in page
+    assert "perte du bénéfice DALO" in page
+    assert 'name="dalo_benefit_lost"' not in page  # nobody decides alone from the step page
     data = {
         "dalo_benefit_lost": "true",
         "offer_adapted": "true",
         "reason": "Offre adaptée refusée sans motif légitime.",
     }
-    http.assert_done(http.post_step(client, world.commission, case, "committee", data), case)
+    response = http.decide(client, world, case, data)
+    procedure = case.written_procedures.get(kind=CommitteeReview.Kind.DALO_LOSS)
+    assert response.status_code == 302, response.content.decode()[:3000]
     assert reload(case).closure_reason == choices.ClosureReason.DALO_BENEFIT_LOST
+    assert procedure.review.dalo_benefit_lost is True
 
 
 def test_dalo_loss_not_confirmed_goes_back_to_proposals(world, client):
@@ -115,7 +125,8 @@ def test_dalo_loss_not_confirmed_goes_back_to_proposals(world, client):
     case = steps.refuse(world, steps.allocate(world, steps.propose(world, case)))
     assert case.dalo_loss_review_pending
     data = {"dalo_benefit_lost": "false", "reason": "Motif finalement jugé légitime."}
-    http.assert_done(http.post_step(client, world.commission, case, "committee", data), case)
+    response = http.decide(client, world, case, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
     assert reload(case).status == choices.CaseStatus.PROPOSAL
     assert not case.dalo_loss_review_pending
 
@@ -226,8 +237,12 @@ def test_bad_diagnostic_input(world, client):
 def test_bad_committee_input(world, client):
     case = steps.diagnose(world, world.flag())
     data = {"outcome": choices.CommitteeOutcome.LABELLED, "orientation": choices.Orientation.ORDINARY}
-    response = http.post_step(client, world.commission, case, "committee", data)
-    assert_field_error(response, "designated_landlord", "Désignez le bailleur qui fera les propositions.")
+    response = http.decide(client, world, case, data)
+    page = response.content.decode()
+    assert response.status_code == 400  # the written procedure's page, nothing saved
+    assert escape("Désignez le bailleur qui fera les propositions.") in page
+    assert 'id="id_designated_landlord_error"' in page
+    assert 'class="error-summary"' in page
     assert not CommitteeReview.objects.filter(case=case).exists()
     assert reload(case).status == choices.CaseStatus.COMMITTEE
 

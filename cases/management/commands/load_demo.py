@@ -178,6 +178,10 @@ class Command(AuditedCommand):
             self.users = self.load_users()
             self.dwellings = self.load_dwellings()
             self.load_vacant_and_api_client()
+        # The partner committee decides the demo cases (written procedures: every member votes).
+        from committees.management.commands.load_committee_demo import demo_committee
+
+        self.demo_committee, _seats = demo_committee()
         created = 0
         for index, spec in enumerate(SPECS, start=1):
             if Household.objects.filter(nud=demo_nud(index)).exists():
@@ -351,8 +355,13 @@ class Command(AuditedCommand):
             areas = [case.household.commune_id]
         return services.diagnostic_complete(actor=social_worker, case=case, values=values, areas_to_avoid=areas)
 
-    def committee(self, index):
-        return self.users["presidence.tpm" if index % 4 == 0 else "commission.ddets"]
+    def committee_decide(self, case, values):
+        """The demo committee decides by written procedure (opened, answered by every voting member,
+        outcome recorded by its secretary): no decision is taken by one member alone."""
+        from committees.scripted import decide_in_writing
+
+        procedure = decide_in_writing(committee=self.demo_committee, case=case, values=values)
+        return type(case).objects.get(pk=procedure.case_id)
 
     def do_adjourn(self, services, case, spec, social_worker, landlord_key, index):
         values = {
@@ -360,7 +369,7 @@ class Command(AuditedCommand):
             "missing_items": "Dernier avis d'imposition.",
             "adjourned_until": timezone.localdate() + timedelta(days=30),
         }
-        return services.committee_decide(actor=self.committee(index), case=case, values=values)
+        return self.committee_decide(case, values)
 
     def do_label(self, services, case, spec, social_worker, landlord_key, index):
         values = {
@@ -370,15 +379,15 @@ class Command(AuditedCommand):
             "target_reservataire": self.orgs["state" if spec.dalo else "action_logement"],
             "support_measure": choices.SupportMeasure.ASLL,
         }
-        return services.committee_decide(actor=self.committee(index), case=case, values=values)
+        return self.committee_decide(case, values)
 
     def do_not_keep(self, services, case, spec, social_worker, landlord_key, index):
         values = {"outcome": choices.CommitteeOutcome.NOT_KEPT, "reason": "Critères de priorité non établis."}
-        return services.committee_decide(actor=self.committee(index), case=case, values=values)
+        return self.committee_decide(case, values)
 
     def do_redirect(self, services, case, spec, social_worker, landlord_key, index):
         values = {"outcome": choices.CommitteeOutcome.REDIRECTED, "redirected_to": choices.RedirectTarget.SHELTER}
-        return services.committee_decide(actor=self.committee(index), case=case, values=values)
+        return self.committee_decide(case, values)
 
     def do_confirm_loss(self, services, case, spec, social_worker, landlord_key, index):
         values = {
@@ -386,7 +395,7 @@ class Command(AuditedCommand):
             "offer_adapted": True,
             "reason": "Offre adaptée refusée sans motif légitime après information.",
         }
-        return services.committee_decide(actor=self.committee(index), case=case, values=values)
+        return self.committee_decide(case, values)
 
     def landlord_agent(self, landlord_key):
         return self.users["bailleur.hem" if landlord_key == "landlord1" else "bailleur.lfv"]

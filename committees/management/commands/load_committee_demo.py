@@ -41,38 +41,11 @@ class Command(AuditedCommand):
     help = "Crée la commission partenariale de démonstration (Toulon) et une séance prévue avec son ordre du jour."
 
     def handle(self, *args, **options):
-        communes = list(Commune.objects.filter(epci_siren=TPM_SIREN))
-        if not communes:
+        built = demo_committee()
+        if built is None:
             self.stderr.write("Communes de la métropole introuvables : lancez d'abord « manage.py migrate ».")
             return
-        actor = system_actor()
-        admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first() or _demo_admin()
-        with acting_as(actor, "Données de démonstration"):
-            orgs = {}
-            for key, (name, kind) in ORGANISATIONS.items():
-                org, _created = Organisation.objects.get_or_create(name=name, defaults={"kind": kind})
-                if not org.communes.exists():
-                    org.communes.set(communes)
-                orgs[key] = org
-            committee, created = Committee.objects.get_or_create(
-                name=COMMITTEE_NAME, defaults={"quorum_count": 3, "decision_mode": Committee.DecisionMode.MAJORITY}
-            )
-            if created:
-                committee.communes.set(communes)
-        hashed = make_password(PASSWORD)
-        users = {}
-        for username, first, last, org_key, function in SEATS:
-            user, made = get_user_model().objects.get_or_create(
-                username=username,
-                defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid"},
-            )
-            if made:
-                user.password = hashed
-                user.save()
-            users[username] = user
-            services.committee_member_add(
-                actor=admin, committee=committee, user=user, organisation=orgs[org_key], function=function
-            )
+        committee, users = built
         session = committee.sessions.exclude(status=Session.Status.CLOSED).first()
         if session is None:
             start = (timezone.localtime() + timedelta(days=7)).replace(hour=9, minute=30, second=0, microsecond=0)
@@ -91,6 +64,44 @@ class Command(AuditedCommand):
         self.stdout.write(f"Comptes (mot de passe « {PASSWORD} ») :")
         for username, _first, _last, _org, function in SEATS:
             self.stdout.write(f"  {username:22} {Function(function).label}")
+
+
+def demo_committee():
+    """The demo committee with its seats (idempotent): (committee, {username: user}), or None when the
+    métropole's communes are missing. load_demo uses it too: its committee decisions go through it."""
+    communes = list(Commune.objects.filter(epci_siren=TPM_SIREN))
+    if not communes:
+        return None
+    actor = system_actor()
+    admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first() or _demo_admin()
+    with acting_as(actor, "Données de démonstration"):
+        orgs = {}
+        for key, (name, kind) in ORGANISATIONS.items():
+            org, _created = Organisation.objects.get_or_create(name=name, defaults={"kind": kind})
+            if not org.communes.exists():
+                org.communes.set(communes)
+            orgs[key] = org
+        committee, created = Committee.objects.get_or_create(
+            name=COMMITTEE_NAME, defaults={"quorum_count": 3, "decision_mode": Committee.DecisionMode.MAJORITY}
+        )
+        if created:
+            committee.communes.set(communes)
+    hashed = None
+    users = {}
+    for username, first, last, org_key, function in SEATS:
+        user, made = get_user_model().objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid"},
+        )
+        if made:
+            hashed = hashed or make_password(PASSWORD)
+            user.password = hashed
+            user.save()
+        users[username] = user
+        services.committee_member_add(
+            actor=admin, committee=committee, user=user, organisation=orgs[org_key], function=function
+        )
+    return committee, users
 
 
 def _demo_admin():
