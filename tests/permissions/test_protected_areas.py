@@ -119,7 +119,10 @@ def test_synthesis_sheet_hides_the_lists_from_commission_members(client, world):
     committee = Committee.objects.create(name="Commission (protégé)", quorum_count=1)
     committee.communes.set([commune()])
     secretary = UserFactory(username="secretaire-protege")
-    for user, function in ((world.commission, CommitteeMember.Function.MEMBER), (secretary, CommitteeMember.Function.SECRETARY)):
+    for user, function in (
+        (world.commission, CommitteeMember.Function.MEMBER),
+        (secretary, CommitteeMember.Function.SECRETARY),
+    ):
         committee_services.committee_member_add(
             actor=admin, committee=committee, user=user, organisation=world.state, function=function
         )

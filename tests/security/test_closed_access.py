@@ -76,7 +76,9 @@ class ClosedWorld:
         return steps.label(world, case)
 
     def closed(self, case):
-        return services.case_close(actor=self.world.social_worker, case=case, reason="withdrawn", comment="Désistement.")
+        return services.case_close(
+            actor=self.world.social_worker, case=case, reason="withdrawn", comment="Désistement."
+        )
 
     def rehoused(self, case):
         world = self.world
@@ -135,8 +137,7 @@ def test_every_cell_of_the_closed_matrix(client, closed_world):
             api_listed = {row["id"] for row in partners[role].get("cases/", page_size=100).json()["results"]}
         for state, case in closed_world.cases.items():
             got = {
-                surface: str(client.get(reverse(name, args=[case.pk])).status_code)
-                for surface, name in PAGES.items()
+                surface: str(client.get(reverse(name, args=[case.pk])).status_code) for surface, name in PAGES.items()
             }
             got["api_detail"] = str(partners[role].get(f"cases/{case.pk}/").status_code) if role in partners else "-"
             listed = {
@@ -184,7 +185,9 @@ def test_the_landlord_keeps_its_own_records_without_the_case_file(client, closed
         assert NARRATIVE not in html and ADDRESS not in html
         # The page does not link to the case it may no longer open.
         assert reverse("cases:detail", args=[case.pk]) not in html
-    assert "bail" in client.get(reverse("dwellings:detail", args=[rehoused.proposals.get().dwelling_id])).content.decode()
+    assert (
+        "bail" in client.get(reverse("dwellings:detail", args=[rehoused.proposals.get().dwelling_id])).content.decode()
+    )
 
     partner = Partner(world.landlord)
     response = partner.get("proposals/", page_size=100)
