@@ -60,7 +60,9 @@ class Base(APIView):
 
 
 class CaseList(generics.ListAPIView):
-    """Dossiers désignés à votre organisme ou auxquels il a fait une proposition."""
+    """Dossiers en cours désignés à votre organisme ou portant une de ses propositions encore en lice.
+
+    Un dossier clos (relogé ou non) n'y figure plus : vos propositions restent dans /proposals/."""
 
     permission_classes = [IsApiClient]
     serializer_class = s.CaseOut
