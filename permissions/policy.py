@@ -15,6 +15,9 @@ The rules (issue "who sees what"):
   proposals still in the running (not refused, lapsed, passed down, not allocated or withdrawn);
 - réservataire agent: open cases oriented to its contingent;
 - auditor: every case (each read is logged, see `permissions.reads`);
+- reception agent: the open cases of its organisation still at the diagnostic step, the time to
+  complete what was recorded at flagging (the matrix limits it to those categories); not afterwards;
+- territory and system administrators: no case.
 
 Closing ends partner access (issue 15): a closed case, whatever the reason (rehoused included), and
 a case whose proposal by a landlord has ended while it goes on with another, leave the partners'
@@ -22,9 +25,6 @@ scope: 404 on its pages, timeline, exports and API, and gone from their lists an
 landlord keeps its own proposal, CALEOL and reply records through its dwelling pages and the API's
 proposal list (cases.views_dwellings, api.views.ProposalList), which read proposals by landlord, not
 the case file. Grants are revoked in the closing transaction (workflows.services._close).
-- reception agent: the open cases of its organisation still at the diagnostic step, the time to
-  complete what was recorded at flagging (the matrix limits it to those categories); not afterwards;
-- territory and system administrators: no case.
 """
 
 import functools
