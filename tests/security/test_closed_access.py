@@ -204,3 +204,31 @@ def test_the_landlord_keeps_its_own_records_without_the_case_file(client, closed
     only = partner.get("proposals/", dwelling=dwelling).json()["results"]
     assert [row["case"] for row in only] == [rehoused.pk]
     assert partner.get("proposals/", dwelling="abc").status_code == 400
+
+
+def test_the_bureau_keeps_the_letter_of_a_decision_that_closed_the_case(client, world):
+    """A "non retenu" decision closes the case: the secretary (State, not the referent organisation)
+    loses the case file and the agenda item page, but still issues the household's letter."""
+    from committees import services as committee_services
+    from committees.models import VoteChoice
+    from tests.committees.conftest import CommitteeWorld
+
+    cw = CommitteeWorld(world)
+    case = cw.case_at_committee()
+    item = committee_services.agenda_add(actor=cw.secretary_user, session=cw.session, case=case)
+    cw.open_with(cw.chair, cw.secretary, cw.member)
+    cw.vote_all(item, VoteChoice.NOT_KEPT, [cw.chair, cw.secretary, cw.member])
+    committee_services.decision_record(
+        actor=cw.chair_user, item=item, values={"outcome": "not_kept", "reason": "Pas de critère"}
+    )
+    case.refresh_from_db()
+    assert case.closed_at is not None
+    client.force_login(cw.secretary_user)
+    assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 404
+    assert client.get(reverse("committees:item", args=[cw.session.pk, item.pk])).status_code == 404
+    letter = client.get(reverse("committees:letter", args=[cw.session.pk, item.pk]))
+    assert letter.status_code == 200 and letter["Content-Type"] == "application/pdf"
+    # An item not decided yet gives nothing once its case is out of scope.
+    other = committee_services.agenda_add(actor=cw.secretary_user, session=cw.session, case=cw.case_at_committee())
+    services.case_close(actor=world.social_worker, case=other.case, reason="withdrawn", comment="Désistement.")
+    assert client.get(reverse("committees:letter", args=[cw.session.pk, other.pk])).status_code == 404
