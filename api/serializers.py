@@ -151,6 +151,7 @@ class ReplyOut(serializers.Serializer):
 class ProposalOut(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     case = serializers.IntegerField(read_only=True, source="case_id")
+    case_reference = serializers.CharField(read_only=True, source="case.reference")
     dwelling = serializers.IntegerField(read_only=True, source="dwelling_id")
     offer = serializers.IntegerField(read_only=True, source="offer_id", allow_null=True)
     estimated_apl = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
@@ -250,6 +251,10 @@ class ProposalIn(serializers.Serializer):
     reply_deadline = BoundedDateField(required=False)
     fewer_candidates_reason = serializers.ChoiceField(choices.FewerCandidatesReason.choices, required=False)
     fewer_candidates_detail = _text()
+
+
+class ProposalQuery(serializers.Serializer):
+    dwelling = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class MatchQuery(serializers.Serializer):

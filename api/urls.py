@@ -15,6 +15,7 @@ v1 = [
     path("cases/<int:pk>/condition-met/", views.ConditionCreate.as_view(), name="case-condition"),
     path("cases/<int:pk>/reply/", views.ReplyCreate.as_view(), name="case-reply"),
     path("cases/<int:pk>/lease/", views.LeaseCreate.as_view(), name="case-lease"),
+    path("proposals/", views.ProposalList.as_view(), name="proposal-list"),
     path("dwellings/", views.DwellingList.as_view(), name="dwelling-list"),
     path("dwellings/<int:pk>/", views.DwellingDetail.as_view(), name="dwelling-detail"),
 ]

@@ -60,7 +60,9 @@ class Base(APIView):
 
 
 class CaseList(generics.ListAPIView):
-    """Dossiers désignés à votre organisme ou auxquels il a fait une proposition."""
+    """Dossiers en cours désignés à votre organisme ou portant une de ses propositions encore en lice.
+
+    Un dossier clos (relogé ou non) n'y figure plus : vos propositions restent dans /proposals/."""
 
     permission_classes = [IsApiClient]
     serializer_class = s.CaseOut
@@ -198,6 +200,34 @@ class LeaseCreate(Base):
         case = scoped_case(request, pk)
         services.lease_record(actor=request.user, case=case, **_validated(s.LeaseIn, request))
         return step_result(case.pk, request)
+
+
+class ProposalList(generics.ListAPIView):
+    """Les propositions de votre organisme, avec la décision CALEOL et la réponse du ménage.
+
+    Vos propres dossiers restent ici après la clôture du dossier du ménage (relogé ou non), qui n'est
+    alors plus consultable : ces enregistrements ne donnent que la référence du dossier."""
+
+    permission_classes = [IsApiClient]
+    serializer_class = s.ProposalOut
+
+    @extend_schema(parameters=[OpenApiParameter("dwelling", int, description="Filtrer par logement.")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        # By landlord, not through the case policy: its own records, never the case file.
+        qs = (
+            Proposal.objects.filter(landlord_id__in=landlord_org_ids(self.request.user))
+            .select_related("case", "offer", "caleol_decision", "reply")
+            .order_by("-created_at", "-pk")
+        )
+        dwelling = self.request.query_params.get("dwelling")
+        if dwelling is not None:
+            query = s.ProposalQuery(data={"dwelling": dwelling})
+            query.is_valid(raise_exception=True)
+            qs = qs.filter(dwelling_id=query.validated_data["dwelling"])
+        return qs
 
 
 class DwellingList(generics.ListAPIView):

@@ -18,7 +18,7 @@ from workflows import services
 
 from . import choices, offers, reports
 from . import forms_dwellings as forms
-from .models import Dwelling, Organisation
+from .models import Dwelling, Organisation, Proposal
 from .services import dwelling_create
 
 
@@ -190,28 +190,38 @@ class DwellingDetail(LoginRequiredMixin, View):
     def show(self, request, dwelling, candidate_form=None, failed=None):
         failed = failed or {}
         offer = dwelling.offers.filter(status=choices.OfferStatus.OPEN).first()
-        past = dwelling.offers.exclude(status=choices.OfferStatus.OPEN)
+        past = list(dwelling.offers.exclude(status=choices.OfferStatus.OPEN))
+        records = Proposal.objects.select_related("case__household", "caleol_decision", "reply").order_by("created_at")
+        current = list(records.filter(offer=offer)) if offer is not None else []
+        earlier = list(records.filter(offer__in=past))
+        # The landlord's own records (proposal, CALEOL, reply, lease) stay here for good; the case
+        # itself only while it is in the user's scope (closing ends partner access, permissions.policy).
+        followed = set(
+            policy.queryset_for(request.user)
+            .filter(pk__in={p.case_id for p in current + earlier})
+            .values_list("pk", flat=True)
+        )
         rows = []
         holder = offers.holder(offer) if offer else None
-        if offer is not None:
-            for proposal in offer.proposals.select_related("case__household").order_by("created_at"):
-                actions = available_actions(proposal, holder)
-                rows.append(
-                    {
-                        "proposal": proposal,
-                        "name": self.name(request, proposal.case),
-                        "decision": getattr(proposal, "caleol_decision", None),
-                        "reply": getattr(proposal, "reply", None),
-                        "holder": holder == proposal,
-                        "forms": [
-                            (name, failed.get((proposal.pk, name)) or action_form(name, proposal)) for name in actions
-                        ],
-                    }
-                )
+        for proposal in current:
+            actions = available_actions(proposal, holder) if proposal.case_id in followed else []
+            rows.append(
+                self.row(request, proposal, followed)
+                | {
+                    "holder": holder == proposal,
+                    "forms": [
+                        (name, failed.get((proposal.pk, name)) or action_form(name, proposal)) for name in actions
+                    ],
+                }
+            )
+        past_offers = [
+            {"offer": old, "rows": [self.row(request, p, followed) for p in earlier if p.offer_id == old.pk]}
+            for old in past
+        ]
         context = {
             "dwelling": dwelling,
             "offer": offer,
-            "past_offers": past,
+            "past_offers": past_offers,
             "rows": rows,
             "candidate_form": candidate_form or forms.CandidateForm(cases=self.candidate_cases(request, offer)),
             "min_candidates": offers.MIN_CANDIDATES,
@@ -226,6 +236,16 @@ class DwellingDetail(LoginRequiredMixin, View):
             },
         }
         return render(request, "dwellings/detail.html", context, status=400 if (candidate_form or failed) else 200)
+
+    def row(self, request, proposal, followed) -> dict:
+        return {
+            "proposal": proposal,
+            "name": self.name(request, proposal.case),
+            # The case's step only while the landlord still follows the case.
+            "followed": proposal.case_id in followed,
+            "decision": getattr(proposal, "caleol_decision", None),
+            "reply": getattr(proposal, "reply", None),
+        }
 
     def name(self, request, case):
         roles = {g.role for g in memberships_of(request.user)}

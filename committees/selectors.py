@@ -68,6 +68,24 @@ def item_for(request, session, pk) -> AgendaItem:
     return item
 
 
+def decided_item_for(request, session, pk) -> AgendaItem:
+    """An item this session decided on, for the decision letter: the committee's own record. A
+    decision that closes the case (not kept, redirected, DALO benefit lost) ends the members' access
+    to the case file (permissions.policy), not the bureau's duty to send the household its letter,
+    which holds decision data only."""
+    visible = policy.queryset_for(request.user, Action.VIEW)
+    item = (
+        session.items.filter(pk=pk)
+        .filter(models.Q(case__in=visible) | models.Q(decision__isnull=False))
+        .select_related("case", "case__household", "case__household__commune")
+        .first()
+    )
+    if item is None:
+        log_denial(request, "view", "agenda_item", pk)
+        raise Http404
+    return item
+
+
 # --- agenda -------------------------------------------------------------------------------------------
 
 

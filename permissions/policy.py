@@ -9,13 +9,22 @@ The rules (issue "who sees what"):
 - social worker: the cases of their organisation and those they are the referent of;
 - supervisor: all cases of their organisation;
 - commission member or chair: cases on the agenda of their committee and the decided cases of its
-  territory (`PPGDID_COMMISSION_SCOPE`, a hook the committees app fills);
-- landlord agent: open cases designated to its organisation, and cases carrying one of its proposals;
+  territory (`PPGDID_COMMISSION_SCOPE`, a hook the committees app fills); once a case is closed, only
+  the members sitting for the case's (referent) organisation keep it;
+- landlord agent: open cases designated to its organisation, and open cases carrying one of its
+  proposals still in the running (not refused, lapsed, passed down, not allocated or withdrawn);
 - réservataire agent: open cases oriented to its contingent;
 - auditor: every case (each read is logged, see `permissions.reads`);
 - reception agent: the open cases of its organisation still at the diagnostic step, the time to
   complete what was recorded at flagging (the matrix limits it to those categories); not afterwards;
 - territory and system administrators: no case.
+
+Closing ends partner access (issue 15): a closed case, whatever the reason (rehoused included), and
+a case whose proposal by a landlord has ended while it goes on with another, leave the partners'
+scope: 404 on its pages, timeline, exports and API, and gone from their lists and counts. The
+landlord keeps its own proposal, CALEOL and reply records through its dwelling pages and the API's
+proposal list (cases.views_dwellings, api.views.ProposalList), which read proposals by landlord, not
+the case file. Grants are revoked in the closing transaction (workflows.services._close).
 """
 
 import functools
@@ -134,7 +143,13 @@ def territory_commission_scope(user, grant: Grant) -> Q:
     in_territory = Q(household__commune_id__in=grant.commune_ids)
     on_agenda = Q(status=CaseStatus.COMMITTEE)
     decided = Q(decided_in_committee=True)  # a CommitteeReview exists (a column: see cases.models.Case)
-    return in_territory & (on_agenda | decided)
+    return in_territory & (on_agenda | decided) & still_followed(grant)
+
+
+def still_followed(grant: Grant) -> Q:
+    """Closing ends partner access: a closed case stays only with members of its own organisation.
+    A row condition on the case (no join), so the list indexes still serve the scope."""
+    return Q(closed_at__isnull=True) | Q(organisation_id=grant.organisation_id)
 
 
 def commission_scope(user, grant: Grant) -> Q:
@@ -144,21 +159,30 @@ def commission_scope(user, grant: Grant) -> Q:
 
 @functools.lru_cache(maxsize=4096)
 def landlord_scope(organisation_id: int) -> Q:
-    """A landlord organisation's cases: open ones designated to it, and those carrying one of its
-    proposals. One Q object per organisation (Django never mutates a Q it is given), so all its agents
-    share it and `users_who_can` asks one flag for the forty agents a designation notifies."""
+    """A landlord organisation's cases: open ones designated to it, and open ones carrying one of its
+    proposals still in the running. One Q object per organisation (Django never mutates a Q it is
+    given), so all its agents share it and `users_who_can` asks one flag for the forty agents a
+    designation notifies. A closed case, or one whose proposal by this landlord ended while another
+    landlord goes on with it, is out of scope (its proposal records stay on the dwelling pages)."""
+    from cases.choices import CaleolDecisionType, OfferStatus, ReplyAnswer
     from cases.models import Proposal
 
     # A probe per case row (a scalar subquery, index proposal_landlord_case), not EXISTS:
     # PostgreSQL would hash all the landlord's proposals on every query, a cost that grows
-    # with its lifetime proposals, where the list walks only a page's worth of cases.
-    own_proposals = Proposal.objects.filter(case=OuterRef("pk"), landlord_id=organisation_id)
-    own_proposal = IsNull(Subquery(own_proposals.values("pk")[:1]), False)
+    # with its lifetime proposals, where the list walks only a page's worth of cases. The
+    # proposal's reply, decision and round are one-to-one rows read by their unique keys.
+    live_proposals = Proposal.objects.filter(case=OuterRef("pk"), landlord_id=organisation_id).filter(
+        Q(reply__isnull=True) | Q(reply__answer=ReplyAnswer.ACCEPTED),
+        Q(caleol_decision__isnull=True)
+        | ~Q(caleol_decision__decision__in=[CaleolDecisionType.NOT_ALLOCATED, CaleolDecisionType.INADMISSIBLE]),
+        Q(offer__isnull=True) | ~Q(offer__status=OfferStatus.WITHDRAWN),
+    )
+    live_proposal = IsNull(Subquery(live_proposals.order_by().values("pk")[:1]), False)
     # A designation and a proposal both follow a committee decision (workflows.services), so
     # the first condition only restates the rule; it lets the list walk the examined cases
     # alone (index case_decided_list) instead of every recent case still at diagnostic.
-    return Q(decided_in_committee=True) & (
-        Q(designated_landlord_id=organisation_id, closed_at__isnull=True) | own_proposal
+    return Q(decided_in_committee=True, closed_at__isnull=True) & (
+        Q(designated_landlord_id=organisation_id) | live_proposal
     )
 
 

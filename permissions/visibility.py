@@ -97,6 +97,12 @@ MATRIX[Role.COMMISSION_CHAIR] = MATRIX[Role.COMMISSION_MEMBER]
 # supervisors of the case's organisation, whatever the matrix says (and a break-the-glass access).
 PROTECTED_CATEGORIES = {C.ADDRESS, C.CONTACT}
 
+# Protected cases: the lists of communes to avoid and recommended can tell where the aggressor lives
+# (shared/visibility.md: the reasons behind areas to avoid are violence data). On a protected case
+# they go with the violence category: whoever may not read it sees neither list, only the match
+# check's "commune non adaptée" (cases.matching). Whatever the needs column of the matrix says.
+PROTECTED_AREA_FIELDS = {("cases.diagnostic", "areas_to_avoid"), ("cases.diagnostic", "recommended_communes")}
+
 # model label → field name → category. A field absent from here is shown to nobody by the generic
 # renderers: adding a field means deciding its category.
 FIELD_CATEGORIES: dict[str, dict[str, str]] = {
@@ -166,7 +172,8 @@ FIELD_CATEGORIES: dict[str, dict[str, str]] = {
         "independent_living": C.NARRATIVE,
         "support_needed": C.NEEDS,
         "violence_facts": C.VIOLENCE,
-        # The list of communes to avoid is a housing need (a landlord sees "not suitable"), never why.
+        # The list of communes to avoid is a housing need (a landlord sees "not suitable"), never why;
+        # on a protected case it is hidden from whoever may not read violence data (PROTECTED_AREA_FIELDS).
         "areas_to_avoid": C.NEEDS,
         "wishes": C.NEEDS,
         "urgency": C.CRITERIA,
@@ -365,6 +372,9 @@ def field_level(roles_or_access, model_label: str, field_name: str, *, protected
     category = FIELD_CATEGORIES.get(model_label, {}).get(field_name)
     if category is None:
         return None
+    if access.protected and (model_label, field_name) in PROTECTED_AREA_FIELDS:
+        if access.category_level(Category.VIOLENCE) is None:
+            return None
     found = access.category_level(category)
     if found is None and not (access.protected and not access.unmasked and category in PROTECTED_CATEGORIES):
         if access.roles & COMMUNE_ONLY.get((model_label, field_name), set()):

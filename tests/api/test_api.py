@@ -408,9 +408,13 @@ def test_fields_follow_the_visibility_matrix(world, partner):
     assert data["criteria"] == ["i"]
     text = str(data)
     assert "Récit détaillé" not in text and "Asthme" not in text and "Hébergé chez un ami" not in text
-    assert set(data["needs"]) >= {"monthly_resources", "recommended_typology", "areas_to_avoid"}
+    assert set(data["needs"]) >= {"monthly_resources", "recommended_typology"}
+    # Protected case: the lists of communes could locate the aggressor (issue 15).
+    assert not {"areas_to_avoid", "recommended_communes"} & set(data["needs"])
     (plain,) = labelled(world)
-    assert "phone" in partner.get(f"cases/{plain.pk}/").json()["household"]
+    plain_data = partner.get(f"cases/{plain.pk}/").json()
+    assert "phone" in plain_data["household"]
+    assert {"areas_to_avoid", "recommended_communes"} <= set(plain_data["needs"])
 
 
 def test_schema_and_offline_docs(world, client):

@@ -80,7 +80,12 @@ def test_a_change_shows_before_and_after(world):
 
 def test_landlord_timeline_never_shows_hidden_categories(client, rehoused, world):
     login(client, world.landlord_agent)
-    response = client.get(url(rehoused))
+    # Closing ends partner access (issue 15): the rehoused case's timeline is gone for the landlord.
+    assert client.get(url(rehoused)).status_code == 404
+    case = steps.propose(world, steps.label(world, steps.diagnose(world, world.flag())))
+    case = steps.propose(world, steps.refuse(world, steps.allocate(world, case)), world.dwelling2)
+    case = steps.accept(world, steps.allocate(world, case))  # waiting for the lease: still followed
+    response = client.get(url(case))
     assert response.status_code == 200
     html = response.content.decode()
     for value in HIDDEN_FROM_LANDLORD:

@@ -291,3 +291,66 @@ def test_answers_from_the_case_page_memberships_equal_the_query_answers(world, o
     with CaptureQueriesContext(connection) as ctx:
         policy.can(user, Action.VIEW, page_case)
     assert len(ctx.captured_queries) == 1
+
+
+def _not_allocated(world, case):
+    from datetime import date
+
+    from workflows import services
+
+    return services.caleol_record(
+        actor=world.landlord_agent,
+        case=case,
+        values={
+            "decision": choices.CaleolDecisionType.NOT_ALLOCATED,
+            "non_allocation_reason": choices.NonAllocationReason.UNSUITABLE_SIZE,
+            "decided_on": date(2026, 11, 10),
+        },
+    )
+
+
+def _refused(world, case):
+    return steps.refuse(world, steps.allocate(world, case))
+
+
+def _withdrawn_round(world, case):
+    proposal = case.proposals.get()
+    proposal.offer.status = choices.OfferStatus.WITHDRAWN
+    proposal.offer.save()
+    return case
+
+
+@pytest.mark.parametrize(
+    "end", [_refused, _not_allocated, _withdrawn_round], ids=["refused", "not_allocated", "withdrawn"]
+)
+def test_landlord_loses_a_case_once_its_proposal_ended_and_another_landlord_goes_on(world, end):
+    """Issue 15: a proposal that ended no longer opens the case to its landlord."""
+    from permissions import services as access_services
+    from permissions.grants import sync_case_grants
+
+    case = steps.propose(world, steps.label(world, steps.diagnose(world, world.flag())))
+    case = end(world, case)
+    assert case.pk in visible(world.landlord_agent)  # still the designated landlord
+    access_services.designation_end(actor=world.social_worker, case=case, reason="Le bailleur se retire")
+    case.refresh_from_db()
+    assert case.pk not in visible(world.landlord_agent)
+    case.designated_landlord = world.other_landlord
+    case.save()
+    sync_case_grants(case)
+    assert case.pk not in visible(world.landlord_agent)
+    assert case.pk in visible(world.other_landlord_agent)
+    assert case.pk in visible(world.social_worker) and case.pk in visible(world.commission)
+
+
+def test_closing_ends_partner_access_but_not_the_referent_organisation(world):
+    """Issue 15: once closed, partners and commission members of other organisations lose the case."""
+    reservataire = member(Role.RESERVATAIRE_AGENT, world.reservataire)
+    own_commission = member(Role.COMMISSION_MEMBER, world.ccas, communes=["83137"])
+    case = steps.propose(world, steps.label(world, steps.diagnose(world, world.flag(is_protected=True))))
+    partners = [world.landlord_agent, reservataire, world.commission]
+    keepers = [world.social_worker, world.supervisor, world.auditor, own_commission]
+    assert all(case.pk in visible(u) for u in partners + keepers)
+    case = steps.sign(world, steps.accept(world, steps.allocate(world, case)))
+    assert case.closure_reason == choices.ClosureReason.REHOUSED_SOCIAL
+    assert [u.username for u in partners if case.pk in visible(u)] == []
+    assert all(case.pk in visible(u) for u in keepers)
