@@ -114,10 +114,10 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # 15 minutes from the 5th
 AXES_LOCKOUT_CALLABLE = "config.login_protection.lockout_response"
 AXES_CLIENT_STR_CALLABLE = "config.login_protection.client_str"
 AXES_CLIENT_IP_CALLABLE = "config.login_protection.client_ip"
+AXES_VERBOSE = False
 # Number of trusted reverse proxies in front of the app (X-Forwarded-For): the login lockout and
 # the API throttles then count the client's address, not the proxy's.
 PPGDID_PROXY_COUNT = env.int("PPGDID_PROXY_COUNT", default=0)
-AXES_VERBOSE = False
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
@@ -129,10 +129,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 STATIC_URL = "static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# WhiteNoise serves the collected files (`manage.py collectstatic`), compressed, with hashed names.
+# WhiteNoise serves the collected files (`manage.py collectstatic`), compressed. Not the manifest
+# (hashed names) storage: viewflow's CSS points at font files it does not ship.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

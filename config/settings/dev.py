@@ -10,7 +10,3 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)  # noqa: F405
 # Static files straight from the app folders too, so `runserver` works before `collectstatic`.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
-STORAGES = {
-    **STORAGES,  # noqa: F405
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
