@@ -2,10 +2,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from .models import ApiClient, hash_token
+from .throttling import TokenFailureThrottle
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer <token>`. request.user is the client's service user, request.auth the client."""
+    """`Authorization: Bearer <token>`. request.user is the client's service user, request.auth the client.
+
+    Failed tokens are counted per address (TokenFailureThrottle): DRF checks its throttles only after
+    authentication, so a wrong token would otherwise never be throttled. Past the limit: 429."""
 
     keyword = "Bearer"
 
@@ -13,6 +17,17 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() not in (b"bearer", b"token"):
             return None
+        throttle = TokenFailureThrottle()
+        if throttle.blocked(request):
+            raise exceptions.Throttled(throttle.wait())
+        try:
+            client = self._client(header)
+        except exceptions.AuthenticationFailed:
+            throttle.record_failure(request)
+            raise
+        return client.user, client
+
+    def _client(self, header):
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("En-tête Authorization mal formé : « Bearer <jeton> » attendu."))
         try:
@@ -26,7 +41,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         )
         if client is None or not client.user.is_active:
             raise exceptions.AuthenticationFailed(_("Jeton invalide ou révoqué."))
-        return client.user, client
+        return client
 
     def authenticate_header(self, request):
         return self.keyword

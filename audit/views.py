@@ -1,6 +1,7 @@
 """The case timeline page and the auditor's evidence pack (CSV, PDF)."""
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -63,20 +64,26 @@ def _is_auditor(user) -> bool:
     return Role.AUDITOR in Viewer.of(user).roles
 
 
-def _auditor_case(request, pk):
-    case = _case_in_scope(request, pk, Section.EVIDENCE_PACK)
+def _evidence_pack(request, pk, build):
+    """Serve the pack built by `build(user, case)`; a read is recorded only when it is served.
+
+    The role check comes first: a denied request must not go through the case selector, which
+    logs a read of a protected case, nor leave a row in the read log. The read is written in the
+    same transaction as the pack is built (so the pack lists it): a pack that fails leaves none."""
     if not _is_auditor(request.user):
-        log_denial(request, "evidence_pack", "case", case.pk)
+        log_denial(request, "evidence_pack", "case", pk)
         raise Http404
-    log_read(request.user, case, Section.EVIDENCE_PACK)
-    return case
+    case = _case_in_scope(request, pk, Section.EVIDENCE_PACK)
+    with transaction.atomic():
+        log_read(request.user, case, Section.EVIDENCE_PACK)
+        return build(request.user, case)
 
 
 @login_required
 def export_csv(request, pk):
-    return evidence.csv_response(request.user, _auditor_case(request, pk))
+    return _evidence_pack(request, pk, evidence.csv_response)
 
 
 @login_required
 def export_pdf(request, pk):
-    return evidence.pdf_response(request.user, _auditor_case(request, pk))
+    return _evidence_pack(request, pk, evidence.pdf_response)

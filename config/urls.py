@@ -7,6 +7,23 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # "Mot de passe oublié ?": Django's reset flow; the e-mail goes through EMAIL_BACKEND (console in the demo).
+    path(
+        "accounts/mot-de-passe/",
+        auth_views.PasswordResetView.as_view(email_template_name="registration/password_reset_email.txt"),
+        name="password_reset",
+    ),
+    path("accounts/mot-de-passe/envoye/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/mot-de-passe/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/mot-de-passe/termine/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("", RedirectView.as_view(pattern_name="workflows:inbox", permanent=False), name="home"),
     path("api/", include("api.urls")),
     path("logements/", include("cases.urls_dwellings")),

@@ -54,3 +54,13 @@ def world(db):
     if not Commune.objects.exists():
         load_communes(Commune)
     return World()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttling counts live in the cache (a process-wide one in tests): each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Everything a deployment changes comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -20,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "guardian",
     "simple_history",
     "viewflow",
@@ -40,8 +42,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "permissions.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, DEBUG on or off (the demo runs with it off)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "api.middleware.FrenchApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -49,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "audit.middleware.HistoryReasonMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -77,6 +82,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username + address before any check
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -93,6 +99,26 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sessions end after 8 hours without a request: activity pushes the expiry back (config/sessions.py).
+SESSION_ENGINE = "config.sessions"
+SESSION_COOKIE_AGE = 8 * 60 * 60
+
+# Login protection (django-axes): 5 failures for one username from one address lock that pair for
+# 15 minutes; a success resets the count. config/login_protection.py logs each lockout (user id or a
+# hash, truncated address: no personal data) and shows the French page; axes' own lines say the same.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # 15 minutes from the 5th failure, as the page says
+AXES_LOCKOUT_CALLABLE = "config.login_protection.lockout_response"
+AXES_CLIENT_STR_CALLABLE = "config.login_protection.client_str"
+AXES_CLIENT_IP_CALLABLE = "config.login_protection.client_ip"
+AXES_VERBOSE = False
+# Number of trusted reverse proxies in front of the app (X-Forwarded-For): the login lockout and
+# the API throttles then count the client's address, not the proxy's.
+PPGDID_PROXY_COUNT = env.int("PPGDID_PROXY_COUNT", default=0)
+
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 TIME_ZONE = "Europe/Paris"
@@ -103,6 +129,12 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 STATIC_URL = "static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves the collected files (`manage.py collectstatic`), compressed. Not the manifest
+# (hashed names) storage: viewflow's CSS points at font files it does not ship.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="ne-pas-repondre@ppgdid.example")
@@ -164,7 +196,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Requests per API client, and failed tokens per address (counted in api.auth, before the token
+    # is looked up: DRF checks throttles only after authentication). Past a rate: 429, in French.
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "NUM_PROXIES": PPGDID_PROXY_COUNT or None,
+    "DEFAULT_THROTTLE_RATES": {
+        "api_client": env("PPGDID_API_CLIENT_RATE", default="1200/minute"),
+        "api_token_failure": env("PPGDID_API_TOKEN_FAILURE_RATE", default="10/hour"),
+    },
 }
+# Throttling counts in the cache: use a shared one (Redis) when several processes serve the API.
+CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
 SPECTACULAR_SETTINGS = {
     "TITLE": "API partenaires – ménages prioritaires",
     "DESCRIPTION": "Pour les systèmes d'information des bailleurs : dossiers désignés, propositions, décisions "

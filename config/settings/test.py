@@ -10,3 +10,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# WhiteNoise serves the app folders as in the demo; no collected folder is needed (nor warned about).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

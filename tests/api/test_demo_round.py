@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest  # django-axes checks the login against its request
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -28,7 +29,7 @@ def test_demo_dwelling_through_three_candidates_in_ui_and_api(client):
     from django.contrib.auth import get_user_model
 
     agent = get_user_model().objects.get(username="bailleur.hem")
-    client.login(username="bailleur.hem", password="demo-ppgdid-2026")
+    client.login(request=HttpRequest(), username="bailleur.hem", password="demo-ppgdid-2026")
     ui_dwelling, api_dwelling = Dwelling.objects.get(rpls_id="DEMOVAC1"), Dwelling.objects.get(rpls_id="DEMOVAC2")
     candidates = waiting(agent)
     assert len(candidates) >= 6

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db.models import Exists, F, OuterRef, Q
+from django.http import HttpRequest  # django-axes checks the login against its request
 from django.urls import reverse
 from viewflow.workflow.models import Task
 
@@ -52,7 +53,7 @@ def test_demo_runs_twice_and_covers_every_step(client):
     assert {"ts.ccas", "commission.ddets", "bailleur.hem", "bailleur.lfv"} <= owners
 
     # The logins work, and each role finds its work in its inbox.
-    assert client.login(username="commission.ddets", password="demo-ppgdid-2026")
+    assert client.login(request=HttpRequest(), username="commission.ddets", password="demo-ppgdid-2026")
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects

@@ -2,6 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest  # django-axes checks the login against its request
 
 from cases import choices
 from committees.models import Committee
@@ -72,6 +73,6 @@ def test_done_when_on_the_demo_data(client):
         item.case.refresh_from_db()
         assert item.case.status == choices.CaseStatus.PROPOSAL
         assert decision_letter_pdf(item.decision, committee_roles(chair)).startswith(b"%PDF")
-    assert client.login(username="presidence.tpm", password="demo-ppgdid-2026")
+    assert client.login(request=HttpRequest(), username="presidence.tpm", password="demo-ppgdid-2026")
     assert client.get(reverse("committees:session", args=[session.pk])).status_code == 200
     assert client.get(reverse("committees:minutes", args=[session.pk]))["Content-Type"] == "application/pdf"

@@ -357,6 +357,22 @@ URL_OBJECTS = {
 }
 
 
+def password_reset_kwargs(mw, target):
+    """own: the link just e-mailed to a user (valid, redirects to the form); foreign: a wrong token."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    token = default_token_generator.make_token(user) if target == "own" else "mauvais-jeton"
+    return {"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": token}
+
+
+URL_OBJECTS["password_reset_confirm"] = password_reset_kwargs
+
+
 def kwargs_builder(url_name: str, kwarg_names: set):
     if url_name in URL_OBJECTS:
         return URL_OBJECTS[url_name]
