@@ -243,7 +243,9 @@ def transition_work(n: int) -> list[tuple[str, int]]:
             .values_list("pk", flat=True)
         )
         if node == "committee":  # the committee decides what lies in its territory (written procedure)
-            ids = ids.filter(household__commune__in=_committee_of(user).communes.all())
+            from committees.selectors import not_busy  # cases on a session's agenda are decided there
+
+            ids = not_busy(ids.filter(household__commune__in=_committee_of(user).communes.all()))
         work += [(username, pk) for pk in ids[: n - len(work)]]
         if len(work) >= n:
             break

@@ -230,16 +230,16 @@ def build_accounts(territory, n_cases, password, rng: random.Random):
 
 
 def build_committee(territory, rng: random.Random):
-    """The partner committee of the first territory (all its communes but the largest), with the
-    benchmark commission member and a secretary, through committees.services."""
+    """The partner committee of the first territory (all its communes: it decides the benchmark's committee
+    transitions by written procedure), with the benchmark commission member and a secretary, through
+    committees.services."""
     from committees import services
     from committees.models import Committee, CommitteeMember
 
     e = territory.epcis[0]
-    communes = e.communes[1:] or e.communes
     committee = Committee(name=f"Commission partenariale – {e.name} (fictive)", quorum_count=2)
     committee.save()
-    committee.communes.set(communes)
+    committee.communes.set(e.communes)
     admin = territory.bench["bench.admin"]
     Function = CommitteeMember.Function
     for username, organisation, function in (

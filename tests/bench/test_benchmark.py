@@ -20,7 +20,8 @@ def territory(db):
 
     if not Commune.objects.exists():
         load_communes(Commune)
-    call_command("generate_territory", cases=150, batch=50, agenda=5, quiet=True, seed=3, stdout=StringIO())
+    # A short agenda: the transitions put the other cases awaiting the committee to a written procedure.
+    call_command("generate_territory", cases=150, batch=50, agenda=2, quiet=True, seed=3, stdout=StringIO())
 
 
 def test_benchmark_prints_and_writes_every_measure(territory, tmp_path):
