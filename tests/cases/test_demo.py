@@ -48,9 +48,10 @@ def test_demo_runs_twice_and_covers_every_step(client):
     partner = Q(designated_landlord__isnull=False) | Q(proposals__isnull=False)
     assert Case.objects.filter(partner).exists()
     assert not Case.objects.filter(partner, decided_in_committee=False).exists()
-    # Real history: each step's author is the demo user of that role.
+    # Real history: each step's author is the demo user of that role (the committee's secretary records
+    # its collective decisions).
     owners = set(Task.objects.filter(flow_task_type="HUMAN").values_list("owner__username", flat=True))
-    assert {"ts.ccas", "commission.ddets", "bailleur.hem", "bailleur.lfv"} <= owners
+    assert {"ts.ccas", "secretariat.ddets", "bailleur.hem", "bailleur.lfv"} <= owners
 
     # The logins work, and each role finds its work in its inbox.
     assert client.login(request=HttpRequest(), username="commission.ddets", password="demo-ppgdid-2026")
