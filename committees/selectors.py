@@ -54,29 +54,19 @@ def session_for(request, pk) -> tuple[Session, CommitteeMember]:
     return session, seat_on(request.user, session.committee)
 
 
-def item_for(request, session, pk) -> AgendaItem:
-    """An agenda item whose case the user may also see under the case policy (both scopes apply)."""
-    visible = policy.queryset_for(request.user, Action.VIEW)
-    item = (
-        session.items.filter(pk=pk, case__in=visible)
-        .select_related("case", "case__household", "case__household__commune")
-        .first()
-    )
-    if item is None:
-        log_denial(request, "view", "agenda_item", pk)
-        raise Http404
-    return item
+def item_for(request, session, pk, *, decided_too=False) -> AgendaItem:
+    """An agenda item whose case the user may also see under the case policy (both scopes apply).
 
-
-def decided_item_for(request, session, pk) -> AgendaItem:
-    """An item this session decided on, for the decision letter: the committee's own record. A
-    decision that closes the case (not kept, redirected, DALO benefit lost) ends the members' access
-    to the case file (permissions.policy), not the bureau's duty to send the household its letter,
-    which holds decision data only."""
-    visible = policy.queryset_for(request.user, Action.VIEW)
+    `decided_too`: also an item this session decided on, for the decision letter (the committee's own
+    record). A decision that closes the case (not kept, redirected, DALO benefit lost) ends the members'
+    access to the case file (permissions.policy), not the bureau's duty to send the household its
+    letter, which holds decision data only."""
+    in_scope = models.Q(case__in=policy.queryset_for(request.user, Action.VIEW))
+    if decided_too:
+        in_scope |= models.Q(decision__isnull=False)
     item = (
         session.items.filter(pk=pk)
-        .filter(models.Q(case__in=visible) | models.Q(decision__isnull=False))
+        .filter(in_scope)
         .select_related("case", "case__household", "case__household__commune")
         .first()
     )

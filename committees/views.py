@@ -491,7 +491,7 @@ def minutes_download(request, pk):
 @login_required
 def letter_download(request, pk, item_pk):
     session, seat = selectors.session_for(request, pk)
-    item = selectors.decided_item_for(request, session, item_pk)  # also once the decision closed the case
+    item = selectors.item_for(request, session, item_pk, decided_too=True)  # also once the decision closed the case
     decision = SessionDecision.objects.filter(item=item).select_related("review").first()
     if decision is None or not seat.is_bureau:
         log_denial(request, "letter", "agenda_item", item_pk)
