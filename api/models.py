@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
+from cases.history import HistoricalRecords  # simple-history without identical consecutive rows
 
 
 def hash_token(raw: str) -> str:

@@ -1,6 +1,6 @@
 """Audit records: the read log, the tamper-evident chain of audit entries, grant history.
 
-Write history itself lives in each model's simple-history table (see audit/history.py).
+Write history itself lives in each model's simple-history table (see cases/history.py).
 """
 
 import hashlib
@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
-from .history import HistoricalRecords
+from cases.history import HistoricalRecords
 
 # Guardian grants decide who may act on a case at each step, so they are evidence too. They get a
 # history table like every other audited model (rather than a separate grant log) so that one

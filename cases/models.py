@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
+from .history import HistoricalRecords  # simple-history without identical consecutive rows
 
 from . import choices
 from .validators import validate_insee_code, validate_nud

@@ -15,7 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.history import HistoricalRecords
+from cases.history import HistoricalRecords
 from cases.models import CommitteeReview
 
 

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
+from cases.history import HistoricalRecords  # simple-history without identical consecutive rows
 
 # Attempts after which an e-mail that keeps failing stops being retried and is marked failed.
 MAX_ATTEMPTS = 5

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
+from cases.history import HistoricalRecords  # simple-history without identical consecutive rows
 
 from .roles import Role
 from .visibility import CATEGORY_LABELS

@@ -1,7 +1,7 @@
 from django.db import models
 from viewflow.workflow.models import Process
 
-from audit.history import HistoricalRecords  # simple-history without identical consecutive rows
+from cases.history import HistoricalRecords  # simple-history without identical consecutive rows
 
 
 class CaseProcess(Process):

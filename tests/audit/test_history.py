@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db.models.signals import post_save
 from guardian.models import GroupObjectPermission
 
-from audit import history
+from cases import history
 from audit.chain import history_models
 from audit.commands import AuditedCommand
 from cases.audit import acting_as
@@ -66,7 +66,7 @@ def test_creations_and_deletions_are_always_written(world):
 
 
 def test_every_history_model_skips_identical_rows():
-    """Every registered history model is written by audit.history.HistoricalRecords (no duplicates)."""
+    """Every registered history model is written by cases.history.HistoricalRecords (no duplicates)."""
     assert history_models()
     for history_model in history_models():
         model = history_model.instance_type
