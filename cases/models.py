@@ -13,9 +13,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from . import choices, territory  # noqa: F401  (territory: its models register with this app)
+from .deadlines import case_departement, dalo_offer_deadline
 from .history import HistoricalRecords  # simple-history without identical consecutive rows
-
-from . import choices
 from .validators import validate_insee_code, validate_nud
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
@@ -39,69 +39,6 @@ class Commune(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.insee_code})"
-
-
-class DepartementSettings(models.Model):
-    """What a département sets locally. Legal defaults cite their text."""
-
-    code = models.CharField(_("département"), max_length=3, primary_key=True)
-    # R441-16-1 CCH: the préfet has 3 or 6 months after a favourable COMED decision to get an offer
-    # made, depending on the département (cases/deadlines.py holds the list). Empty: the legal value.
-    dalo_offer_months = models.PositiveSmallIntegerField(
-        _("délai d'offre DALO (mois)"),
-        null=True,
-        blank=True,
-        choices=[(3, _("3 mois")), (6, _("6 mois"))],
-        error_messages={
-            "invalid_choice": _("Le délai d'offre DALO est de 3 ou 6 mois (article R441-16-1 du CCH), rien d'autre.")
-        },
-        help_text=_(
-            "Laisser vide pour appliquer l'article R441-16-1 du CCH (3 mois, 6 mois dans certains départements)."
-        ),
-    )
-    # R441-10 CCH: at least 10 days to answer an offer; a territory may give more, never less.
-    offer_reply_days = models.PositiveSmallIntegerField(
-        _("délai de réponse du ménage à une offre (jours)"),
-        default=10,
-        validators=[
-            MinValueValidator(
-                10, _("Le délai de réponse ne peut pas être inférieur à 10 jours (article R441-10 du CCH).")
-            ),
-            MaxValueValidator(60),
-        ],
-    )
-    # Affordability thresholds used by the match check (cases/matching.py). The taux d'effort formula
-    # is regulated but its thresholds are set locally (PDALHPD, CIA, landlords' policies): these are
-    # defaults to adjust per département, not legal values.
-    max_effort_rate = models.DecimalField(
-        _("taux d'effort maximal (%)"),
-        max_digits=4,
-        decimal_places=1,
-        default=Decimal("35"),
-        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
-    )
-    min_daily_rest_per_uc = models.DecimalField(
-        _("reste-à-vivre minimal (€ par jour et par unité de consommation)"),
-        max_digits=6,
-        decimal_places=2,
-        default=Decimal("10"),
-        validators=[MinValueValidator(Decimal("0"))],
-    )
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = _("paramètres du département")
-        constraints = [
-            # R441-16-1 CCH knows 3 or 6 months only; R441-10 CCH gives at least 10 days to answer.
-            models.CheckConstraint(
-                condition=Q(dalo_offer_months__isnull=True) | Q(dalo_offer_months__in=[3, 6]),
-                name="dalo_offer_months_3_or_6",
-            ),
-            models.CheckConstraint(condition=Q(offer_reply_days__gte=10), name="offer_reply_days_at_least_10"),
-        ]
-
-    def __str__(self):
-        return self.code
 
 
 class Organisation(models.Model):
@@ -309,8 +246,6 @@ class Case(models.Model):
     def refresh_dalo_offer_deadline(self) -> None:
         """The préfet's deadline follows the COMED decision date (R441-16-1 CCH, cases/deadlines.py):
         recomputed whenever that date changes, so the history row carries both."""
-        from .deadlines import case_departement, dalo_offer_deadline
-
         if not self.is_dalo or not self.comed_decision_date:
             self.dalo_offer_deadline = None
             return
@@ -748,3 +683,39 @@ class HouseholdReply(models.Model):
             raise ValidationError({"refusal_motive": _("Indiquez le motif du refus.")})
         if self.answer in (choices.ReplyAnswer.ACCEPTED, choices.ReplyAnswer.LAPSED) and self.refusal_motive:
             raise ValidationError({"refusal_motive": _("Seul un refus a un motif de refus.")})
+
+
+# --- Clock pauses ------------------------------------------------------------------------------------
+# Domain data that the workflow's deadline rule reads (workflows/deadlines.py). It keeps the
+# "notifications" app label under which its table, history and audit-chain entries were first written:
+# a new label would rename the table and change the model labels that the audit chain's hashes cover.
+
+
+class ClockPause(models.Model):
+    """The case waits on the household or on a document: its step clock stops meanwhile."""
+
+    class Reason(models.TextChoices):
+        HOUSEHOLD = "household", _("En attente du ménage")
+        DOCUMENT = "document", _("En attente d'un document")
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="clock_pauses")
+    reason = models.CharField(_("motif"), max_length=10, choices=Reason.choices)
+    comment = models.CharField(_("précision"), max_length=250, blank=True)
+    started_at = models.DateTimeField(_("début"))
+    ended_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    history = HistoricalRecords(app="notifications")
+
+    class Meta:
+        app_label = "notifications"
+        ordering = ["started_at"]
+        verbose_name = _("suspension du délai")
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(ended_at__isnull=True), name="one_open_pause_per_case")
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({self.started_at:%d/%m/%Y})"

@@ -15,7 +15,7 @@ from permissions.policy import Action, log_denial, policy
 from workflows.services import StepConflict
 
 from . import selectors, services
-from .documents import decision_letter_pdf
+from .documents import decision_letter_pdf, decision_lines, tally_line
 from .forms import (
     AgendaAddForm,
     AmendmentForm,
@@ -307,8 +307,6 @@ def _hand_voters(session, item):
 
 
 def _decision_lines(decision):
-    from .documents import decision_lines, tally_line
-
     if decision is None:
         return []
     return [*decision_lines(decision.review, decision), tally_line(decision.tally, decision.item.kind)]
@@ -575,8 +573,6 @@ def _procedure_context(request, procedure, seat, **forms):
         context["decision_form"] = forms.get("decision_form") or DecisionForm(item=procedure)
         context["cancel_form"] = forms.get("cancel_form") or ProcedureCancelForm()
     if procedure.review is not None:
-        from .documents import decision_lines, tally_line
-
         context["decision_lines"] = [
             *decision_lines(procedure.review, None),
             tally_line(procedure.tally, procedure.kind),
