@@ -88,7 +88,7 @@ def test_dry_run_at_the_boundary_lists_by_rule_and_writes_nothing(closed_case):
         assert "Aucun dossier à anonymiser." in run("--dry-run")
     with time_machine.travel(due_at(closed_case), tick=False):
         output = run("--dry-run")
-    assert "[simulation] Règle Identité (83, 24 mois après clôture, valeur par défaut à confirmer par le DPO)" in output
+    assert "[simulation] Règle Identité (83, 24 mois après clôture, à confirmer par le DPO)" in output
     assert f"ids {closed_case.pk}" in output
     assert "[simulation] Règle Violences" in output
     assert "cases.household : 1 ligne(s) courante(s)" in output
@@ -102,7 +102,7 @@ def test_a_territory_rule_replaces_the_default(closed_case):
     RetentionRule.objects.create(departement="83", category="contact", months_after_closure=6, source="DPO du Var")
     with time_machine.travel(closed_case.closed_at + relativedelta(months=6), tick=False):
         output = run()
-    assert "Règle Coordonnées (83, 6 mois après clôture, valeur par défaut à confirmer par le DPO)" in output
+    assert "Règle Coordonnées (83, 6 mois après clôture, à confirmer par le DPO)" in output
     household = Household.objects.get(pk=closed_case.household_id)
     assert (household.phone, household.email) == ("", "")
     assert household.applicant_last_name != "Anonyme"  # identity: still 24 months

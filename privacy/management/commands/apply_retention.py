@@ -32,7 +32,7 @@ class Command(AuditedCommand):
         for line, counts in results:
             head = (
                 f"Règle {line.label} ({line.departement}, {line.months} mois après clôture"
-                f"{'' if line.confirmed else ', valeur par défaut à confirmer par le DPO'}) : "
+                f"{'' if line.confirmed else ', à confirmer par le DPO'}) : "
                 f"{len(line.case_ids)} dossier(s)"
             )
             if dry_run:
