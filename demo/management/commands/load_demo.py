@@ -24,6 +24,7 @@ from committees.management.commands.load_committee_demo import demo_committee
 from committees.scripted import decide_in_writing
 from permissions.models import Membership
 from permissions.roles import Role
+from privacy.demo import load_privacy_demo
 from workflows import services
 
 PASSWORD = "demo-ppgdid-2026"
@@ -194,6 +195,7 @@ class Command(AuditedCommand):
                 self.load_case(index, spec)
             created += 1
         self.print_logins()
+        self.stdout.write(load_privacy_demo(self.orgs["ccas"], PASSWORD))
         self.stdout.write(
             f"\n{created} ménage(s) de démonstration créé(s), {len(SPECS) - created} déjà présent(s). "
             "Toutes les personnes et adresses sont fictives."
