@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("web.history.urls")),
     path("commissions/", include("committees.urls")),
     path("notifications/", include("notifications.urls")),
+    path("statistiques/", include("steering.urls")),
 ]
