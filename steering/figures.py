@@ -62,6 +62,10 @@ def small(n):
     return SMALL if 0 < n < MIN_CELL else n
 
 
+def pct_text(pct) -> str:
+    return f"{Decimal(pct).normalize():f}".replace(".", ",")
+
+
 def rate(part: int, whole: int):
     """A percentage, hidden when its base is a small cell."""
     if not whole:
@@ -708,7 +712,7 @@ def quota_tables(q: dict) -> list[Table]:
             for c in q["contingents"]
         ],
         _("Objectif de %(pct)s %% des attributions de l'année de chaque réservataire et du parc non réservé.")
-        % {"pct": q["targets"][0].pct},
+        % {"pct": pct_text(q["targets"][0].pct)},
     )
     rows = []
     for entry in q["landlords"]:
@@ -756,6 +760,6 @@ def quota_tables(q: dict) -> list[Table]:
         ],
         rows,
         _("Objectifs : %(q1)s %% hors QPV (L441-1 CCH), %(qpv)s %% en QPV (CIA).")
-        % {"q1": q["targets"][1].pct, "qpv": q["targets"][2].pct},
+        % {"q1": pct_text(q["targets"][1].pct), "qpv": pct_text(q["targets"][2].pct)},
     )
     return [contingents, mix]

@@ -24,6 +24,7 @@ from committees.management.commands.load_committee_demo import demo_committee
 from committees.scripted import decide_in_writing
 from permissions.models import Membership
 from permissions.roles import Role
+from steering.demo import load_steering_demo
 from workflows import services
 
 PASSWORD = "demo-ppgdid-2026"
@@ -193,6 +194,7 @@ class Command(AuditedCommand):
             with transaction.atomic():
                 self.load_case(index, spec)
             created += 1
+        self.stdout.write(f"Pilotage : {load_steering_demo(orgs=self.orgs, users=self.users)} relogement(s) ajouté(s).")
         self.print_logins()
         self.stdout.write(
             f"\n{created} ménage(s) de démonstration créé(s), {len(SPECS) - created} déjà présent(s). "
