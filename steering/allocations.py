@@ -1,5 +1,7 @@
 """The allocation record: written when a lease is signed, with what the quotas need at the decision date."""
 
+from django.db import transaction
+
 from cases.models import Proposal
 
 from . import income
@@ -53,3 +55,15 @@ def missing_allocations():
     return Proposal.objects.filter(lease_signed_on__isnull=False).exclude(
         pk__in=Allocation.objects.values("proposal_id")
     )
+
+
+def backfill(progress=None) -> int:
+    """Write the missing allocation records, one transaction per lease (history and audit chain kept)."""
+    written = 0
+    for proposal in missing_allocations().order_by("pk").iterator(chunk_size=500):
+        with transaction.atomic():
+            record_allocation(proposal)
+        written += 1
+        if progress and written % 500 == 0:
+            progress(500)
+    return written

@@ -18,6 +18,8 @@ class SteeringView(LoginRequiredMixin, View):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
+        if not hasattr(self, request.method.lower()):  # as the project's other reports: 405 before the scope
+            return self.http_method_not_allowed(request, *args, **kwargs)
         self.scope = figures.scope_for(request.user)
         if self.scope is None:
             log_denial(request, "view", "steering", self.page)
@@ -115,7 +117,7 @@ class ExportCsv(SteeringView):
 
     def get(self, request):
         _data, _quota, tables = self.all_tables()
-        wanted = request.GET.get("tableau", "")
+        wanted = request.GET.get("tableau", "") or tables[0].key
         table = next((t for t in tables if t.key == wanted), None)
         if table is None:
             return HttpResponseBadRequest(

@@ -4,11 +4,9 @@ manage.py steering_backfill            # allocations + full rebuild of the aggre
 manage.py steering_backfill --dirty    # only the cases marked dirty (what the beat task runs)
 """
 
-from django.db import transaction
-
 from audit.commands import AuditedCommand
 from steering import aggregates
-from steering.allocations import missing_allocations, record_allocation
+from steering.allocations import backfill
 
 
 class Command(AuditedCommand):
@@ -25,11 +23,7 @@ class Command(AuditedCommand):
             done = aggregates.refresh_dirty()
             self.stdout.write(f"{done} dossier(s) recalculé(s).")
             return
-        written = 0
-        for proposal in missing_allocations().iterator(chunk_size=500):
-            with transaction.atomic():
-                record_allocation(proposal)
-            written += 1
+        written = backfill()
         self.stdout.write(f"{written} attribution(s) enregistrée(s).")
         from cases.models import Case
 
