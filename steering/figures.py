@@ -715,35 +715,16 @@ def quota_tables(q: dict) -> list[Table]:
         % {"pct": pct_text(q["targets"][0].pct)},
     )
     rows = []
-    for entry in q["landlords"]:
-        a, b = entry["q1"], entry["others"]
-        rows.append(
-            [
-                entry["label"],
-                a["total"],
-                small(a["achieved"]),
-                a["share"],
-                a["missing"],
-                b["total"],
-                small(b["achieved"]),
-                b["share"],
-                b["missing"],
-            ]
-        )
-    a, b = q["territory_q1"], q["territory_others"]
-    rows.append(
-        [
-            str(_("Territoire")),
-            a["total"],
-            small(a["achieved"]),
-            a["share"],
-            a["missing"],
-            b["total"],
-            small(b["achieved"]),
-            b["share"],
-            b["missing"],
+
+    def mix_row(label, a, b):
+        return [
+            label,
+            *(x for line in (a, b) for x in (line["total"], small(line["achieved"]), line["share"], line["missing"])),
         ]
-    )
+
+    for entry in q["landlords"]:
+        rows.append(mix_row(entry["label"], entry["q1"], entry["others"]))
+    rows.append(mix_row(str(_("Territoire")), q["territory_q1"], q["territory_others"]))
     mix = Table(
         "quota_mixite",
         _("Mixité : premier quartile hors QPV et autres quartiles en QPV, par bailleur"),

@@ -28,6 +28,19 @@ def _pct(label, default, help_text):
     )
 
 
+def _contingent():
+    """The réservataire whose contingent the dwelling belongs to; none: the landlord's own stock."""
+    return models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contingent réservataire"),
+        help_text=_("Vide : parc non réservé du bailleur."),
+    )
+
+
 class TerritoryYear(models.Model):
     """What a territory (EPCI) sets for one year: the first-quartile threshold and the allocation targets.
 
@@ -91,15 +104,7 @@ class Allocation(models.Model):
     proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
     landlord = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("bailleur"))
-    reservataire = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("contingent réservataire"),
-        help_text=_("Vide : parc non réservé du bailleur."),
-    )
+    reservataire = _contingent()
     commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="+", verbose_name=_("commune"))
     epci_siren = models.CharField(_("SIREN de l'EPCI"), max_length=9, blank=True)
     in_qpv = models.BooleanField(_("en QPV"))
@@ -138,15 +143,7 @@ class DeclaredAllocations(models.Model):
     epci_siren = models.CharField(_("SIREN de l'EPCI"), max_length=9)
     year = models.PositiveSmallIntegerField(_("année"))
     landlord = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("bailleur"))
-    reservataire = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("contingent réservataire"),
-        help_text=_("Vide : parc non réservé du bailleur."),
-    )
+    reservataire = _contingent()
     outside_qpv = models.PositiveIntegerField(_("attributions hors QPV"), default=0)
     outside_qpv_first_quartile = models.PositiveIntegerField(
         _("dont premier quartile ou relogés du renouvellement urbain"), default=0
