@@ -192,19 +192,25 @@ def _decode(stored) -> Counter:
     return Counter({tuple(key): n for key, n in stored or []})
 
 
-UPSERT = (
-    "INSERT INTO steering_statcount (metric, month, epci_siren, departement, commune, landlord_id, "
-    "reservataire_id, dim, value, n) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+COLUMNS = "metric, month, epci_siren, departement, commune, landlord_id, reservataire_id, dim, value, n"
+CONFLICT = (
     "ON CONFLICT (metric, month, epci_siren, departement, commune, landlord_id, reservataire_id, dim, value) "
     "DO UPDATE SET n = steering_statcount.n + excluded.n"
 )
+ROWS_PER_STATEMENT = 1000
 
 
 def _apply(delta: Counter) -> None:
+    """Add the delta to the counters: multi-row upserts (each key once per statement, in key order)."""
     rows = [(*key, n) for key, n in sorted(delta.items()) if n]
-    if rows:
-        with connection.cursor() as cursor:
-            cursor.executemany(UPSERT, rows)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[start : start + ROWS_PER_STATEMENT]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO steering_statcount ({COLUMNS}) VALUES {values} {CONFLICT}",
+                [v for row in chunk for v in row],
+            )
 
 
 def refresh_cases(case_ids) -> int:

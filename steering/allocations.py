@@ -57,13 +57,13 @@ def missing_allocations():
     )
 
 
-def backfill(progress=None) -> int:
-    """Write the missing allocation records, one transaction per lease (history and audit chain kept)."""
-    written = 0
-    for proposal in missing_allocations().order_by("pk").iterator(chunk_size=500):
+def backfill(progress=None, batch: int = 500) -> int:
+    """Write the missing allocation records (history and audit chain kept), a batch per transaction."""
+    ids = list(missing_allocations().order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch):
         with transaction.atomic():
-            record_allocation(proposal)
-        written += 1
-        if progress and written % 500 == 0:
-            progress(500)
-    return written
+            for proposal in Proposal.objects.filter(pk__in=ids[start : start + batch]).order_by("pk"):
+                record_allocation(proposal)
+        if progress:
+            progress(len(ids[start : start + batch]))
+    return len(ids)
