@@ -267,7 +267,6 @@ def _do(username: str, case_id: int) -> None:
         services.diagnostic_complete(actor=user, case=case, values=DIAGNOSTIC)
     else:
         # No member decides alone: the user's committee decides by written procedure (committees.scripted).
-
         landlord = Organisation.objects.filter(kind=choices.OrganisationKind.LANDLORD).order_by("pk").first()
         decide_in_writing(
             committee=_committee_of(user),
@@ -341,7 +340,7 @@ def transition_breakdown(work: list[tuple[str, int]]) -> dict:
 
     off = lambda *args, **kwargs: None  # noqa: E731
     notifications = [
-        mock.patch("workflows.flows.step_opened", off),
+        mock.patch("notifications.events.step_opened", off),
         mock.patch("notifications.events.committee_outcome", off),
         mock.patch("notifications.events.proposal_made", off),
     ]

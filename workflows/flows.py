@@ -63,7 +63,7 @@ def _memo(activation, key, compute):
 
 
 def not_served(request, *args, **kwargs):
-    """Steps are done on our own pages (workflows/views.py), never through viewflow's views."""
+    """Steps are done on our own pages (web/tasks/views.py), never through viewflow's views."""
     raise Http404
 
 
