@@ -3,6 +3,7 @@
 import io
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -58,7 +59,7 @@ def test_territory_admin_filters_the_dashboard_and_downloads_the_exports(world, 
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Rapport annuel 2026 (PDF)").click()
-    pdf = PdfReader(io.BytesIO(open(download_info.value.path(), "rb").read()))
+    pdf = PdfReader(io.BytesIO(Path(download_info.value.path()).read_bytes()))
     text = "".join(p.extract_text() for p in pdf.pages)
     assert "Rapport annuel" in text and "L441-1" in text
 
