@@ -199,3 +199,17 @@ def test_incremental_refresh_equals_a_rebuild(territory):
 @pytest.mark.parametrize("days,expected", [(0, 0), (60, 60), (61, 56), (95, 91), (364, 364), (400, 390)])
 def test_delay_bins(days, expected):
     assert aggregates.bin_days(days) == expected
+
+
+def test_beat_task_refreshes_what_changed(territory):
+    from django.conf import settings
+
+    from steering.tasks import refresh_aggregates
+
+    assert settings.CELERY_BEAT_SCHEDULE["steering-refresh"]["task"] == "steering.refresh"
+    case = territory.rehoused[0].__class__.objects.filter(status=choices.CaseStatus.DIAGNOSTIC).first()
+    case.is_protected = True
+    case.save()
+    assert refresh_aggregates.apply().get() == 1  # only the case written since the last refresh
+    assert tables_of(territory.admin)["stock_dalo"]["Dossiers protégés"] == [SMALL]
+    assert refresh_aggregates.apply().get() == 0
