@@ -77,8 +77,9 @@ def _aware(day, hour=10):
     return timezone.make_aware(datetime.combine(day, time(hour)))
 
 
-def load_steering_demo(*, orgs: dict, users: dict, today=None) -> int:
-    """`orgs`/`users`: the demo loader's organisations and accounts by key. Returns households created."""
+def load_steering_demo(*, orgs: dict, users: dict, names: list, today=None) -> int:
+    """`orgs`/`users`: the demo loader's organisations and accounts by key; `names`: its fictitious last
+    names. Returns the households created."""
     today = today or timezone.localdate()
     epci_siren, epci_name = EPCI
     with acting_as(system_actor(), "Données de démonstration (pilotage)"):
@@ -116,19 +117,19 @@ def load_steering_demo(*, orgs: dict, users: dict, today=None) -> int:
             if Household.objects.filter(nud=demo_nud(index)).exists():
                 continue
             with transaction.atomic(), _past_dates():
-                _rehoused_household(index, today, orgs, users, contingents, archive)
+                _rehoused_household(index, today, orgs, users, contingents, archive, names[index % len(names)])
             created += 1
     return created
 
 
-def _rehoused_household(index, today, orgs, users, contingents, archive):
+def _rehoused_household(index, today, orgs, users, contingents, archive, last_name):
     lease_day = today - timedelta(days=6 * index + 3)
     created_day = lease_day - timedelta(days=120 + (index * 37) % 150)
     commune = COMMUNES[index % len(COMMUNES)]
     children = index % 4
     household = Household.objects.create(
         nud=demo_nud(index),
-        applicant_last_name=f"Pilotage{index:02d}",
+        applicant_last_name=last_name,
         applicant_first_name="Camille",
         applicant_birth_date=today.replace(year=today.year - 24 - index % 35, day=1),
         address=f"{index} rue du Tableau de bord (adresse fictive)",

@@ -194,7 +194,8 @@ class Command(AuditedCommand):
             with transaction.atomic():
                 self.load_case(index, spec)
             created += 1
-        self.stdout.write(f"Pilotage : {load_steering_demo(orgs=self.orgs, users=self.users)} relogement(s) ajouté(s).")
+        rehoused = load_steering_demo(orgs=self.orgs, users=self.users, names=LAST_NAMES)
+        self.stdout.write(f"Pilotage : {rehoused} relogement(s) ajouté(s).")
         self.print_logins()
         self.stdout.write(
             f"\n{created} ménage(s) de démonstration créé(s), {len(SPECS) - created} déjà présent(s). "
