@@ -34,4 +34,5 @@ urlpatterns = [
     path("commissions/", include("committees.urls")),
     path("notifications/", include("notifications.urls")),
     path("statistiques/", include("steering.urls")),
+    path("", include("privacy.urls")),
 ]

@@ -13,6 +13,9 @@ class Role(models.TextChoices):
     TERRITORY_ADMIN = "territory_admin", _("Administrateur de territoire")
     AUDITOR = "auditor", _("Auditeur (délégué à la protection des données)")
     SYSTEM_ADMIN = "system_admin", _("Administrateur système")
+    # Issue 22 (privacy app): answers the households' data requests for its organisation; no case
+    # scope through the policy (privacy.access gives it the art. 15 export and the DPO pages only).
+    DPO = "dpo", _("Délégué à la protection des données")
 
 
 COMMISSION_ROLES = (Role.COMMISSION_MEMBER, Role.COMMISSION_CHAIR)

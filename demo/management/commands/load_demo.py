@@ -24,6 +24,7 @@ from committees.management.commands.load_committee_demo import demo_committee
 from committees.scripted import decide_in_writing
 from permissions.models import Membership
 from permissions.roles import Role
+from privacy.demo import load_privacy_demo
 from steering.demo import load_steering_demo
 from workflows import services
 
@@ -197,6 +198,7 @@ class Command(AuditedCommand):
         rehoused = load_steering_demo(orgs=self.orgs, users=self.users, names=LAST_NAMES)
         self.stdout.write(f"Pilotage : {rehoused} relogement(s) ajouté(s).")
         self.print_logins()
+        self.stdout.write(load_privacy_demo(self.orgs["ccas"], PASSWORD))
         self.stdout.write(
             f"\n{created} ménage(s) de démonstration créé(s), {len(SPECS) - created} déjà présent(s). "
             "Toutes les personnes et adresses sont fictives."
