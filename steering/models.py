@@ -176,6 +176,19 @@ class DeclaredAllocations(models.Model):
 # --- aggregates (derived, rebuilt at will: no history) ---------------------------------------------------
 
 
+STATCOUNT_KEY = (
+    "metric",
+    "month",
+    "epci_siren",
+    "departement",
+    "commune",
+    "landlord_id",
+    "reservataire_id",
+    "dim",
+    "value",
+)
+
+
 class StatCount(models.Model):
     """One counter of the steering aggregates: how many cases, offers or allocations share this key.
 
@@ -195,32 +208,12 @@ class StatCount(models.Model):
     value = models.CharField(max_length=60, blank=True)
     n = models.IntegerField(default=0)
 
-    KEY_FIELDS = (
-        "metric",
-        "month",
-        "epci_siren",
-        "departement",
-        "commune",
-        "landlord_id",
-        "reservataire_id",
-        "dim",
-        "value",
-    )
+    KEY_FIELDS = STATCOUNT_KEY
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "metric",
-                    "month",
-                    "epci_siren",
-                    "departement",
-                    "commune",
-                    "landlord_id",
-                    "reservataire_id",
-                    "dim",
-                    "value",
-                ],
+                fields=list(STATCOUNT_KEY),
                 name="statcount_key",
             )
         ]
