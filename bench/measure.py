@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -35,6 +36,8 @@ from workflows.flows import CaseFlow
 
 ROLES = ("bench.ts", "bench.supervisor", "bench.commission", "bench.landlord")
 STOCK_REPEAT = 3
+# Who measures the steering pages: a territory view (commission member) and a landlord's own part.
+STEERING_USERS = ("bench.commission", "bench.landlord")
 
 
 @dataclass
@@ -197,6 +200,12 @@ def measure_pages(repeat: int, stock: bool, log=print) -> list[Sample]:
             runs += [
                 (name, "case page", _get(client, reverse("cases:detail", args=[case.pk])), None),
                 (name, "case timeline", _get(client, reverse("audit:timeline", args=[case.pk])), None),
+            ]
+        if name in STEERING_USERS:
+            query = f"?debut={timezone.localdate():%Y}-01"
+            runs += [
+                (name, "steering dashboard", _get(client, reverse("steering:dashboard") + query), None),
+                (name, "steering quotas", _get(client, reverse("steering:quotas") + query), None),
             ]
         session = _agenda_session(user) if name == "bench.commission" else None
         if session is not None:

@@ -33,5 +33,6 @@ urlpatterns = [
     path("", include("web.history.urls")),
     path("commissions/", include("committees.urls")),
     path("notifications/", include("notifications.urls")),
+    path("statistiques/", include("steering.urls")),
     path("", include("privacy.urls")),
 ]

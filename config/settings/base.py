@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "steering",
     "bench",
     "demo",
     "privacy",
@@ -71,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
+                "steering.context_processors.steering_nav",
             ],
         },
     },
@@ -233,4 +235,6 @@ SPECTACULAR_SETTINGS = {
 # Suspensive conditions of CALEOL allocations lapse by themselves when their deadline passes
 # (workflows/tasks.py; also `manage.py offers_sweep`). Silence past the reply deadline is the deadline
 # scan's job (notifications).
+# Steering aggregates: the cases marked dirty since the last run (steering/aggregates.py).
+CELERY_BEAT_SCHEDULE["steering-refresh"] = {"task": "steering.refresh", "schedule": 5 * 60.0}
 CELERY_BEAT_SCHEDULE["cases-offers-sweep"] = {"task": "workflows.tasks.offers_sweep", "schedule": 60 * 60}

@@ -23,6 +23,8 @@ from bench.cases import CaseGenerator, counts_by_status
 from bench.progress import Progress
 from permissions.policy import policy
 from permissions.roles import Role
+from steering import aggregates as steering_aggregates
+from steering import allocations as steering_allocations
 
 DEFAULT_PASSWORD = "bench-ppgdid-2026"
 _JOB = None  # what the batch writers share (inherited by the forked workers)
@@ -90,6 +92,16 @@ class Command(AuditedCommand):
             bar.close()
         assert len(results) == len(batches)
         session = t.build_agenda(territory, options["agenda"])
+        # The steering records of the generated leases, and the aggregates the dashboard reads.
+        steering_started = time.monotonic()
+        allocations = steering_allocations.backfill()
+        steering_bar = None if options["quiet"] else Progress(totals["cases"], "Agrégats du pilotage")
+        steering_aggregates.rebuild(progress=steering_bar.update if steering_bar else None)
+        if steering_bar:
+            steering_bar.close()
+        self.stdout.write(
+            f"Pilotage : {allocations} attributions, agrégats en {time.monotonic() - steering_started:.0f} s."
+        )
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # Planner statistics and visibility map of the bulk load (autovacuum does it late):

@@ -25,6 +25,7 @@ from committees.scripted import decide_in_writing
 from permissions.models import Membership
 from permissions.roles import Role
 from privacy.demo import load_privacy_demo
+from steering.demo import load_steering_demo
 from workflows import services
 
 PASSWORD = "demo-ppgdid-2026"
@@ -194,6 +195,8 @@ class Command(AuditedCommand):
             with transaction.atomic():
                 self.load_case(index, spec)
             created += 1
+        rehoused = load_steering_demo(orgs=self.orgs, users=self.users, names=LAST_NAMES)
+        self.stdout.write(f"Pilotage : {rehoused} relogement(s) ajouté(s).")
         self.print_logins()
         self.stdout.write(load_privacy_demo(self.orgs["ccas"], PASSWORD))
         self.stdout.write(
