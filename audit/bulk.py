@@ -23,9 +23,10 @@ from django.utils import timezone
 from simple_history import utils as sh_utils
 from simple_history.models import HistoricalRecords
 
+from cases.audit import current_reason
 from cases.models import Case, Proposal
 
-from .chain import case_id_of, chain_history_rows, history_digest, row_digests
+from .chain import case_id_of, chain_history_rows, chain_or_collect, history_digest, row_digests
 from .models import AuditChainHead, AuditEntry, Redaction, canonical_json, chain_key
 
 CHUNK = 2000  # ids per IN (…) query: far below SQLite's and PostgreSQL's parameter limits
@@ -580,3 +581,59 @@ def bulk_create_with_states(objs, model, states, *, batch: HistoryBatch | None =
         if batch is None:
             own.chain()
     return objs
+
+
+# --- one transition's delta: rows created and deleted in bulk, each with its history row -------------
+
+
+def _history_rows(model, objs, history_type: str, reason: str, when) -> list:
+    history = model.history.model
+    actor = _current_actor()
+    reason = reason or current_reason()
+    fields = [f.attname for f in history.tracked_fields]
+    return [
+        history(
+            **{name: getattr(obj, name) for name in fields},
+            history_date=when,
+            history_type=history_type,
+            history_user_id=getattr(actor, "pk", None),
+            history_change_reason=(reason or "")[:100],
+        )
+        for obj in objs
+    ]
+
+
+def _collect_for_chain(rows) -> None:
+    # The rows join their case's chain like any history row: in the enclosing chained_at_end batch
+    # (a workflow transition), or at once.
+    for row in rows:
+        chain_or_collect(row)
+
+
+def create_with_history(objs, model, *, reason: str = "") -> list:
+    """Insert `objs` and their '+' history rows in two statements, chained with the transaction's other
+    history rows (audit.chain.chained_at_end): what `obj.save()` per object writes, in bulk."""
+    objs = list(objs)
+    if not objs:
+        return []
+    with transaction.atomic(savepoint=False):
+        model._default_manager.bulk_create(objs)
+        rows = model.history.model._default_manager.bulk_create(_history_rows(model, objs, "+", reason, timezone.now()))
+        _collect_for_chain(rows)
+    return objs
+
+
+def delete_with_history(objs, model, *, reason: str = "") -> int:
+    """Delete `objs` (read just before, in this transaction) and write their '-' history rows, in two
+    statements, chained like `create_with_history`'s. No delete signals are sent: only for models
+    whose deletion has no other receiver than their history (guardian's grant rows)."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    with transaction.atomic(savepoint=False):
+        rows = model.history.model._default_manager.bulk_create(_history_rows(model, objs, "-", reason, timezone.now()))
+        # _raw_delete: one DELETE without collecting (which would send a post_delete, hence a history
+        # row, per object): the history rows are the ones above.
+        deleted = model._default_manager.filter(pk__in=[o.pk for o in objs])._raw_delete(connection.alias)
+        _collect_for_chain(rows)
+    return deleted

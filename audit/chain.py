@@ -115,8 +115,10 @@ def chain_history_rows(rows) -> list[AuditEntry]:
     keys = sorted({chain_key(case_id) for case_id, *_rest in links})  # one lock order: no deadlock
     # No savepoint of its own: a failure here fails the caller's transaction, which holds the rows.
     with transaction.atomic(savepoint=False):
-        AuditChainHead.objects.bulk_create([AuditChainHead(chain=key) for key in keys], ignore_conflicts=True)
         heads = {head.chain: head for head in AuditChainHead.objects.select_for_update().filter(chain__in=keys)}
+        if len(heads) < len(keys):  # a chain's first entry: create its head, then lock it like the others
+            AuditChainHead.objects.bulk_create([AuditChainHead(chain=key) for key in keys], ignore_conflicts=True)
+            heads = {head.chain: head for head in AuditChainHead.objects.select_for_update().filter(chain__in=keys)}
         entries = []
         for row, (case_id, action, actor_id, occurred_at) in zip(rows, links, strict=True):
             head = heads[chain_key(case_id)]

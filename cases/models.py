@@ -58,6 +58,13 @@ class Organisation(models.Model):
         return self.name
 
 
+def _optional_organisation(label, related_name: str = "+"):
+    """An optional link to a partner organisation (designated landlord, réservataire)."""
+    return models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name=related_name, verbose_name=label
+    )
+
+
 class Household(models.Model):
     nud = models.CharField(_("numéro unique (NUD)"), max_length=18, unique=True, validators=[validate_nud])
     applicant_last_name = models.CharField(_("nom du demandeur"), max_length=120)
@@ -151,22 +158,8 @@ class Case(models.Model):
     is_dalo = models.BooleanField(_("ménage reconnu DALO"), default=False)
     comed_decision_date = models.DateField(_("date de la décision de la COMED"), null=True, blank=True)
     dalo_offer_deadline = models.DateField(_("date limite d'offre DALO"), null=True, blank=True)
-    designated_landlord = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="designated_cases",
-        verbose_name=_("bailleur désigné"),
-    )
-    target_reservataire = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="oriented_cases",
-        verbose_name=_("réservataire cible"),
-    )
+    designated_landlord = _optional_organisation(_("bailleur désigné"), related_name="designated_cases")
+    target_reservataire = _optional_organisation(_("réservataire cible"), related_name="oriented_cases")
     refusal_count = models.PositiveSmallIntegerField(_("nombre de refus"), default=0)
     dalo_loss_review_pending = models.BooleanField(_("perte du bénéfice DALO à examiner"), default=False)
     created_at = models.DateTimeField(_("signalé le"), auto_now_add=True)
@@ -358,22 +351,8 @@ class CommitteeReview(models.Model):
     kind = models.CharField(_("objet"), max_length=10, choices=Kind.choices, default=Kind.PRIORITY)
     outcome = models.CharField(_("décision"), max_length=12, choices=choices.CommitteeOutcome.choices, blank=True)
     orientation = models.CharField(_("orientation"), max_length=10, choices=choices.Orientation.choices, blank=True)
-    target_reservataire = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("réservataire cible"),
-    )
-    designated_landlord = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("bailleur désigné"),
-    )
+    target_reservataire = _optional_organisation(_("réservataire cible"))
+    designated_landlord = _optional_organisation(_("bailleur désigné"))
     support_measure = models.CharField(
         _("mesure d'accompagnement"), max_length=10, choices=choices.SupportMeasure.choices, blank=True
     )
@@ -463,14 +442,7 @@ class Dwelling(models.Model):
     financing = models.CharField(_("financement"), max_length=4, choices=choices.FinancingTier.choices, default="PLUS")
     rent = models.DecimalField(_("loyer (€/mois)"), **MONEY)
     charges = models.DecimalField(_("charges (€/mois)"), **MONEY)
-    reservataire = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="reserved_dwellings",
-        verbose_name=_("contingent réservataire"),
-    )
+    reservataire = _optional_organisation(_("contingent réservataire"), related_name="reserved_dwellings")
     available_from = models.DateField(_("disponible le"))
     history = HistoricalRecords()
 

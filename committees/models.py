@@ -172,19 +172,6 @@ class AgendaItem(models.Model):
     def is_dalo_loss(self) -> bool:
         return self.kind == CommitteeReview.Kind.DALO_LOSS
 
-    def locked_for_decision(self, *, actor, case, kind: str):
-        """Closed by `actor` with its outcome, on this case and kind, not applied yet."""
-        return (
-            WrittenProcedure.objects.select_for_update(of=_own_row_lock())
-            .filter(pk=self.pk, review__isnull=True, closed_by=actor, case=case, kind=kind)
-            .filter(status=WrittenProcedure.Status.CLOSED)
-            .first()
-        )
-
-    def attach_review(self, review) -> None:
-        self.review = review
-        self.save()
-
 
 class VoteChoice(models.TextChoices):
     LABELLED = "labelled", _("Labellisé")

@@ -23,7 +23,7 @@ Closing ends partner access (issue 15): a closed case, whatever the reason (reho
 a case whose proposal by a landlord has ended while it goes on with another, leave the partners'
 scope: 404 on its pages, timeline, exports and API, and gone from their lists and counts. The
 landlord keeps its own proposal, CALEOL and reply records through its dwelling pages and the API's
-proposal list (cases.views_dwellings, api.views.ProposalList), which read proposals by landlord, not
+proposal list (web.dwellings.views, api.views.ProposalList), which read proposals by landlord, not
 the case file. Grants are revoked in the closing transaction (workflows.services._close).
 """
 
