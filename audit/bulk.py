@@ -384,6 +384,11 @@ def redact_history_rows(history_model, changes: dict, *, rule: str, actor_id=Non
     pks = list(changes)
     before = row_digests(history_model, pks)
     objs = list(history_model._default_manager.filter(pk__in=pks))
+    listed = {  # rows whose m2m history lists hold something: one query per list
+        name: set(through._default_manager.filter(history_id__in=pks).values_list("history_id", flat=True))
+        for name, through in m2m.items()
+        if any(name in change for change in changes.values())
+    }
     touched, columns, emptied = [], set(), defaultdict(list)
     for obj in objs:
         dirty = {}
@@ -391,7 +396,7 @@ def redact_history_rows(history_model, changes: dict, *, rule: str, actor_id=Non
             if name in m2m:  # an m2m list of the row: only emptying it is supported
                 if value:
                     raise ValueError("an m2m history list can only be emptied")
-                if m2m[name]._default_manager.filter(history_id=obj.pk).exists():
+                if obj.pk in listed[name]:
                     dirty[name] = value
                     emptied[name].append(obj.pk)
             elif getattr(obj, name) != value:

@@ -211,10 +211,16 @@ def anonymise_cases(case_ids, category: str, rule: str, *, now=None) -> dict:
             history = model.history.model
             changes = {}
             for row in history.objects.filter(where).values():
-                changes[row["history_id"]] = _scrubbed(fns, row)
+                new = _scrubbed(fns, row)
+                # Rows already holding the scrubbed values are left alone (no digest work); lists are
+                # checked by redact_history_rows.
+                if lists or any(row[n] != v for n, v in new.items() if n in columns):
+                    changes[row["history_id"]] = new
             counts["history"] += redact_history_rows(history, changes, rule=rule, actor_id=actor.pk)
             objs = []
-            for obj in model._default_manager.filter(where):
+            live = list(model._default_manager.filter(where))
+            listed = {name: _with_items(model, name, live) for name in lists}
+            for obj in live:
                 row = {f.attname: getattr(obj, f.attname) for f in model._meta.concrete_fields}
                 new = _scrubbed({n: fns[n] for n in columns}, row)
                 dirty = {n: v for n, v in new.items() if row[n] != v}
@@ -223,7 +229,7 @@ def anonymise_cases(case_ids, category: str, rule: str, *, now=None) -> dict:
                         setattr(obj, name, value)
                     objs.append(obj)
                 for name in lists:
-                    if getattr(obj, name).exists():
+                    if obj.pk in listed[name]:
                         getattr(obj, name).clear()  # m2m_changed: its own history row
                         counts["live"] += 1
             if objs and columns:
@@ -235,6 +241,14 @@ def anonymise_cases(case_ids, category: str, rule: str, *, now=None) -> dict:
             reason=rule,
         )
     return counts
+
+
+def _with_items(model, name, objs) -> set:
+    """Pks of `objs` whose m2m list `name` holds something (one query)."""
+    field = model._meta.get_field(name)
+    through = field.remote_field.through
+    owner = field.m2m_field_name()
+    return set(through._default_manager.filter(**{f"{owner}__in": [o.pk for o in objs]}).values_list(owner, flat=True))
 
 
 def _is_m2m(model, name) -> bool:

@@ -2,7 +2,7 @@ import pytest
 from django.db import transaction
 
 from cases.audit import acting_as
-from cases.models import HouseholdMember
+from cases.models import Commune, HouseholdMember
 from tests.audit.conftest import login, rehoused  # noqa: F401  (the closed case of a full life)
 
 
@@ -34,6 +34,7 @@ def closed_case(rehoused, world):  # noqa: F811
         diagnostic.violence_facts = "Violences de M. Auteurprésumé, ordonnance de protection."
         diagnostic.debts_description = "Dette de loyer chez Bailleursecret."
         diagnostic.save()
+        diagnostic.areas_to_avoid.add(Commune.objects.get(insee_code="83126"))  # where the aggressor lives
     rehoused.refresh_from_db()
     return rehoused
 

@@ -83,6 +83,11 @@ def tables_holding(texts) -> dict:
     return found
 
 
+def test_the_fixture_has_communes_to_avoid_in_history(closed_case):
+    listed = closed_case.diagnostic.history.model.areas_to_avoid.model
+    assert listed.objects.count() >= 1
+
+
 def test_dry_run_at_the_boundary_lists_by_rule_and_writes_nothing(closed_case):
     with time_machine.travel(due_at(closed_case) - timedelta(seconds=1), tick=False):
         assert "Aucun dossier à anonymiser." in run("--dry-run")
@@ -132,6 +137,10 @@ def test_anonymisation_reaches_live_rows_and_every_history_row(closed_case):
     )
     assert list(CaseCriterion.objects.filter(case=case).values_list("code", flat=True)) == criteria_before
     assert case.diagnostic.recommended_typology == "T3" and case.diagnostic.urgency == closed_case.diagnostic.urgency
+    # The communes to avoid (violence): emptied, and gone from every history row's list.
+    assert not case.diagnostic.areas_to_avoid.exists()
+    listed = case.diagnostic.history.model.areas_to_avoid.model  # the history m2m rows
+    assert listed.objects.count() == 0
     # Every history row of the case's rows, old values included, went through the scrub.
     old_rows = household.history.order_by("history_date")
     assert old_rows.count() >= 3
