@@ -348,6 +348,9 @@ URL_OBJECTS = {
     "audit:timeline": case_kwargs({"pk"}),
     "audit:export_csv": case_kwargs({"pk"}),
     "audit:export_pdf": case_kwargs({"pk"}),
+    "privacy:subject_access": case_kwargs({"pk"}),
+    "privacy:export_pdf": case_kwargs({"pk"}),
+    "privacy:export_json": case_kwargs({"pk"}),
     "workflows:step": step_kwargs,
     "workflows:claim": step_kwargs,
     "permissions:membership_deactivate": lambda mw, target: {
