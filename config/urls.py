@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("commissions/", include("committees.urls")),
     path("notifications/", include("notifications.urls")),
+    path("", include("reception.urls")),  # /accueil/ and /mon-dossier/
 ]

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "reception",
     "bench",
 ]
 
@@ -228,3 +229,9 @@ SPECTACULAR_SETTINGS = {
 # (cases/tasks.py; also `manage.py offers_sweep`). Silence past the reply deadline is the deadline
 # scan's job (notifications).
 CELERY_BEAT_SCHEDULE["cases-offers-sweep"] = {"task": "cases.tasks.offers_sweep", "schedule": 60 * 60}
+
+# Reception network and the household's own view (reception/). The household's one-time codes go by
+# e-mail (EMAIL_BACKEND) or SMS through this provider class (reception/sms.py: console, file, or a
+# territory's operator); sign-in attempts are counted in the cache (CACHES: shared in production).
+PPGDID_SMS_BACKEND = env("PPGDID_SMS_BACKEND", default="reception.sms.ConsoleBackend")
+PPGDID_SMS_FILE_PATH = env("PPGDID_SMS_FILE_PATH", default=str(BASE_DIR / "sent-sms"))

@@ -20,6 +20,7 @@ from cases.audit import acting_as, system_actor
 from cases.models import Commune, DepartementSettings, Dwelling, Household, HouseholdMember, Organisation, Proposal
 from permissions.models import Membership
 from permissions.roles import Role
+from reception.demo import load_reception_demo
 
 PASSWORD = "demo-ppgdid-2026"
 RUNNING = [choices.CaseStatus.CALEOL, choices.CaseStatus.REPLY, choices.CaseStatus.LEASE]
@@ -190,6 +191,7 @@ class Command(AuditedCommand):
                 self.load_case(index, spec)
             created += 1
         self.print_logins()
+        load_reception_demo(self.stdout, PASSWORD)  # the reception network (reception/demo.py)
         self.stdout.write(
             f"\n{created} ménage(s) de démonstration créé(s), {len(SPECS) - created} déjà présent(s). "
             "Toutes les personnes et adresses sont fictives."
