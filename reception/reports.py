@@ -68,8 +68,8 @@ def export_rows(contacts):
             r["contact__desk__commune__name"],
             r["month"].strftime("%Y-%m"),
             r["contact__level"],
-            Channel(r["contact__channel"]).label,
-            Topic(r["topic"]).label,
+            str(Channel(r["contact__channel"]).label),
+            str(Topic(r["topic"]).label),
             r["n"],
             r["referrals"],
         ]

@@ -96,24 +96,29 @@ def _require_draft(actor, version: ScriptVersion) -> None:
         raise ValidationError(_("Une version publiée ne se modifie plus : créez une nouvelle version."))
 
 
+def _locked_version(version_id) -> ScriptVersion:
+    # Read under lock: a version published meanwhile (or an object read before) must not be edited.
+    return ScriptVersion.objects.select_for_update().get(pk=version_id)
+
+
 def script_entry_save(*, actor, entry: ScriptEntry) -> ScriptEntry:
-    _require_draft(actor, entry.version)
     with audited(actor, _("Fiche du référentiel modifiée")):
+        _require_draft(actor, _locked_version(entry.version_id))
         entry.full_clean()
         entry.save()
     return entry
 
 
 def script_entry_delete(*, actor, entry: ScriptEntry) -> None:
-    _require_draft(actor, entry.version)
     with audited(actor, _("Fiche du référentiel supprimée")):
+        _require_draft(actor, _locked_version(entry.version_id))
         entry.delete()
 
 
 def script_publish(*, actor, version: ScriptVersion, note: str) -> ScriptVersion:
     """Publish the draft: next version number, today's date; it is read at every desk from now on."""
     with audited(actor, _("Référentiel publié")):
-        version = ScriptVersion.objects.select_for_update().get(pk=version.pk)
+        version = _locked_version(version.pk)
         _require_draft(actor, version)
         if not version.entries.exists():
             raise ValidationError(_("Le brouillon ne contient aucune fiche : rien à publier."))

@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cases.models import Commune
 from permissions.policy import Action, case_or_404
@@ -47,6 +47,7 @@ def _attach(form, error: ValidationError) -> None:
 # --- public pages ----------------------------------------------------------------------------------
 
 
+@require_safe
 def index(request):
     user = request.user
     tools = {}
@@ -62,6 +63,7 @@ def index(request):
     return render(request, "reception/index.html", {"tools": tools, "nav": "reception"})
 
 
+@require_safe
 def desks(request):
     form = DeskSearchForm(request.GET or None)
     qs = Desk.objects.filter(is_active=True).select_related("organisation", "commune", "network")
@@ -76,6 +78,7 @@ def desks(request):
     return render(request, "reception/desks.html", {"form": form, "desks": qs[:200], "nav": "reception"})
 
 
+@require_safe
 def communes(request):
     """Communes of the networks' territories, with a search."""
     text = (request.GET.get("q") or "").strip()[:80]
@@ -88,6 +91,7 @@ def communes(request):
     )
 
 
+@require_safe
 def commune(request, code):
     found = Commune.objects.filter(pk=code).first() if len(code) == 5 and code.isalnum() else None
     if found is None:
@@ -100,6 +104,7 @@ def commune(request, code):
     )
 
 
+@require_safe
 def information(request):
     """The public parts of each network's published script."""
     published = []
@@ -114,6 +119,7 @@ def information(request):
 
 
 @login_required
+@require_safe
 def desk_manage(request):
     networks = access.managed_networks(request.user)
     access.require(request, networks.exists(), "desk_manage")
@@ -145,6 +151,7 @@ def desk_edit(request, pk=None):
 
 
 @login_required
+@require_safe
 def script(request):
     networks = access.readable_networks(request.user)
     access.require(request, networks.exists(), "script")
@@ -216,9 +223,9 @@ def script_draft(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def script_entry(request, pk):
-    entries = ScriptEntry.objects.filter(
-        version__network__in=access.headed_networks(request.user), version__published_at__isnull=True
-    )
+    headed = access.headed_networks(request.user)
+    access.require(request, headed.exists(), "script_entry")
+    entries = ScriptEntry.objects.filter(version__network__in=headed, version__published_at__isnull=True)
     entry = access.object_or_404(request, entries, pk, "script_entry")
     form = ScriptEntryForm(request.POST or None, instance=entry, prefix="fiche")
     if request.method == "POST":
@@ -334,6 +341,7 @@ def _period(request):
 
 
 @login_required
+@require_safe
 def stats(request):
     form, contacts = _period(request)
     return render(
@@ -344,6 +352,7 @@ def stats(request):
 
 
 @login_required
+@require_safe
 def stats_export(request, fmt):
     _form, contacts = _period(request)
     stamp = timezone.localdate().isoformat()
@@ -362,6 +371,7 @@ def stats_export(request, fmt):
 
 
 @login_required
+@require_safe
 def preflags(request):
     user = request.user
     access.require(request, access.has_role(user, *SOCIAL_WORK_ROLES, Role.RECEPTION), "preflags")
@@ -382,6 +392,7 @@ def preflags(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def preflag(request, pk):
+    access.require(request, access.has_role(request.user, *SOCIAL_WORK_ROLES), "preflag")
     item = access.object_or_404(
         request, access.deciding_preflags(request.user).select_related("desk", "commune"), pk, "preflag"
     )
