@@ -8,6 +8,7 @@ shown is recorded in the case's read log (audit.reads.log_read, acting as the sy
 section « consultation par le ménage »: the household has no account).
 """
 
+import hashlib
 import logging
 import secrets
 from datetime import timedelta
@@ -53,7 +54,8 @@ def _limit(kind: str) -> int:
 
 def _hit(kind: str, key: str) -> None:
     """Count one attempt; past the limit, refuse (for the rest of the window)."""
-    name = f"reception:{kind}:{key}"
+    # Hashed: any text typed in the form (or an address) makes a valid cache key, and stays out of the cache.
+    name = f"reception:{kind}:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
     cache.add(name, 0, WINDOW_SECONDS)
     try:
         count = cache.incr(name)

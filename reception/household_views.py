@@ -28,7 +28,7 @@ def sign_in(request):
     item = household.signed_in_access(request)
     if item is not None and request.method == "GET":
         return redirect("mon_dossier:status", reference=item.case.reference)
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             household.start(
@@ -44,7 +44,7 @@ def sign_in(request):
 def one_time_code(request):
     if household.PENDING_KEY not in request.session:
         return redirect("mon_dossier:sign_in")
-    form = OneTimeCodeForm(request.POST or None)
+    form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         item = household.verify(request, form.cleaned_data["code"])
         if item is not None:

@@ -133,7 +133,7 @@ def desk_edit(request, pk=None):
     networks = access.managed_networks(request.user)
     access.require(request, networks.exists(), "desk_edit")
     desk = access.object_or_404(request, access.managed_desks(request.user), pk, "desk") if pk else None
-    form = DeskForm(request.POST or None, instance=desk, networks=networks)
+    form = DeskForm(request.POST if request.method == "POST" else None, instance=desk, networks=networks)
     if request.method == "POST" and form.is_valid():
         try:
             services.desk_save(actor=request.user, desk=form.instance)
@@ -227,7 +227,7 @@ def script_entry(request, pk):
     access.require(request, headed.exists(), "script_entry")
     entries = ScriptEntry.objects.filter(version__network__in=headed, version__published_at__isnull=True)
     entry = access.object_or_404(request, entries, pk, "script_entry")
-    form = ScriptEntryForm(request.POST or None, instance=entry, prefix="fiche")
+    form = ScriptEntryForm(request.POST if request.method == "POST" else None, instance=entry, prefix="fiche")
     if request.method == "POST":
         try:
             if request.POST.get("action") == "delete":
@@ -310,7 +310,7 @@ def orientation(request):
 def contact_create(request):
     desks_qs = access.contact_desks(request.user)
     access.require(request, desks_qs.exists(), "contact_create")
-    form = ContactForm(request.POST or None, desks=desks_qs)
+    form = ContactForm(request.POST if request.method == "POST" else None, desks=desks_qs)
     if request.method == "POST" and form.is_valid():
         try:
             services.contact_record(actor=request.user, **form.cleaned_data)
@@ -469,7 +469,7 @@ def household_access(request, case_pk):
     if not case.is_open:
         raise Http404
     desks_qs = Desk.objects.filter(is_active=True).select_related("commune").order_by("-level", "name")
-    form = AccessIssueForm(request.POST or None, desks=desks_qs)
+    form = AccessIssueForm(request.POST if request.method == "POST" else None, desks=desks_qs)
     issued = None
     if request.method == "POST" and form.is_valid():
         try:
