@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from permissions.policy import log_denial
 
@@ -59,6 +59,7 @@ def one_time_code(request):
     return render(request, "reception/household_code.html", {"form": form, "household_page": True})
 
 
+@require_safe
 def status(request, reference):
     item = household.signed_in_access(request)
     if item is None or item.case.reference != reference:
