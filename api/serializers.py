@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import choices, offers
-from cases.models import Commune, Dwelling, Organisation
+from cases.models import Commune, Dwelling, Household, HouseholdMember, Organisation
 from permissions.visibility import can_see_field
 
 MAX_ID = 2**63 - 1
@@ -60,37 +60,44 @@ class VisibleFieldsSerializer(serializers.Serializer):
     always: tuple = ()
 
 
-class MemberOut(VisibleFieldsSerializer):
+class MemberOut(VisibleFieldsSerializer, serializers.ModelSerializer):
     model_label = "cases.householdmember"
-    first_name = serializers.CharField(read_only=True)
-    last_name = serializers.CharField(read_only=True)
-    relationship = serializers.CharField(read_only=True)
-    birth_date = serializers.DateField(read_only=True)
-    shared_custody = serializers.BooleanField(read_only=True)
-    pregnancy = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = HouseholdMember
+        fields = ["first_name", "last_name", "relationship", "birth_date", "shared_custody", "pregnancy"]
+        read_only_fields = fields
 
 
-class HouseholdOut(VisibleFieldsSerializer):
+class HouseholdOut(VisibleFieldsSerializer, serializers.ModelSerializer):
     model_label = "cases.household"
-    nud = serializers.CharField(read_only=True)
-    applicant_last_name = serializers.CharField(read_only=True)
-    applicant_first_name = serializers.CharField(read_only=True)
-    applicant_birth_date = serializers.DateField(read_only=True)
-    residence_status = serializers.CharField(read_only=True)
-    phone = serializers.CharField(read_only=True)
-    email = serializers.CharField(read_only=True)
     commune = serializers.CharField(read_only=True, source="commune_id", allow_null=True)
-    housing_situation = serializers.CharField(read_only=True)
-    housing_since = serializers.DateField(read_only=True, allow_null=True)
-    tax_income_n2 = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True, allow_null=True)
-    monthly_wages = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
-    monthly_rsa = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
-    monthly_aah = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
-    monthly_family_benefits = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
-    monthly_other_income = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
     members = serializers.SerializerMethodField()
 
     always = ("members",)
+
+    class Meta:
+        model = Household
+        fields = [
+            "nud",
+            "applicant_last_name",
+            "applicant_first_name",
+            "applicant_birth_date",
+            "residence_status",
+            "phone",
+            "email",
+            "commune",
+            "housing_situation",
+            "housing_since",
+            "tax_income_n2",
+            "monthly_wages",
+            "monthly_rsa",
+            "monthly_aah",
+            "monthly_family_benefits",
+            "monthly_other_income",
+            "members",
+        ]
+        read_only_fields = fields
 
     @extend_schema_field(MemberOut(many=True))
     def get_members(self, household):

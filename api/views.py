@@ -11,10 +11,10 @@ from rest_framework.views import APIView
 
 from cases import choices, matching
 from cases.models import Case, Dwelling, Proposal
-from cases.services import dwelling_create
 from permissions.policy import Action, log_denial, memberships_of, policy, roles_of
 from permissions.roles import Role
-from workflows import services
+from workflows import queries, services
+from workflows.dwellings import dwelling_create
 
 from . import serializers as s
 from .access import IsApiClient
@@ -124,7 +124,7 @@ def own_dwelling(request, pk) -> Dwelling:
 
 def step_result(case_id, request) -> Response:
     case = Case.objects.get(pk=case_id)
-    proposal = services.current_proposal(case)
+    proposal = queries.current_proposal(case)
     data = {
         "case": case.pk,
         "status": case.status,

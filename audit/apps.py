@@ -7,4 +7,4 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         # Signal receivers: audit entries for every history row and read, system actor in Celery tasks.
-        from . import signals  # noqa: F401
+        from . import signals  # noqa: F401  (app-loading order: connects the receivers once models are ready)

@@ -23,6 +23,8 @@ from django.utils import timezone
 from simple_history import utils as sh_utils
 from simple_history.models import HistoricalRecords
 
+from cases.models import Case, Proposal
+
 from .chain import history_digest
 from .models import AuditChainHead, AuditEntry, canonical_json, chain_key
 
@@ -45,7 +47,6 @@ def _chunks(items, size=CHUNK):
 
 def _case_ids(history_model, rows: list[dict]) -> dict:
     """history_id → case id (or None), by the rules of audit.chain.case_id_of, a few queries per batch."""
-    from cases.models import Case, Proposal
 
     label = history_model.instance_type._meta.label_lower
     if not rows:

@@ -15,7 +15,9 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
-from .models import AuditChainHead, AuditEntry, canonical_json, chain_key
+from cases.models import Case, Proposal
+
+from .models import AccessLog, AuditChainHead, AuditEntry, canonical_json, chain_key
 
 
 def history_models():
@@ -52,7 +54,6 @@ def _as_pk(model, value):
 
 def case_id_of(history_row) -> int | None:
     """The case whose chain a history row joins; None for rows outside any case (global chain)."""
-    from cases.models import Case, Proposal
 
     label = history_row.instance_type._meta.label_lower
     if label == "cases.case":
@@ -82,7 +83,6 @@ def chain_history_row(history_row) -> AuditEntry:
 
 def _link_of(row) -> tuple:
     """(case id, action, actor id, moment) of a history row or a read-log row."""
-    from .models import AccessLog
 
     if isinstance(row, AccessLog):
         return row.case_id, "read", row.user_id, row.at
@@ -234,7 +234,6 @@ def all_chain_keys() -> list[str]:
 
 def unchained_rows():
     """(model label, count) of history and read-log rows that no entry points at (raw inserts)."""
-    from .models import AccessLog
 
     for model in [*history_models(), AccessLog]:
         label = model._meta.label_lower

@@ -7,6 +7,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from simple_history.signals import post_create_historical_record
 
+from cases.audit import acting_as, system_actor
+
 from .chain import chain_or_collect
 from .models import AccessLog
 
@@ -29,8 +31,6 @@ _task_contexts: dict[str, ExitStack] = {}
 
 @celery_signals.task_prerun.connect
 def _task_acts_as_system(task_id=None, task=None, **kwargs):
-    from cases.audit import acting_as, system_actor
-
     stack = ExitStack()
     stack.enter_context(acting_as(system_actor(), f"Tâche automatique {task.name}"))
     _task_contexts[task_id] = stack

@@ -23,8 +23,13 @@ from viewflow.workflow.status import STATUS
 
 from cases import choices
 from cases.models import Case, Organisation
+from committees.models import Committee, Session
+from committees.scripted import decide_in_writing
+from committees.selectors import not_busy  # cases on a session's agenda are decided there
+from permissions.grants import MANAGED_PERMISSIONS
 from permissions.policy import policy
 from permissions.queues import PAGE_SIZE, task_queue_for
+from workflows import services
 from workflows.flows import CaseFlow
 
 ROLES = ("bench.ts", "bench.supervisor", "bench.commission", "bench.landlord")
@@ -128,8 +133,6 @@ def _stock_queue(user):
 def _stock_case_list(user):
     from guardian.shortcuts import get_objects_for_user
 
-    from permissions.grants import MANAGED_PERMISSIONS
-
     def run():
         cases = get_objects_for_user(
             _fresh(user), [f"cases.{code}" for code in MANAGED_PERMISSIONS], klass=Case, any_perm=True
@@ -158,8 +161,6 @@ def _case_with_history(user) -> Case | None:
 
 def _agenda_session(user):
     from django.db.models import Count
-
-    from committees.models import Session
 
     return (
         Session.objects.filter(committee__members__user=user)
@@ -243,8 +244,6 @@ def transition_work(n: int) -> list[tuple[str, int]]:
             .values_list("pk", flat=True)
         )
         if node == "committee":  # the committee decides what lies in its territory (written procedure)
-            from committees.selectors import not_busy  # cases on a session's agenda are decided there
-
             ids = not_busy(ids.filter(household__commune__in=_committee_of(user).communes.all()))
         work += [(username, pk) for pk in ids[: n - len(work)]]
         if len(work) >= n:
@@ -253,16 +252,12 @@ def transition_work(n: int) -> list[tuple[str, int]]:
 
 
 def _do(username: str, case_id: int) -> None:
-    from workflows import services
-
     user = get_user_model().objects.get(username=username)
     case = Case.objects.get(pk=case_id)
     if case.status == choices.CaseStatus.DIAGNOSTIC:
         services.diagnostic_complete(actor=user, case=case, values=DIAGNOSTIC)
     else:
         # No member decides alone: the user's committee decides by written procedure (committees.scripted).
-        from committees.scripted import decide_in_writing
-
         landlord = Organisation.objects.filter(kind=choices.OrganisationKind.LANDLORD).order_by("pk").first()
         decide_in_writing(
             committee=_committee_of(user),
@@ -277,8 +272,6 @@ def _do(username: str, case_id: int) -> None:
 
 
 def _committee_of(user):
-    from committees.models import Committee
-
     return Committee.objects.filter(members__user=user, members__is_active=True).order_by("pk").first()
 
 
@@ -338,7 +331,7 @@ def transition_breakdown(work: list[tuple[str, int]]) -> dict:
 
     off = lambda *args, **kwargs: None  # noqa: E731
     notifications = [
-        mock.patch("workflows.flows.step_opened", off),
+        mock.patch("notifications.events.step_opened", off),
         mock.patch("notifications.events.committee_outcome", off),
         mock.patch("notifications.events.proposal_made", off),
     ]

@@ -19,7 +19,10 @@ from django.utils import timezone
 
 from audit.bulk import bulk_create_with_history
 from cases import choices
-from cases.models import Case, Commune, DepartementSettings, Organisation
+from cases.models import Case, Commune, Organisation
+from cases.territory import DepartementSettings
+from committees import services
+from committees.models import AgendaItem, Committee, CommitteeMember
 from permissions.grants import MANAGED_PERMISSIONS
 from permissions.models import Membership, role_groups
 from permissions.roles import COMMISSION_ROLES, Role
@@ -233,8 +236,6 @@ def build_committee(territory, rng: random.Random):
     """The partner committee of the first territory (all its communes: it decides the benchmark's committee
     transitions by written procedure), with the benchmark commission member and a secretary, through
     committees.services."""
-    from committees import services
-    from committees.models import Committee, CommitteeMember
 
     e = territory.epcis[0]
     committee = Committee(name=f"Commission partenariale – {e.name} (fictive)", quorum_count=2)
@@ -298,8 +299,6 @@ def ensure_groups(territory):
 
 def build_agenda(territory, size: int = 60):
     """A planned session of the committee whose agenda holds the `size` most urgent waiting cases."""
-    from committees import services
-    from committees.models import AgendaItem
 
     secretary = territory.bench["bench.secretary"]
     start = (timezone.localtime() + timedelta(days=7)).replace(hour=9, minute=30, second=0, microsecond=0)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import DepartementSettings
+from .territory import DepartementSettings
 
 
 @admin.register(DepartementSettings)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from .calendar import next_working_day
-from .models import DepartementSettings
+from .territory import DepartementSettings
 
 # --- reply to an offer -------------------------------------------------------------------------------
 

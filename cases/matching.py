@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from . import choices
-from .models import DepartementSettings
+from .territory import DepartementSettings
 
 # Persons (applicant included, an expected child counts) a typology usually suits. Local practice.
 DEFAULT_TYPOLOGY_PERSONS = {

@@ -13,9 +13,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from . import choices, territory  # noqa: F401  (territory: its models register with this app)
+from .deadlines import case_departement, dalo_offer_deadline
 from .history import HistoricalRecords  # simple-history without identical consecutive rows
-
-from . import choices
 from .validators import validate_insee_code, validate_nud
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
@@ -41,69 +41,6 @@ class Commune(models.Model):
         return f"{self.name} ({self.insee_code})"
 
 
-class DepartementSettings(models.Model):
-    """What a département sets locally. Legal defaults cite their text."""
-
-    code = models.CharField(_("département"), max_length=3, primary_key=True)
-    # R441-16-1 CCH: the préfet has 3 or 6 months after a favourable COMED decision to get an offer
-    # made, depending on the département (cases/deadlines.py holds the list). Empty: the legal value.
-    dalo_offer_months = models.PositiveSmallIntegerField(
-        _("délai d'offre DALO (mois)"),
-        null=True,
-        blank=True,
-        choices=[(3, _("3 mois")), (6, _("6 mois"))],
-        error_messages={
-            "invalid_choice": _("Le délai d'offre DALO est de 3 ou 6 mois (article R441-16-1 du CCH), rien d'autre.")
-        },
-        help_text=_(
-            "Laisser vide pour appliquer l'article R441-16-1 du CCH (3 mois, 6 mois dans certains départements)."
-        ),
-    )
-    # R441-10 CCH: at least 10 days to answer an offer; a territory may give more, never less.
-    offer_reply_days = models.PositiveSmallIntegerField(
-        _("délai de réponse du ménage à une offre (jours)"),
-        default=10,
-        validators=[
-            MinValueValidator(
-                10, _("Le délai de réponse ne peut pas être inférieur à 10 jours (article R441-10 du CCH).")
-            ),
-            MaxValueValidator(60),
-        ],
-    )
-    # Affordability thresholds used by the match check (cases/matching.py). The taux d'effort formula
-    # is regulated but its thresholds are set locally (PDALHPD, CIA, landlords' policies): these are
-    # defaults to adjust per département, not legal values.
-    max_effort_rate = models.DecimalField(
-        _("taux d'effort maximal (%)"),
-        max_digits=4,
-        decimal_places=1,
-        default=Decimal("35"),
-        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
-    )
-    min_daily_rest_per_uc = models.DecimalField(
-        _("reste-à-vivre minimal (€ par jour et par unité de consommation)"),
-        max_digits=6,
-        decimal_places=2,
-        default=Decimal("10"),
-        validators=[MinValueValidator(Decimal("0"))],
-    )
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = _("paramètres du département")
-        constraints = [
-            # R441-16-1 CCH knows 3 or 6 months only; R441-10 CCH gives at least 10 days to answer.
-            models.CheckConstraint(
-                condition=Q(dalo_offer_months__isnull=True) | Q(dalo_offer_months__in=[3, 6]),
-                name="dalo_offer_months_3_or_6",
-            ),
-            models.CheckConstraint(condition=Q(offer_reply_days__gte=10), name="offer_reply_days_at_least_10"),
-        ]
-
-    def __str__(self):
-        return self.code
-
-
 class Organisation(models.Model):
     name = models.CharField(_("nom"), max_length=200, unique=True)
     kind = models.CharField(_("type"), max_length=20, choices=choices.OrganisationKind.choices)
@@ -119,6 +56,13 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def _optional_organisation(label, related_name: str = "+"):
+    """An optional link to a partner organisation (designated landlord, réservataire)."""
+    return models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name=related_name, verbose_name=label
+    )
 
 
 class Household(models.Model):
@@ -214,22 +158,8 @@ class Case(models.Model):
     is_dalo = models.BooleanField(_("ménage reconnu DALO"), default=False)
     comed_decision_date = models.DateField(_("date de la décision de la COMED"), null=True, blank=True)
     dalo_offer_deadline = models.DateField(_("date limite d'offre DALO"), null=True, blank=True)
-    designated_landlord = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="designated_cases",
-        verbose_name=_("bailleur désigné"),
-    )
-    target_reservataire = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="oriented_cases",
-        verbose_name=_("réservataire cible"),
-    )
+    designated_landlord = _optional_organisation(_("bailleur désigné"), related_name="designated_cases")
+    target_reservataire = _optional_organisation(_("réservataire cible"), related_name="oriented_cases")
     refusal_count = models.PositiveSmallIntegerField(_("nombre de refus"), default=0)
     dalo_loss_review_pending = models.BooleanField(_("perte du bénéfice DALO à examiner"), default=False)
     created_at = models.DateTimeField(_("signalé le"), auto_now_add=True)
@@ -309,8 +239,6 @@ class Case(models.Model):
     def refresh_dalo_offer_deadline(self) -> None:
         """The préfet's deadline follows the COMED decision date (R441-16-1 CCH, cases/deadlines.py):
         recomputed whenever that date changes, so the history row carries both."""
-        from .deadlines import case_departement, dalo_offer_deadline
-
         if not self.is_dalo or not self.comed_decision_date:
             self.dalo_offer_deadline = None
             return
@@ -423,22 +351,8 @@ class CommitteeReview(models.Model):
     kind = models.CharField(_("objet"), max_length=10, choices=Kind.choices, default=Kind.PRIORITY)
     outcome = models.CharField(_("décision"), max_length=12, choices=choices.CommitteeOutcome.choices, blank=True)
     orientation = models.CharField(_("orientation"), max_length=10, choices=choices.Orientation.choices, blank=True)
-    target_reservataire = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("réservataire cible"),
-    )
-    designated_landlord = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("bailleur désigné"),
-    )
+    target_reservataire = _optional_organisation(_("réservataire cible"))
+    designated_landlord = _optional_organisation(_("bailleur désigné"))
     support_measure = models.CharField(
         _("mesure d'accompagnement"), max_length=10, choices=choices.SupportMeasure.choices, blank=True
     )
@@ -528,14 +442,7 @@ class Dwelling(models.Model):
     financing = models.CharField(_("financement"), max_length=4, choices=choices.FinancingTier.choices, default="PLUS")
     rent = models.DecimalField(_("loyer (€/mois)"), **MONEY)
     charges = models.DecimalField(_("charges (€/mois)"), **MONEY)
-    reservataire = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="reserved_dwellings",
-        verbose_name=_("contingent réservataire"),
-    )
+    reservataire = _optional_organisation(_("contingent réservataire"), related_name="reserved_dwellings")
     available_from = models.DateField(_("disponible le"))
     history = HistoricalRecords()
 
@@ -748,3 +655,39 @@ class HouseholdReply(models.Model):
             raise ValidationError({"refusal_motive": _("Indiquez le motif du refus.")})
         if self.answer in (choices.ReplyAnswer.ACCEPTED, choices.ReplyAnswer.LAPSED) and self.refusal_motive:
             raise ValidationError({"refusal_motive": _("Seul un refus a un motif de refus.")})
+
+
+# --- Clock pauses ------------------------------------------------------------------------------------
+# Domain data that the workflow's deadline rule reads (workflows/deadlines.py). It keeps the
+# "notifications" app label under which its table, history and audit-chain entries were first written:
+# a new label would rename the table and change the model labels that the audit chain's hashes cover.
+
+
+class ClockPause(models.Model):
+    """The case waits on the household or on a document: its step clock stops meanwhile."""
+
+    class Reason(models.TextChoices):
+        HOUSEHOLD = "household", _("En attente du ménage")
+        DOCUMENT = "document", _("En attente d'un document")
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="clock_pauses")
+    reason = models.CharField(_("motif"), max_length=10, choices=Reason.choices)
+    comment = models.CharField(_("précision"), max_length=250, blank=True)
+    started_at = models.DateTimeField(_("début"))
+    ended_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    history = HistoricalRecords(app="notifications")
+
+    class Meta:
+        app_label = "notifications"
+        ordering = ["started_at"]
+        verbose_name = _("suspension du délai")
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(ended_at__isnull=True), name="one_open_pause_per_case")
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({self.started_at:%d/%m/%Y})"

@@ -12,11 +12,17 @@ import math
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 from cases.history import HistoricalRecords
 from cases.models import CommitteeReview
+from workflows.models import CommitteeDecisionSource
+
+
+def _own_row_lock() -> tuple:
+    # Lock only the decision's own row (PostgreSQL's FOR UPDATE OF); SQLite locks the whole database.
+    return ("self",) if connection.vendor == "postgresql" else ()
 
 
 class Committee(models.Model):
@@ -166,7 +172,6 @@ class AgendaItem(models.Model):
     def is_dalo_loss(self) -> bool:
         return self.kind == CommitteeReview.Kind.DALO_LOSS
 
-
 class VoteChoice(models.TextChoices):
     LABELLED = "labelled", _("Labellisé")
     ADJOURNED = "adjourned", _("Ajourné")
@@ -180,7 +185,7 @@ PRIORITY_CHOICES = (VoteChoice.LABELLED, VoteChoice.ADJOURNED, VoteChoice.NOT_KE
 DALO_LOSS_CHOICES = (VoteChoice.LOSS_CONFIRMED, VoteChoice.LOSS_NOT_CONFIRMED)
 
 
-class WrittenProcedure(models.Model):
+class WrittenProcedure(CommitteeDecisionSource, models.Model):
     """A procédure écrite: the secretary puts one case to the members in writing, with a response
     deadline; the members vote (Vote rows attached to the procedure) and the secretary records the
     outcome once they have answered: the quorum counts the voting members who responded, and the
@@ -232,6 +237,19 @@ class WrittenProcedure(models.Model):
     @property
     def is_dalo_loss(self) -> bool:
         return self.kind == CommitteeReview.Kind.DALO_LOSS
+
+    def locked_for_decision(self, *, actor, case, kind: str):
+        """Closed by `actor` with its outcome, on this case and kind, not applied yet."""
+        return (
+            WrittenProcedure.objects.select_for_update(of=_own_row_lock())
+            .filter(pk=self.pk, review__isnull=True, closed_by=actor, case=case, kind=kind)
+            .filter(status=WrittenProcedure.Status.CLOSED)
+            .first()
+        )
+
+    def attach_review(self, review) -> None:
+        self.review = review
+        self.save()
 
 
 # A vote or recusal belongs to exactly one agenda item or one written procedure.
@@ -314,7 +332,7 @@ class Recusal(models.Model):
         return f"Déport de {self.member.display_name} ({self.item or self.procedure})"
 
 
-class SessionDecision(models.Model):
+class SessionDecision(CommitteeDecisionSource, models.Model):
     """The committee's decision on one agenda item: the CommitteeReview written by the workflow, the
     tally as recorded, and who recorded it. Never edited: corrections are `Amendment` rows.
 
@@ -345,6 +363,20 @@ class SessionDecision(models.Model):
         if self.pk and not kwargs.pop("_allow_update", False):
             raise ValidationError(_("Une décision enregistrée ne se modifie pas : faites un rectificatif motivé."))
         super().save(*args, **kwargs)
+
+    def locked_for_decision(self, *, actor, case, kind: str):
+        """Recorded by `actor` in a session still open, on this case and kind, not applied yet."""
+        return (
+            SessionDecision.objects.select_for_update(of=_own_row_lock())
+            .select_related("item__session")
+            .filter(pk=self.pk, review__isnull=True, recorded_by=actor, item__case=case, item__kind=kind)
+            .filter(item__session__status=Session.Status.OPEN)
+            .first()
+        )
+
+    def attach_review(self, review) -> None:
+        self.review = review
+        self.save(_allow_update=True)  # a session decision is otherwise never edited
 
 
 class Amendment(models.Model):

@@ -12,9 +12,19 @@ from cases.choices import CaseStatus, Urgency
 from cases.models import Case
 from permissions.policy import Action, log_denial, policy
 from workflows.flows import CaseFlow
-from workflows.services import ACTIVE
+from workflows.models import ACTIVE
 
-from .models import AgendaItem, Committee, CommitteeMember, Recusal, Session, VoteChoice, WrittenProcedure
+from .models import (
+    DALO_LOSS_CHOICES,
+    PRIORITY_CHOICES,
+    AgendaItem,
+    Committee,
+    CommitteeMember,
+    Recusal,
+    Session,
+    VoteChoice,
+    WrittenProcedure,
+)
 
 URGENCY_RANK = {Urgency.CRITICAL: 4, Urgency.HIGH: 3, Urgency.MEDIUM: 2, Urgency.LOW: 1}
 
@@ -185,8 +195,6 @@ class Tally:
     chair_choice: str | None = None
 
     def rows(self, kind: str):
-        from .models import DALO_LOSS_CHOICES, PRIORITY_CHOICES
-
         options = DALO_LOSS_CHOICES if kind == "dalo_loss" else PRIORITY_CHOICES
         return [(choice.label, self.counts.get(choice.value, 0)) for choice in options]
 

@@ -21,6 +21,7 @@ from viewflow.workflow.models import Task
 from cases import choices
 from cases.audit import acting_as
 from cases.models import Case, CommitteeReview
+from notifications.outbox import notify_all
 from permissions.grants import grant_step
 from permissions.models import Membership
 from permissions.policy import Action, log_denial, policy
@@ -29,6 +30,7 @@ from workflows import services as workflow
 from workflows.services import StepConflict
 
 from . import selectors
+from .documents import minutes_pdf
 from .models import (
     DALO_LOSS_CHOICES,
     PRIORITY_CHOICES,
@@ -503,8 +505,6 @@ def decision_record(*, actor, item, values: dict, other_landlords=()) -> Session
 def _notify_procedure_opened(procedure):
     from django.urls import reverse
 
-    from notifications.outbox import notify_all
-
     seats = procedure.committee.members.filter(is_active=True).exclude(user=procedure.opened_by)
     notify_all(
         [seat.user for seat in seats.select_related("user")],
@@ -749,8 +749,6 @@ def decision_amend(*, actor, decision, values: dict, reason: str) -> Amendment:
 
 
 def _store_minutes(session, actor) -> Minutes:
-    from .documents import minutes_pdf
-
     version = (session.minutes.aggregate(m=Max("version"))["m"] or 0) + 1
     pdf = minutes_pdf(session, version=version)
     return Minutes.objects.create(

@@ -12,9 +12,10 @@ from django.utils.formats import date_format, number_format
 
 from cases import offers
 from cases.models import Case, CaseCriterion, Diagnostic, Household, HouseholdMember
+from permissions.categories import CATEGORY_LABELS
 from permissions.policy import roles_of
 from permissions.roles import COMMISSION_ROLES, Role
-from permissions.visibility import CATEGORY_LABELS, FIELD_CATEGORIES, visible_fields
+from permissions.visibility import FIELD_CATEGORIES, visible_fields
 
 log = logging.getLogger("ppgdid.access")
 

@@ -9,13 +9,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from permissions.policy import Action, log_denial, policy
 from workflows.services import StepConflict
 
 from . import selectors, services
-from .documents import decision_letter_pdf
+from .documents import decision_letter_pdf, decision_lines, tally_line
 from .forms import (
     AgendaAddForm,
     AmendmentForm,
@@ -169,28 +170,25 @@ def _run(request, action, success_message, *, on_error_url):
     return redirect(on_error_url)
 
 
-@login_required
-@require_POST
-def session_open(request, pk):
-    session, seat = selectors.session_for(request, pk)
-    return _run(
-        request,
-        lambda: services.session_open(actor=request.user, session=session),
-        _("Séance ouverte. Notez les présences."),
-        on_error_url=_session_url(session),
-    )
+def _session_action(service, success_message):
+    """A POST on a session that calls one service and comes back to the session page."""
+
+    @login_required
+    @require_POST
+    def view(request, pk):
+        session, _seat = selectors.session_for(request, pk)
+        return _run(
+            request,
+            lambda: service(actor=request.user, session=session),
+            success_message,
+            on_error_url=_session_url(session),
+        )
+
+    return view
 
 
-@login_required
-@require_POST
-def session_close(request, pk):
-    session, seat = selectors.session_for(request, pk)
-    return _run(
-        request,
-        lambda: services.session_close(actor=request.user, session=session),
-        _("Séance close. Le procès-verbal est disponible."),
-        on_error_url=_session_url(session),
-    )
+session_open = _session_action(services.session_open, gettext_lazy("Séance ouverte. Notez les présences."))
+session_close = _session_action(services.session_close, gettext_lazy("Séance close. Le procès-verbal est disponible."))
 
 
 @login_required
@@ -307,8 +305,6 @@ def _hand_voters(session, item):
 
 
 def _decision_lines(decision):
-    from .documents import decision_lines, tally_line
-
     if decision is None:
         return []
     return [*decision_lines(decision.review, decision), tally_line(decision.tally, decision.item.kind)]
@@ -355,8 +351,9 @@ def item_move(request, pk, item_pk):
     )
 
 
-def _post_form(request, session, seat, item, form, form_name, call, success):
-    """Validate, call the service, show its errors next to the fields; 400 when nothing was saved."""
+def _submit(request, form, form_name, call, success, *, render, done_url):
+    """Validate, call the service, show its errors next to the fields; 400 when nothing was saved.
+    `render(status, **forms)` draws the page again as it now stands."""
     if form.is_valid():
         try:
             call(form.cleaned_data)
@@ -365,13 +362,20 @@ def _post_form(request, session, seat, item, form, form_name, call, success):
         except StepConflict as conflict:
             # Someone was quicker, or the session moved on: say so above the page as it now stands.
             messages.error(request, str(conflict))
-            return _render_item(request, session, seat, item, status=409)
+            return render(status=409)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("Cette action ne vous est pas permise."))
         else:
             messages.success(request, success)
-            return redirect(_item_url(item))
-    return _render_item(request, session, seat, item, status=400, **{form_name: form})
+            return redirect(done_url)
+    return render(status=400, **{form_name: form})
+
+
+def _post_form(request, session, seat, item, form, form_name, call, success):
+    def render(status, **forms):
+        return _render_item(request, session, seat, item, status=status, **forms)
+
+    return _submit(request, form, form_name, call, success, render=render, done_url=_item_url(item))
 
 
 @login_required
@@ -575,8 +579,6 @@ def _procedure_context(request, procedure, seat, **forms):
         context["decision_form"] = forms.get("decision_form") or DecisionForm(item=procedure)
         context["cancel_form"] = forms.get("cancel_form") or ProcedureCancelForm()
     if procedure.review is not None:
-        from .documents import decision_lines, tally_line
-
         context["decision_lines"] = [
             *decision_lines(procedure.review, None),
             tally_line(procedure.tally, procedure.kind),
@@ -606,21 +608,11 @@ def procedure_detail(request, pk):
 
 
 def _post_procedure_form(request, procedure, seat, form, form_name, call, success):
-    if form.is_valid():
-        try:
-            call(form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        except StepConflict as conflict:
-            messages.error(request, str(conflict))
-            procedure.refresh_from_db()
-            return _render_procedure(request, procedure, seat, status=409)
-        except PermissionDenied as error:
-            form.add_error(None, str(error) or _("Cette action ne vous est pas permise."))
-        else:
-            messages.success(request, success)
-            return redirect(_procedure_url(procedure))
-    return _render_procedure(request, procedure, seat, status=400, **{form_name: form})
+    def render(status, **forms):
+        procedure.refresh_from_db()  # the service may have moved it on (closed, cancelled)
+        return _render_procedure(request, procedure, seat, status=status, **forms)
+
+    return _submit(request, form, form_name, call, success, render=render, done_url=_procedure_url(procedure))
 
 
 @login_required

@@ -3,7 +3,10 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ClockPause, DeliveryLog, Notification, NotificationPreference, StepTimeLimits
+from cases.models import ClockPause
+from cases.territory import StepTimeLimits
+
+from .models import DeliveryLog, Notification, NotificationPreference
 from .outbox import enqueue
 
 

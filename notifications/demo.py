@@ -9,8 +9,8 @@ from datetime import timedelta
 from django.db import transaction
 from viewflow.workflow.models import Task
 
-from .escalation import ACTIVE
-from .scan import fire_timers, scan_deadlines
+from workflows.models import ACTIVE
+from workflows.scan import fire_timers, scan_deadlines
 
 
 def age_open_steps(cases, days: int) -> int:

@@ -5,8 +5,16 @@ Notification contents carry the case reference and step names, never household d
 leave the system.
 """
 
+from django.conf import settings
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+from cases import offers
+from cases.choices import ReplyAnswer
+from permissions.roles import Role
+from workflows.deadlines import due_info
+from workflows.flows import STEPS
+from workflows.queries import waiting_for
 
 from . import recipients
 from .outbox import notify_all
@@ -41,11 +49,6 @@ def _tell(case, users, *, template: str, key, context: dict, exclude=()) -> None
 
 def step_opened(case, task) -> None:
     """A step of the case flow was created: tell who must (or may) take it."""
-    from workflows.flows import STEPS
-    from workflows.queries import waiting_for
-
-    from .deadlines import due_info
-
     codename, _status = STEPS[task.flow_task.name]
     if task.flow_task.name == "reply":
         waiting = waiting_for(case)
@@ -134,10 +137,6 @@ def caleol_decided(decision) -> None:
 def reply_recorded(reply) -> None:
     """The household answered the offer (or its silence, or a lapse, was recorded): the people in charge
     of the case are told. The reply step's timer tells of the silence it records (reply_silence_refusal)."""
-    from django.conf import settings
-
-    from cases.choices import ReplyAnswer
-
     actor = _current_actor()
     if reply.answer == ReplyAnswer.NO_REPLY and getattr(actor, "username", "") == settings.SYSTEM_ACTOR_USERNAME:
         return
@@ -173,9 +172,6 @@ def offer_passed_down(proposal) -> None:
     held the dwelling, the dwelling passes to the next household in the CALEOL's ranking: its landlord
     must now notify it the offer (its reply period starts then), and its social workers learn the
     dwelling is now its household's."""
-    from cases import offers
-    from permissions.roles import Role
-
     if not proposal.offer_id:
         return
     ranked = offers.ranking(proposal.offer)
@@ -241,8 +237,6 @@ def reply_due_soon(case, task, due) -> None:
 
 def step_overdue(case, task, due, level: int, working_days_late: int) -> None:
     """Level 1: the assignee, or everyone who may take the step. Level 2: supervisor or chair."""
-    from workflows.flows import STEPS
-
     node = task.flow_task.name
     if level == 1:
         users = [task.owner] if task.owner_id else recipients.step_holders(case, STEPS[node][0])

@@ -1,7 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ClockPause, NotificationPreference
+from cases.models import ClockPause
+
+from .models import NotificationPreference
 
 
 class PreferenceForm(forms.ModelForm):

@@ -1,4 +1,4 @@
-"""Outbox, preferences, per-territory time limits and clock pauses.
+"""Outbox and preferences.
 
 A notification is a row of the outbox, written in the same transaction as the change that causes
 it. In-app rows are delivered by that commit (the notification centre reads them); e-mail rows are
@@ -6,9 +6,7 @@ sent by a Celery task, at least once and recorded once (see notifications/outbox
 """
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cases.history import HistoricalRecords  # simple-history without identical consecutive rows
@@ -92,74 +90,3 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return f"{self.user} : {self.get_email_mode_display()}"
-
-
-def _days(label, default, minimum=1):
-    return models.PositiveSmallIntegerField(
-        label, default=default, validators=[MinValueValidator(minimum), MaxValueValidator(365)]
-    )
-
-
-class StepTimeLimits(models.Model):
-    """Per-territory time limits (calendar days) and escalation delays (working days).
-
-    The defaults are the design choices of shared/domain.md (no national deadline exists for the
-    diagnostic or the committee). The household's reply period is not here: it is a legal deadline
-    (R441-10 CCH), set per département in cases.DepartementSettings and counted in cases/deadlines.py.
-    A département without a row uses the defaults.
-    """
-
-    departement = models.CharField(_("département"), max_length=3, primary_key=True)
-    diagnostic_days = _days(_("diagnostic social (jours)"), 30)
-    committee_days = _days(_("examen en commission (jours)"), 30)
-    proposal_days = _days(_("instruction et proposition du bailleur (jours)"), 30)
-    caleol_days = _days(_("décision CALEOL (jours)"), 30)
-    lease_days = _days(_("signature du bail (jours)"), 30)
-    reply_warning_working_days = _days(_("rappel avant la fin du délai de réponse (jours ouvrés)"), 2)
-    escalate_after_working_days = _days(_("escalade après le retard initial (jours ouvrés)"), 5)
-    dalo_warning_days = models.CharField(
-        _("alertes avant l'échéance DALO (jours, séparés par des virgules)"), max_length=30, default="30,7"
-    )
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = _("délais du territoire")
-        verbose_name_plural = _("délais des territoires")
-
-    def __str__(self):
-        return self.departement
-
-    def step_days(self, node_name: str) -> int | None:
-        return getattr(self, f"{node_name}_days", None)
-
-    def dalo_warnings(self) -> list[int]:
-        return sorted({int(x) for x in self.dalo_warning_days.split(",") if x.strip().isdigit()}, reverse=True)
-
-
-class ClockPause(models.Model):
-    """The case waits on the household or on a document: its step clock stops meanwhile."""
-
-    class Reason(models.TextChoices):
-        HOUSEHOLD = "household", _("En attente du ménage")
-        DOCUMENT = "document", _("En attente d'un document")
-
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="clock_pauses")
-    reason = models.CharField(_("motif"), max_length=10, choices=Reason.choices)
-    comment = models.CharField(_("précision"), max_length=250, blank=True)
-    started_at = models.DateTimeField(_("début"))
-    ended_at = models.DateTimeField(_("fin"), null=True, blank=True)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
-    )
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["started_at"]
-        verbose_name = _("suspension du délai")
-        constraints = [
-            models.UniqueConstraint(fields=["case"], condition=Q(ended_at__isnull=True), name="one_open_pause_per_case")
-        ]
-
-    def __str__(self):
-        return f"{self.get_reason_display()} ({self.started_at:%d/%m/%Y})"

@@ -24,6 +24,7 @@ import socket
 from datetime import timedelta
 from functools import partial
 
+from celery import current_app, shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -132,10 +133,23 @@ def close_step_notices(case_id: int, task_id: int | None = None) -> int:
     ).update(done_at=now, read_at=Coalesce("read_at", Value(now)), updated_at=now)
 
 
+@shared_task(name="notifications.send", ignore_result=True)
+def send_notification(notification_id: int) -> str:
+    return deliver(notification_id)
+
+
+@shared_task(name="notifications.send_batch", ignore_result=True)
+def send_batch(notification_ids: list[int]) -> int:
+    """Queue each e-mail of one change (outbox.enqueue_many). Deliveries stay one task each, so a slow
+    or failing address holds up no other; a batch redelivered after a crash is harmless, since
+    delivery claims its row."""
+    for pk in notification_ids:
+        enqueue(pk)
+    return len(notification_ids)
+
+
 def enqueue(notification_id: int) -> None:
     """Publish the send task. A broker failure is logged, not raised: the sweep will retry."""
-    from .tasks import send_notification
-
     try:
         send_notification.delay(notification_id)
     except Exception:  # the row is committed and pending: the sweep re-queues it
@@ -145,8 +159,6 @@ def enqueue(notification_id: int) -> None:
 def enqueue_many(notification_ids: list[int]) -> None:
     """Publish the e-mails of one change as one message, which a worker fans out (tasks.send_batch):
     a step that tells forty people costs its transition one publish, not forty."""
-    from .tasks import send_batch
-
     if len(notification_ids) == 1:
         return enqueue(notification_ids[0])
     try:
@@ -241,8 +253,7 @@ def deliver(notification_id: int) -> str:
 
 def queued_messages() -> int:
     """Messages waiting in the broker's queue (0 when eager or when the broker cannot tell)."""
-    from config.celery import app
-
+    app = current_app
     if app.conf.task_always_eager:
         return 0
     try:

@@ -31,6 +31,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -58,8 +59,7 @@ def database_url() -> str:
 
 
 def check_prerequisites() -> None:
-    from config.celery import app
-
+    app = current_app
     if connection.vendor != "postgresql":
         raise BenchError(
             "Le banc de fiabilité a besoin de PostgreSQL (DATABASE_URL=postgres://…) : les workers doivent "
@@ -235,10 +235,8 @@ def crash_producer(run_id: str, count: int) -> None:
 
 class Bench:
     def __init__(self, *, workers=2, concurrency=2, retry_seconds=1, timeout=300, seed=None, log=print):
-        from config.celery import app
-
         check_prerequisites()
-        self.app, self.log = app, log
+        self.app, self.log = current_app, log
         self.run_id = uuid.uuid4().hex[:8]
         self.queues = []
         self.rng = random.Random(seed)
@@ -251,7 +249,7 @@ class Bench:
             "DJANGO_SETTINGS_MODULE": "config.settings.dev",
             "DJANGO_DEBUG": "0",
             "DATABASE_URL": database_url() + "?conn_max_age=60",  # workers keep their connection
-            "CELERY_BROKER_URL": app.conf.broker_url,
+            "CELERY_BROKER_URL": self.app.conf.broker_url,
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "DJANGO_EMAIL_FILE_PATH": str(self.mail_dir),

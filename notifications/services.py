@@ -11,11 +11,9 @@ from guardian.shortcuts import get_perms
 
 from cases import offers
 from cases.audit import acting_as
-from cases.models import Case, Proposal
+from cases.models import Case, ClockPause, Proposal
 from permissions.grants import STEP_PERMISSIONS
 from permissions.policy import Action, log_denial, policy
-
-from .models import ClockPause
 
 
 def _lock(case_id: int) -> Case:

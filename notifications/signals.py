@@ -1,5 +1,6 @@
-"""Domain records whose creation notifies. Receivers run inside the service's transaction, so the
-outbox rows commit (or roll back) with the record."""
+"""What notifies: domain records whose creation notifies, and the events of the workflow
+(workflows/events.py) and of the access model (permissions/events.py). Receivers run inside the
+transaction of the change, so the outbox rows commit (or roll back) with it."""
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -7,6 +8,8 @@ from viewflow.workflow.signals import task_finished
 
 from cases.choices import OfferStatus, ReplyAnswer
 from cases.models import CaleolDecision, Case, CommitteeReview, HouseholdReply, Proposal
+from permissions.events import break_glass_opened
+from workflows import events as workflow_events
 from workflows.models import CaseProcess
 
 from . import events
@@ -69,3 +72,33 @@ def _closed_case_leaves_its_offers(sender, instance, created, raw=False, **kwarg
     waiting = instance.proposals.filter(offer__status=OfferStatus.OPEN, reply__isnull=True)
     for proposal in waiting.select_related("offer"):
         events.offer_passed_down(proposal)
+
+
+@receiver(break_glass_opened, dispatch_uid="notifications.break_glass")
+def _break_glass(sender, case, actor, reason, event_id, **kwargs):
+    events.notify_break_glass(case, actor, reason, event_id=event_id)
+
+
+@receiver(workflow_events.step_opened, dispatch_uid="notifications.step_opened")
+def _step_opened(sender, case, task, **kwargs):
+    events.step_opened(case, task)
+
+
+@receiver(workflow_events.reply_due_soon, dispatch_uid="notifications.reply_due_soon")
+def _reply_due_soon(sender, case, task, due, **kwargs):
+    events.reply_due_soon(case, task, due)
+
+
+@receiver(workflow_events.step_overdue, dispatch_uid="notifications.step_overdue")
+def _step_overdue(sender, case, task, due, level, working_days_late, **kwargs):
+    events.step_overdue(case, task, due, level, working_days_late)
+
+
+@receiver(workflow_events.reply_silence_refusal, dispatch_uid="notifications.reply_silence_refusal")
+def _reply_silence_refusal(sender, case, proposal, due, **kwargs):
+    events.reply_silence_refusal(case, proposal, due)
+
+
+@receiver(workflow_events.dalo_deadline, dispatch_uid="notifications.dalo_deadline")
+def _dalo_deadline(sender, case, days_before, **kwargs):
+    events.dalo_deadline(case, days_before)

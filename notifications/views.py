@@ -14,12 +14,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cases.audit import acting_as
+from cases.models import ClockPause
 from permissions.policy import log_denial, policy
+from workflows.queries import case_due_info
 
 from . import services
-from .deadlines import case_due_info
 from .forms import ClockPauseForm, PreferenceForm
-from .models import ClockPause, Notification, NotificationPreference
+from .models import Notification, NotificationPreference
 from .outbox import case_path
 from .outbox import render as render_message
 

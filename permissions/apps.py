@@ -6,6 +6,6 @@ class PermissionsConfig(AppConfig):
     verbose_name = "Accès et habilitations"
 
     def ready(self):
-        from .admin import register_organisation_admin
+        from .admin import register_organisation_admin  # app-loading order: the admin needs the models
 
         register_organisation_admin()

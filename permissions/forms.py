@@ -7,8 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Commune, Organisation
 
+from .categories import CATEGORY_LABELS
 from .roles import Role
-from .visibility import CATEGORY_LABELS, PROTECTED_CATEGORIES
+from .visibility import PROTECTED_CATEGORIES
 
 REASON_HELP = _("Conservé dans l'historique. Pas de données personnelles sur le ménage.")
 

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.history import HistoricalRecords  # simple-history without identical consecutive rows
 
+from .categories import CATEGORY_LABELS
 from .roles import Role
-from .visibility import CATEGORY_LABELS
 
 CATEGORY_CHOICES = list(CATEGORY_LABELS.items())
 
@@ -47,14 +47,19 @@ class Membership(models.Model):
 
     def _sync_group(self):
         """Keep the user in the role group exactly while the membership is active."""
-        from .policy import forget_memberships
-
         forget_memberships(self.user)
         group = role_group(self.organisation, self.role)
         if self.is_active:
             self.user.groups.add(group)
         else:
             self.user.groups.remove(group)
+
+
+def forget_memberships(user) -> None:
+    """Drop the per-object caches after the user's memberships changed."""
+    for attr in ("_ppgdid_grants", "_ppgdid_case_roles"):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def role_group(organisation, role: str) -> Group:

@@ -23,7 +23,7 @@ Closing ends partner access (issue 15): a closed case, whatever the reason (reho
 a case whose proposal by a landlord has ended while it goes on with another, leave the partners'
 scope: 404 on its pages, timeline, exports and API, and gone from their lists and counts. The
 landlord keeps its own proposal, CALEOL and reply records through its dwelling pages and the API's
-proposal list (cases.views_dwellings, api.views.ProposalList), which read proposals by landlord, not
+proposal list (web.dwellings.views, api.views.ProposalList), which read proposals by landlord, not
 the case file. Grants are revoked in the closing transaction (workflows.services._close).
 """
 
@@ -36,9 +36,15 @@ from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Subque
 from django.db.models import Case as CaseWhen
 from django.db.models.lookups import IsNull
 from django.http import Http404
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from cases.choices import CaleolDecisionType, CaseStatus, OfferStatus, ReplyAnswer
+from cases.models import Case, HouseholdMember, Proposal
+
+from . import reads
 from .middleware import current_request_id
+from .models import BreakGlassAccess, Membership
 from .roles import COMMISSION_ROLES, Role
 
 log = logging.getLogger("ppgdid.access")
@@ -97,8 +103,6 @@ def memberships_of(user) -> list[Grant]:
 
 def load_memberships(users) -> None:
     """Load the memberships of every user not loaded yet, in one query for all of them."""
-    from .models import Membership
-
     pending = {u.pk: u for u in users if u is not None and getattr(u, "_ppgdid_grants", None) is None}
     if not pending:
         return
@@ -119,13 +123,6 @@ def load_memberships(users) -> None:
         ]
 
 
-def forget_memberships(user) -> None:
-    """Drop the per-object caches after the user's memberships changed."""
-    for attr in ("_ppgdid_grants", "_ppgdid_case_roles"):
-        if hasattr(user, attr):
-            delattr(user, attr)
-
-
 def roles_of(user) -> set[str]:
     return {g.role for g in memberships_of(user)}
 
@@ -138,8 +135,6 @@ def territory_commission_scope(user, grant: Grant) -> Q:
     function `(user, grant) -> Q` on Case). Such a Q must not join to-many relations (use Exists), so
     the case list stays one query without duplicate rows.
     """
-    from cases.choices import CaseStatus
-
     in_territory = Q(household__commune_id__in=grant.commune_ids)
     on_agenda = Q(status=CaseStatus.COMMITTEE)
     decided = Q(decided_in_committee=True)  # a CommitteeReview exists (a column: see cases.models.Case)
@@ -164,9 +159,6 @@ def landlord_scope(organisation_id: int) -> Q:
     given), so all its agents share it and `users_who_can` asks one flag for the forty agents a
     designation notifies. A closed case, or one whose proposal by this landlord ended while another
     landlord goes on with it, is out of scope (its proposal records stay on the dwelling pages)."""
-    from cases.choices import CaleolDecisionType, OfferStatus, ReplyAnswer
-    from cases.models import Proposal
-
     # A probe per case row (a scalar subquery, index proposal_landlord_case), not EXISTS:
     # PostgreSQL would hash all the landlord's proposals on every query, a cost that grows
     # with its lifetime proposals, where the list walks only a page's worth of cases. The
@@ -192,8 +184,6 @@ EVERYTHING = Q()
 class CasePolicy:
     def scope_q(self, user, grant: Grant) -> Q | None:
         """The cases one membership reaches, as a filter on Case (None: none)."""
-        from cases.choices import CaseStatus
-
         role = grant.role
         if role == Role.AUDITOR:
             return EVERYTHING
@@ -231,8 +221,6 @@ class CasePolicy:
         return q
 
     def queryset_for(self, user, action: str = Action.VIEW) -> QuerySet:
-        from cases.models import Case
-
         if not user or not user.is_authenticated or not user.is_active:
             return Case.objects.none()
         q = self.filter_q(user, action)
@@ -253,8 +241,6 @@ class CasePolicy:
         """The users among `users` who may do `action` on the case: two queries, however many users
         (their memberships, then one flag per distinct scope on the case row: the members of one
         committee or one organisation share theirs)."""
-        from cases.models import Case
-
         candidates = [u for u in users if u.is_active]
         load_memberships(candidates)
         column_of_scope, column_of_user = {}, {}
@@ -274,8 +260,6 @@ class CasePolicy:
         Field visibility reads these, not all the user's roles: an agent who is a landlord agent in
         one organisation and a social worker in another sees a landlord-designated case as a landlord.
         """
-        from cases.models import Case
-
         if action == Action.VIEW and (preloaded := _preloaded_reach(user, case)) is not None:
             return preloaded
         pairs = self._grant_qs(user, action)
@@ -353,11 +337,6 @@ def case_or_404(request, pk, *, action: str = Action.VIEW, section: str = "case"
 
     Reads of protected cases and reads by auditors are logged (permissions.reads).
     """
-    from django.utils import timezone
-
-    from .models import BreakGlassAccess
-    from .reads import record_case_read
-
     user = request.user
     qs = queryset if queryset is not None else policy.queryset_for(user, action)
     # One query brings the case, its list relations, the memberships that reach it and any open
@@ -400,8 +379,6 @@ def search_cases(user, text: str, action: str = Action.VIEW) -> QuerySet:
     A protected case is found by name only by members of its own organisation; elsewhere only its
     exact reference or NUD finds it (someone who already holds the file).
     """
-    from cases.models import HouseholdMember
-
     qs = policy.queryset_for(user, action)
     text = (text or "").strip()
     if not text:
@@ -432,3 +409,13 @@ def _pk_from_reference(text: str) -> int | None:
     if len(parts) == 3 and parts[0] == "PP" and parts[2].isdigit():
         return int(parts[2])
     return None
+
+
+def must_log_read(user, case) -> bool:
+    return bool(case.is_protected) or any(g.role == Role.AUDITOR for g in memberships_of(user))
+
+
+def record_case_read(user, case, section: str, reason: str = "") -> None:
+    """Log the read when the rules require it (protected case, or an auditor reading)."""
+    if must_log_read(user, case):
+        reads.log_read(user, case, section, reason)

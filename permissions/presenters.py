@@ -19,7 +19,7 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from .policy import CASE_RELATED
+from .policy import CASE_RELATED, record_case_read
 from .visibility import CaseAccess, case_access, case_accesses, field_level, is_masked
 
 MASKED = _("Masqué (dossier protégé)")
@@ -181,8 +181,6 @@ def visible_cases(user, queryset, *, section: str = "export"):
     Roles per case come from the same query as the rows (policy.annotate_reach); shares and
     break-the-glass accesses are read in one query each. Reads are logged as the rules require.
     """
-    from .reads import record_case_read
-
     cases = list(queryset)
     accesses = case_accesses(user, cases)
     for case in cases:

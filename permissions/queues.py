@@ -14,6 +14,8 @@ from django.db.models.functions import Cast
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from cases.models import Case
+
 from .grants import STEP_PERMISSIONS
 from .policy import Action, policy
 
@@ -23,7 +25,6 @@ TASK_RELATED = ("process__caseprocess__case__household", "owner")
 
 
 def _case_content_type():
-    from cases.models import Case
 
     return ContentType.objects.get_for_model(Case)  # cached by Django after the first call
 
@@ -31,7 +32,6 @@ def _case_content_type():
 def _in_scope(user, tasks):
     """Keep the human tasks whose case the user may see. The case is the task's permission object
     (every step of CaseFlow declares `.Permission(..., obj=case)`), so no join through the process."""
-    from cases.models import Case
 
     q = policy.filter_q(user, Action.VIEW)
     if q is None:

@@ -11,27 +11,21 @@ Two levels:
 
 import logging
 
+from django.db import transaction
+
+from audit import reads as audit_reads
+from audit.chain import chained_at_end
+from audit.models import AccessLog, Section
+
+from .categories import Category
 from .middleware import current_request_id
-from .roles import Role
 
 log = logging.getLogger("ppgdid.access.read")
 
 
-def must_log_read(user, case) -> bool:
-    from .policy import memberships_of
-
-    return bool(case.is_protected) or any(g.role == Role.AUDITOR for g in memberships_of(user))
-
-
 def log_break_glass(user, case, reason: str) -> None:
     """A break-the-glass access goes to the audit read log with its reason (and to the log line)."""
-    try:
-        from audit.models import Section
-        from audit.reads import log_read as audit_log_read
-    except ImportError:  # the audit app is not installed: the log line below is the record
-        audit_log_read = None
-    if audit_log_read is not None:
-        audit_log_read(user, case, Section.PROTECTED_CASE, reason)
+    audit_reads.log_read(user, case, Section.PROTECTED_CASE, reason)
     log_read(user, case, "break_glass", reason)
 
 
@@ -48,7 +42,18 @@ def log_read(user, case, section: str, reason: str = "") -> None:
     )
 
 
-def record_case_read(user, case, section: str, reason: str = "") -> None:
-    """Log the read when the rules require it (protected case, or an auditor reading)."""
-    if must_log_read(user, case):
-        log_read(user, case, section, reason)
+# Visibility categories whose display counts as a sensitive read (shared/visibility.md).
+SENSITIVE_CATEGORIES = {
+    Category.HEALTH: Section.HEALTH,
+    Category.VIOLENCE: Section.VIOLENCE,
+    Category.NARRATIVE: Section.NARRATIVE,
+}
+
+
+def log_sensitive_reads(user, case, visible_categories, reason: str = "") -> list[AccessLog]:
+    """Log one read per sensitive category the page showed, plus one for a protected case."""
+    sections = [SENSITIVE_CATEGORIES[c] for c in SENSITIVE_CATEGORIES if c in visible_categories]
+    if case.is_protected:
+        sections.append(Section.PROTECTED_CASE)
+    with transaction.atomic(), chained_at_end():  # the page's reads join the chain in one batch
+        return [audit_reads.log_read(user, case, section, reason) for section in sections]

@@ -15,10 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.audit import acting_as
+from cases.models import Case, Organisation
 
+from . import events
 from .grants import sync_case_grants
-from .models import BreakGlassAccess, CaseShare, Membership
-from .policy import Action, forget_memberships, log_denial, memberships_of, policy
+from .models import BreakGlassAccess, CaseShare, Membership, forget_memberships
+from .policy import Action, log_denial, memberships_of, policy
 from .reads import log_break_glass
 from .roles import Role
 from .visibility import PROTECTED_CATEGORIES, case_access
@@ -70,7 +72,6 @@ def manageable_memberships(user):
     (own communes, or else the organisation's), never their own and never administrator or auditor
     roles; a system administrator manages all but their own.
     """
-    from cases.models import Organisation
 
     if is_system_admin(user):
         return Membership.objects.exclude(user=user)
@@ -89,7 +90,6 @@ def manageable_memberships(user):
 
 
 def manageable_organisations(user):
-    from cases.models import Organisation
 
     if is_system_admin(user):
         return Organisation.objects.all()
@@ -164,7 +164,6 @@ def membership_deactivate(*, actor, membership: Membership, reason: str) -> Memb
 
 
 def _lock_case(case_id):
-    from cases.models import Case
 
     return _lock(Case.objects.select_related("household"), case_id)
 
@@ -202,24 +201,11 @@ def break_glass_open(*, actor, case, reason: str) -> BreakGlassAccess:
             expires_at=timezone.now() + timedelta(minutes=break_glass_minutes()),
         )
         log_break_glass(actor, case, reason)
-        notify_break_glass(case, actor, reason, event_id=access.pk)
+        events.break_glass_opened.send(
+            sender=BreakGlassAccess, case=case, actor=actor, reason=reason, event_id=access.pk
+        )
     log.warning("break glass user_id=%s case_id=%s access_id=%s", actor.pk, case.pk, access.pk)
     return access
-
-
-def notify_break_glass(case, actor, reason: str, event_id=None) -> None:
-    """Tell the referent that someone opened their protected case (notifications app when present).
-
-    Called inside the transaction: the notifications app writes its outbox row in the same one.
-    """
-    try:
-        from notifications.events import notify_break_glass as notify
-    except ImportError:
-        notify = None
-    if notify is not None:
-        notify(case, actor, reason, event_id=event_id)
-        return
-    log.warning("break glass notification pending (no notifications.events) case_id=%s", case.pk)
 
 
 # --- sharing decisions -----------------------------------------------------------------------------

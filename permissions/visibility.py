@@ -13,42 +13,13 @@ Visibility is computed from the roles through which the user reaches *this* case
 from dataclasses import dataclass, field
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
+from cases.models import Case
+
+from .categories import CATEGORY_LABELS, Category
+from .models import BreakGlassAccess, CaseShare
+from .policy import policy
 from .roles import COMMISSION_ROLES, Role
-
-
-class Category:
-    IDENTITY = "identity"
-    CONTACT = "contact"
-    ADDRESS = "address"
-    COMPOSITION = "composition"
-    RESOURCES = "resources"
-    DEBTS = "debts"
-    HEALTH = "health"
-    VIOLENCE = "violence"
-    NARRATIVE = "narrative"
-    SYNTHESIS = "synthesis"
-    NEEDS = "needs"
-    CRITERIA = "criteria"
-    DECISIONS = "decisions"
-
-
-CATEGORY_LABELS = {
-    Category.IDENTITY: _("Identité"),
-    Category.CONTACT: _("Coordonnées"),
-    Category.ADDRESS: _("Adresse actuelle"),
-    Category.COMPOSITION: _("Composition du ménage"),
-    Category.RESOURCES: _("Ressources"),
-    Category.DEBTS: _("Dettes"),
-    Category.HEALTH: _("Santé et handicap"),
-    Category.VIOLENCE: _("Violences"),
-    Category.NARRATIVE: _("Évaluation sociale"),
-    Category.SYNTHESIS: _("Synthèse pour la commission"),
-    Category.NEEDS: _("Besoins en logement"),
-    Category.CRITERIA: _("Critères de priorité"),
-    Category.DECISIONS: _("Propositions et décisions"),
-}
 
 # Access levels: W write, R read, S summary only (codes and figures, no free text), None hidden.
 W, R, S = "W", "R", "S"
@@ -290,8 +261,6 @@ class CaseAccess:
 
 def case_access(user, case) -> CaseAccess:
     """The access of `user` to `case`, from the memberships that actually reach it (two or three queries)."""
-    from .models import BreakGlassAccess, CaseShare
-    from .policy import policy
 
     grants = policy.reaching_grants(user, case)
     if not grants:
@@ -320,13 +289,9 @@ def case_access(user, case) -> CaseAccess:
 
 def case_accesses(user, cases) -> dict:
     """`case_access` for many cases at once (exports, API lists): three queries whatever their number."""
-    from .models import BreakGlassAccess, CaseShare
-    from .policy import policy
-
     cases = list(cases)
     if not cases:
         return {}
-    from cases.models import Case
 
     qs, columns = policy.annotate_reach(Case.objects.filter(pk__in=[c.pk for c in cases]), user)
     reach = {row["pk"]: row for row in qs.values("pk", *[name for name, _g in columns])}

@@ -6,5 +6,6 @@ class WorkflowsConfig(AppConfig):
     verbose_name = "Parcours"
 
     def ready(self):
-        # Import the flows so viewflow's runtime permissions exist when post_migrate runs.
-        from . import flows  # noqa: F401
+        # App-loading order: models must be ready first. Importing the services imports the flows (viewflow's
+        # runtime permissions must exist when post_migrate runs) and connects the silence receiver.
+        from . import services  # noqa: F401

@@ -7,7 +7,7 @@ switches below read those records to choose the next step.
 Deadlines: each human step carries a non-interrupting timer boundary (`.OnTimeout(...,
 interrupting=False)`, viewflow's database-backed timers fired by Celery beat through
 `fire_due_timers()`). It fires at the step's next deadline moment and starts a side branch that
-applies the rule (notifications/escalation.py: reminder, escalation, silence worth refusal) while the
+applies the rule (workflows/escalation.py: reminder, escalation, silence worth refusal) while the
 step stays open, then either waits again (`watch_wait`, a `flow.Timer` whose moment is recomputed,
 because due dates move with clock pauses and delivery dates) or stops (`watch_stop`, a node without
 outgoing edge). The branch never reaches a `flow.End`: an End reached while the step is open does not
@@ -26,12 +26,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
+from viewflow.workflow.models import Task
 from viewflow.workflow.signals import task_finished
 
 from cases.choices import CaseStatus, CommitteeOutcome, ReplyAnswer
-from notifications.events import step_opened
+from cases.models import Case
 from permissions.grants import grant_step
 
+from . import events
+from .escalation import look
 from .models import CaseProcess
 
 log = logging.getLogger("ppgdid.workflows")
@@ -45,8 +48,6 @@ def case_of(process):
 def fresh_case(activation):
     # Re-read once per activation: the process may hold a copy of the case from before the step's
     # service wrote to it; a switch asks several conditions of the same activation.
-    from cases.models import Case
-
     return _memo(
         activation,
         "case",
@@ -62,7 +63,7 @@ def _memo(activation, key, compute):
 
 
 def not_served(request, *args, **kwargs):
-    """Steps are done on our own pages (workflows/views.py), never through viewflow's views."""
+    """Steps are done on our own pages (web/tasks/views.py), never through viewflow's views."""
     raise Http404
 
 
@@ -94,8 +95,6 @@ def watched_task(task):
     The boundary's previous task is the step itself; the later tasks of the branch carry its id in
     their data (set by `watch_moment` and `look_at_step`), at most two hops back.
     """
-    from viewflow.workflow.models import Task
-
     for _hop in range(4):
         if task.flow_task_type == "HUMAN":
             return task
@@ -190,13 +189,12 @@ class CaseFlow(flow.Flow):
         case.status = status
         case.save(update_fields=["status"])
         grant_step(case, codename)
-        step_opened(case, activation.task)  # in this transaction: the outbox row commits with the step
+        # In this transaction: what subscribers write (the outbox rows) commits with the step.
+        events.step_opened.send(sender=Case, case=case, task=activation.task)
 
     # Deadline branch. `watch_moment` is the delay of the boundary and of `watch_wait`: evaluated when
     # the timer row is created, it returns the next moment worth a look (now if something is due).
     def watch_moment(self, activation):
-        from notifications.escalation import look
-
         step = watched_task(activation.task)
         activation.task.data = {**(activation.task.data or {}), "watched_task": step.pk}
         if isinstance(activation.flow_task, WatchTimer):
@@ -211,8 +209,6 @@ class CaseFlow(flow.Flow):
             return timezone.now() + RETRY_AFTER_FAILURE
 
     def look_at_step(self, activation):
-        from notifications.escalation import look
-
         step = watched_task(activation.task)
         now = timezone.now()
         try:

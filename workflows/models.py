@@ -1,7 +1,11 @@
 from django.db import models
 from viewflow.workflow.models import Process
+from viewflow.workflow.status import STATUS
 
 from cases.history import HistoricalRecords  # simple-history without identical consecutive rows
+
+# A step still to be done (not done, cancelled or in error).
+ACTIVE = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
 class CaseProcess(Process):
@@ -13,3 +17,18 @@ class CaseProcess(Process):
     class Meta:
         ordering = ["-created"]  # MTI children do not inherit Process ordering
         verbose_name = "parcours"
+
+
+class CommitteeDecisionSource:
+    """What a committee decision must come from: a collective record (the committees package's session
+    decision, or its closed written procedure). `services.committee_decide` accepts nothing else, so no
+    member decides alone from the step. The workflow names the contract; the committees implement it."""
+
+    def locked_for_decision(self, *, actor, case, kind: str):
+        """This record re-read under a row lock if it may carry `actor`'s decision on `case` for `kind`
+        now (not applied yet, still valid), else None."""
+        raise NotImplementedError
+
+    def attach_review(self, review) -> None:
+        """Link the CommitteeReview the workflow wrote from this record, and save."""
+        raise NotImplementedError

@@ -7,7 +7,12 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 
-from cases import deadlines
+from cases import choices, deadlines, offers
+from cases.models import Case, Proposal
+
+from .deadlines import DueInfo, due_info
+from .flows import CaseFlow
+from .models import ACTIVE
 
 
 def can_do(user, task: Task) -> bool:
@@ -17,10 +22,24 @@ def can_do(user, task: Task) -> bool:
     return task.flow_task.can_assign(user, task)
 
 
-def open_task(case, node_name: str | None = None) -> Task | None:
-    from .services import active_task
+def active_task(case: Case, node_name: str | None = None) -> Task | None:
+    """The case's open human step (of that node, if given), the latest if several."""
+    tasks = Task.objects.filter(process__caseprocess__case=case, status__in=ACTIVE, flow_task_type="HUMAN")
+    if node_name:
+        tasks = tasks.filter(flow_task=getattr(CaseFlow, node_name))
+    return tasks.order_by("-created").first()
 
-    return active_task(case, node_name)
+
+def current_proposal(case: Case) -> Proposal | None:
+    return (
+        case.proposals.select_related("dwelling", "dwelling__commune", "offer").order_by("-created_at", "-pk").first()
+    )
+
+
+def case_due_info(case, *, now=None) -> DueInfo:
+    """Due date of the case's open step (workflows/deadlines.py), none when no step is open."""
+    task = active_task(case)
+    return due_info(task, case=case, now=now) if task else DueInfo(None)
 
 
 def done_steps(case) -> QuerySet:
@@ -118,10 +137,6 @@ class Waiting:
 
 def waiting_for(case) -> Waiting | None:
     """Why the case's household cannot answer its offer yet, or None when it can (or is not at that step)."""
-    from cases import choices, offers
-
-    from .services import current_proposal
-
     if case.status != choices.CaseStatus.REPLY:
         return None
     proposal = current_proposal(case)
@@ -156,8 +171,6 @@ def waiting_for(case) -> Waiting | None:
 def taken_ranks(proposal) -> set[int]:
     """Ranks given to the other candidates of the proposal's dwelling that are still in the running: the
     ranks the CALEOL cannot give again (cases.offers.check_rank_free)."""
-    from cases import offers
-
     if proposal is None or not proposal.offer_id:
         return set()
     return {

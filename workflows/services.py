@@ -13,10 +13,10 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
 from audit.chain import chained_at_end
 from cases import choices, deadlines, matching, offers
@@ -35,11 +35,13 @@ from permissions.grants import revoke_case_grants
 from permissions.policy import Action, log_denial, memberships_of, policy, roles_of
 from permissions.roles import Role
 
+from . import events
 from .flows import CaseFlow
+from .models import CommitteeDecisionSource
+from .queries import active_task, current_proposal
 
 log = logging.getLogger("ppgdid.workflow")
 
-ACTIVE = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 # Article R441-10 CCH / CE 436148: at least 10 days to answer an offer (see cases/deadlines.py).
 DEFAULT_REPLY_DAYS = deadlines.LEGAL_MIN_REPLY_DAYS
 
@@ -73,13 +75,6 @@ def _require(actor, action: str, case: Case) -> None:
 def dalo_offer_deadline(comed_decision_date: date | None, departement: str | None) -> date | None:
     """Kept for callers; the rule is cases.deadlines.dalo_offer_deadline (R441-16-1 CCH)."""
     return deadlines.dalo_offer_deadline(comed_decision_date, departement)
-
-
-def active_task(case: Case, node_name: str | None = None) -> Task | None:
-    tasks = Task.objects.filter(process__caseprocess__case=case, status__in=ACTIVE, flow_task_type="HUMAN")
-    if node_name:
-        tasks = tasks.filter(flow_task=getattr(CaseFlow, node_name))
-    return tasks.order_by("-created").first()
 
 
 # --- flagging --------------------------------------------------------------------------------------
@@ -224,24 +219,9 @@ def _committee_source(actor, case: Case, source, kind: str):
     """The collective record a committee decision comes from, re-read under the case lock: a session
     decision not yet applied (session open) or a written procedure closed with its outcome, on this
     case and this kind of examination, recorded by `actor`. Nobody decides alone from the step."""
-    from committees.models import Session, SessionDecision, WrittenProcedure
-
     fresh = None
-    if isinstance(source, SessionDecision):
-        fresh = (
-            SessionDecision.objects.select_for_update(of=("self",) if connection.vendor == "postgresql" else ())
-            .select_related("item__session")
-            .filter(pk=source.pk, review__isnull=True, recorded_by=actor, item__case=case, item__kind=kind)
-            .filter(item__session__status=Session.Status.OPEN)
-            .first()
-        )
-    elif isinstance(source, WrittenProcedure):
-        fresh = (
-            WrittenProcedure.objects.select_for_update(of=("self",) if connection.vendor == "postgresql" else ())
-            .filter(pk=source.pk, review__isnull=True, closed_by=actor, case=case, kind=kind)
-            .filter(status=WrittenProcedure.Status.CLOSED)
-            .first()
-        )
+    if isinstance(source, CommitteeDecisionSource):
+        fresh = source.locked_for_decision(actor=actor, case=case, kind=kind)
     if fresh is None:
         log_denial(actor, "committee_decide:no_source", "case", case.pk)
         raise PermissionDenied(
@@ -256,11 +236,10 @@ def _committee_source(actor, case: Case, source, kind: str):
 def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
     """Record the committee's outcome (or its ruling on a loss of DALO benefit) and route the case.
 
-    `source` is the collective record the decision comes from (committees: a SessionDecision or a
-    closed WrittenProcedure); without one, the call is refused. Only committees/services.py calls this.
+    `source` is the collective record the decision comes from (a `CommitteeDecisionSource`: the
+    committees' session decision or closed written procedure); without one, the call is refused. Only
+    committees/services.py calls this.
     """
-
-    from committees.models import WrittenProcedure
 
     def write(case):
         kind = CommitteeReview.Kind.DALO_LOSS if case.dalo_loss_review_pending else CommitteeReview.Kind.PRIORITY
@@ -268,11 +247,7 @@ def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
         review = CommitteeReview(case=case, kind=kind, decided_by=actor, **values)
         review.full_clean()
         review.save()
-        origin.review = review
-        if isinstance(origin, WrittenProcedure):
-            origin.save()
-        else:
-            origin.save(_allow_update=True)  # a session decision is otherwise never edited
+        origin.attach_review(review)
         if kind == CommitteeReview.Kind.DALO_LOSS:
             case.dalo_loss_review_pending = False
             if review.dalo_benefit_lost:
@@ -364,12 +339,6 @@ def proposal_make(*, actor, case: Case, values: dict) -> Case:
         proposal.save()
 
     return _complete_step(actor=actor, case=case, node_name="proposal", reason="Proposition de logement", write=write)
-
-
-def current_proposal(case: Case) -> Proposal | None:
-    return (
-        case.proposals.select_related("dwelling", "dwelling__commune", "offer").order_by("-created_at", "-pk").first()
-    )
 
 
 def caleol_record(*, actor, case: Case, values: dict) -> Case:
@@ -540,7 +509,7 @@ def reply_record(*, actor, case: Case, values: dict, as_system: bool = False, re
     raises the case's counter and sends it back to the proposal step; the dwelling passes to the next
     candidate in the CALEOL's ranking.
 
-    The reply step's deadline timer records that silence with `as_system=True` (notifications/escalation.py).
+    The reply step's deadline timer records that silence with `as_system=True` (escalation.py, `_record_silence`).
     """
 
     if values.get("answer") == choices.ReplyAnswer.LAPSED:
@@ -563,6 +532,25 @@ def reply_record(*, actor, case: Case, values: dict, as_system: bool = False, re
 
     reason = reason or "Réponse du ménage"
     return _complete_step(actor=actor, case=case, node_name="reply", reason=reason, write=write, as_system=as_system)
+
+
+@receiver(events.reply_silence_due, dispatch_uid="workflows.record_silence")
+def _record_silence(sender, case: Case, today: date, **kwargs) -> Proposal | None:
+    """The reply step's deadline rule (escalation.py) found the deadline passed in silence: record it as a
+    refusal, as the system actor. Answers the refused proposal, or None when it is not this household's
+    turn yet (a better-ranked candidate holds the dwelling) or the step moved on."""
+    proposal = current_proposal(case)
+    try:
+        reply_record(
+            actor=system_actor(),
+            case=case,
+            values={"answer": choices.ReplyAnswer.NO_REPLY, "replied_on": today},
+            as_system=True,
+            reason="Silence du ménage après le délai : vaut refus",
+        )
+    except (StepConflict, ValidationError):
+        return None
+    return proposal
 
 
 def _reply_as_system(case: Case, values: dict, reason: str) -> Case:
@@ -619,7 +607,7 @@ def offers_sweep(today: date | None = None) -> dict:
     """Suspensive conditions whose document did not arrive by their deadline lapse by themselves: the
     candidate goes back to the proposal step (no refusal counted) and the dwelling passes to the next
     rank. Run by Celery beat or `manage.py offers_sweep`. Idempotent: each case is re-checked under
-    its lock. (Silence past the reply deadline is the reply step's deadline timer's: notifications/escalation.py.)
+    its lock. (Silence past the reply deadline is the reply step's deadline timer's: workflows/escalation.py.)
     """
     today = today or timezone.localdate()
     counts = {"conditions_lapsed": 0}

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "api",
     "reception",
     "bench",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -157,9 +158,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs: run exactly ONE beat process (viewflow's start timers are not locked).
 CELERY_BEAT_SCHEDULE = {
-    "workflow-timers": {"task": "notifications.fire_workflow_timers", "schedule": 60.0},
+    "workflow-timers": {"task": "workflows.fire_timers", "schedule": 60.0},
     "outbox-sweep": {"task": "notifications.sweep", "schedule": 60.0},
-    "deadline-scan": {"task": "notifications.scan_deadlines", "schedule": crontab(minute=5)},
+    "deadline-scan": {"task": "workflows.scan_deadlines", "schedule": crontab(minute=5)},
     "daily-digest": {"task": "notifications.daily_digest", "schedule": crontab(hour=7, minute=30)},
 }
 # Notifications: seconds before the sweep re-queues a pending e-mail (doubles per attempt, max 1 h),
@@ -226,9 +227,9 @@ SPECTACULAR_SETTINGS = {
 # Persons per typology are local practice.
 
 # Suspensive conditions of CALEOL allocations lapse by themselves when their deadline passes
-# (cases/tasks.py; also `manage.py offers_sweep`). Silence past the reply deadline is the deadline
+# (workflows/tasks.py; also `manage.py offers_sweep`). Silence past the reply deadline is the deadline
 # scan's job (notifications).
-CELERY_BEAT_SCHEDULE["cases-offers-sweep"] = {"task": "cases.tasks.offers_sweep", "schedule": 60 * 60}
+CELERY_BEAT_SCHEDULE["cases-offers-sweep"] = {"task": "workflows.tasks.offers_sweep", "schedule": 60 * 60}
 
 # Reception network and the household's own view (reception/). The household's one-time codes go by
 # e-mail (EMAIL_BACKEND) or SMS through this provider class (reception/sms.py: console, file, or a

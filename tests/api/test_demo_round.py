@@ -10,8 +10,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from cases import choices
-from cases.management.commands.load_demo import DEMO_API_TOKEN
 from cases.models import Case, Dwelling, DwellingOffer
+from demo.management.commands.load_demo import DEMO_API_TOKEN
 from permissions.policy import policy
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.cases.urls_with_stubs")]

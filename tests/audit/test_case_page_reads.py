@@ -1,4 +1,4 @@
-"""The case page (cases.views.CaseDetailView) logs the sensitive sections it shows and links the timeline."""
+"""The case page (web.cases.views.CaseDetailView) logs the sensitive sections it shows and links the timeline."""
 
 import pytest
 from django.urls import reverse

@@ -5,8 +5,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from audit.models import AccessLog, AuditEntry, Section
-from audit.reads import log_read, log_sensitive_reads
+from audit.reads import log_read
 from cases.models import Case
+from permissions.reads import log_sensitive_reads
 from permissions.visibility import Category
 
 pytestmark = pytest.mark.django_db

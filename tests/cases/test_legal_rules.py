@@ -12,12 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import choices, deadlines, offers
-from cases.models import CaleolDecision, Case, DepartementSettings, HouseholdReply, Proposal
+from cases.models import CaleolDecision, Case, HouseholdReply, Proposal
+from cases.territory import DepartementSettings
 from notifications import services as notification_services
-from notifications.deadlines import case_due_info
 from tests.workflows import steps
+from web.tasks.forms import CaleolForm
 from workflows import services
-from workflows.forms import CaleolForm
+from workflows.queries import case_due_info
 
 pytestmark = pytest.mark.django_db
 

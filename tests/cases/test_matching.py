@@ -7,7 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from cases import matching
-from cases.models import DepartementSettings, HouseholdMember, Proposal
+from cases.models import HouseholdMember, Proposal
+from cases.territory import DepartementSettings
 from tests.factories import LA_SEYNE, DwellingFactory, commune
 from tests.workflows import steps
 from workflows import services

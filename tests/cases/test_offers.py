@@ -269,7 +269,7 @@ def scan(day):
     deadline branch records silence worth refusal."""
     import time_machine
 
-    from notifications.scan import fire_timers, scan_deadlines
+    from workflows.scan import fire_timers, scan_deadlines
 
     with time_machine.travel(timezone.make_aware(datetime.combine(day, time(9))), tick=False):
         scan_deadlines()

@@ -117,7 +117,7 @@ def test_list_pages(world, client):
 
 
 def test_a_large_scope_is_not_counted_past_the_cap(world, client, monkeypatch):
-    from cases.views import CappedPaginator
+    from web.cases.views import CappedPaginator
 
     monkeypatch.setattr(CappedPaginator, "cap", 26)
     for _ in range(27):

@@ -110,23 +110,19 @@ def test_retry_delay_doubles_and_is_capped():
 
 
 def test_enqueue_failure_is_logged_not_raised(monkeypatch, caplog):
-    from notifications import tasks
-
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.send_notification, "delay", broker_down)
+    monkeypatch.setattr(outbox.send_notification, "delay", broker_down)
     outbox.enqueue(123)
     assert "enqueue failed notification_id=123" in caplog.text
 
 
 def test_the_emails_of_one_change_are_published_as_one_batch(monkeypatch, django_capture_on_commit_callbacks):
-    from notifications import tasks
-
     users = [UserFactory() for _ in range(3)]
     published = []
-    real_delay = tasks.send_batch.delay
-    monkeypatch.setattr(tasks.send_batch, "delay", lambda ids: published.append(ids) or real_delay(ids))
+    real_delay = outbox.send_batch.delay
+    monkeypatch.setattr(outbox.send_batch, "delay", lambda ids: published.append(ids) or real_delay(ids))
     with django_capture_on_commit_callbacks(execute=True):
         outbox.notify_all(users, template="task_available", key=lambda u: f"evt:{u.pk}", context={"step": "X"})
     emails = Notification.objects.filter(channel="email")
@@ -164,16 +160,17 @@ def test_tick_command_runs_the_periodic_jobs(world):
 
 def test_celery_tasks_run_eagerly_by_id(django_capture_on_commit_callbacks):
     from notifications import tasks
+    from workflows import tasks as workflow_tasks
 
     user = UserFactory()
     make(user)
     email = Notification.objects.get(channel="email")
-    assert tasks.send_notification.delay(email.pk).get() == "sent"
-    assert tasks.send_notification.delay(email.pk).get() == "nothing-to-do"
+    assert outbox.send_notification.delay(email.pk).get() == "sent"
+    assert outbox.send_notification.delay(email.pk).get() == "nothing-to-do"
     assert tasks.sweep_outbox.delay().get() == 0
     assert tasks.daily_digest.delay().get() == 0
-    assert tasks.scan_deadlines.delay().get() == {}
-    assert tasks.fire_workflow_timers.delay().get() == (0, 0, 0)
+    assert workflow_tasks.scan_deadlines.delay().get() == {}
+    assert workflow_tasks.fire_workflow_timers.delay().get() == (0, 0, 0)
 
 
 def test_beat_schedule_names_existing_tasks():

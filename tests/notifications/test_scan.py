@@ -11,15 +11,16 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from cases import choices
-from cases.models import HouseholdReply
+from cases.models import ClockPause, HouseholdReply
+from cases.territory import StepTimeLimits
 from notifications import services
-from notifications.deadlines import case_due_info
-from notifications.models import ClockPause, Notification, StepTimeLimits
-from notifications.scan import fire_timers, scan_deadlines
+from notifications.models import Notification
 from permissions.roles import Role
 from tests.factories import member
 from tests.workflows import steps
 from workflows import services as workflow_services
+from workflows.queries import case_due_info
+from workflows.scan import fire_timers, scan_deadlines
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")

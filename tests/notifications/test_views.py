@@ -1,8 +1,9 @@
 import pytest
 from django.urls import reverse
 
+from cases.models import ClockPause
 from notifications.events import notify_break_glass
-from notifications.models import ClockPause, Notification, NotificationPreference
+from notifications.models import Notification, NotificationPreference
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,8 +115,8 @@ def test_clock_page_scope_and_rights(client, world):
 
 
 def test_inbox_and_case_page_show_due_dates_and_overdue_badges(client, world):
-    from notifications.deadlines import case_due_info
     from notifications.demo import age_open_steps
+    from workflows.queries import case_due_info
 
     late, fresh = world.flag(), world.flag()
     age_open_steps([late], 45)

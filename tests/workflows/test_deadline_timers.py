@@ -16,9 +16,9 @@ from cases import choices
 from cases.models import HouseholdReply
 from notifications import services as clock
 from notifications.models import Notification
-from notifications.scan import scan_deadlines
 from tests.workflows import steps
 from workflows import services
+from workflows.scan import scan_deadlines
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -164,7 +164,7 @@ def test_a_step_without_its_timer_row_is_armed_by_the_scan(world):
 
 
 def test_the_scan_pulls_a_timer_forward_when_the_due_date_moves_earlier(world):
-    from notifications.models import StepTimeLimits
+    from cases.territory import StepTimeLimits
 
     with at(2026, 9, 7):
         case = world.flag()

@@ -8,6 +8,7 @@ from cases import choices
 from cases.models import Case, CommitteeReview, Proposal
 from workflows import services
 from workflows.flows import CaseFlow
+from workflows.models import ACTIVE
 
 from . import steps
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def open_nodes(case):
     return sorted(
-        t.flow_task.name for t in Task.objects.filter(process__caseprocess__case=case, status__in=services.ACTIVE)
+        t.flow_task.name for t in Task.objects.filter(process__caseprocess__case=case, status__in=ACTIVE)
     )
 
 

@@ -2,6 +2,8 @@
 
 from django import forms, template
 
+from cases.offers import loss_review_facts
+
 register = template.Library()
 
 
@@ -31,6 +33,5 @@ def error_summary(*forms_):
 @register.inclusion_tag("cases/_dalo_loss_facts.html")
 def dalo_loss_facts(case):
     """The refused offer and its match alerts, beside a loss-of-DALO decision (cases.offers)."""
-    from cases.offers import loss_review_facts
 
     return {"loss": loss_review_facts(case)}

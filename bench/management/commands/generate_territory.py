@@ -21,6 +21,7 @@ from audit.commands import AuditedCommand
 from bench import territory as t
 from bench.cases import CaseGenerator, counts_by_status
 from bench.progress import Progress
+from permissions.policy import policy
 from permissions.roles import Role
 
 DEFAULT_PASSWORD = "bench-ppgdid-2026"
@@ -122,8 +123,6 @@ class Command(AuditedCommand):
 
     def print_bench_users(self, territory, password):
         from guardian.models import GroupObjectPermission
-
-        from permissions.policy import policy
 
         self.stdout.write(f"Comptes de mesure (mot de passe « {password} ») :")
         rows = [

@@ -7,7 +7,7 @@ runs without a Celery worker and beat.
 
 from audit.commands import AuditedCommand
 from notifications import outbox
-from notifications.scan import fire_timers, scan_deadlines
+from workflows.scan import fire_timers, scan_deadlines
 
 
 class Command(AuditedCommand):

@@ -14,6 +14,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import View
 
+from cases import choices
+from cases.models import Case, Diagnostic, Household, HouseholdMember
 from permissions.policy import (
     LIST_COUNT_CAP,
     Action,
@@ -24,14 +26,13 @@ from permissions.policy import (
     roles_of,
     search_cases,
 )
+from permissions.reads import log_sensitive_reads
 from permissions.visibility import Category, can_see_category, can_see_field, case_access, visible_fields
+from web.tasks.forms import CloseForm, attach_errors
+from web.tasks.views import scoped_case
 from workflows import queries, services
-from workflows.forms import CloseForm, attach_errors
-from workflows.views import scoped_case
 
-from . import choices
 from .forms import CaseOptionsForm, CriterionFormSet, DaloForm, HouseholdForm, MemberFormSet
-from .models import Case, Diagnostic, Household, HouseholdMember
 
 PAGE_SIZE = 25
 
@@ -143,7 +144,7 @@ def case_context(request, case, close_form=None) -> dict:
     shown_lists = [f.name for f in Diagnostic._meta.many_to_many if f.name in diagnostic_fields]
     diagnostic = Diagnostic.objects.prefetch_related(*shown_lists).filter(case=case).first()
     criterion_records = list(case.criteria.all())  # read once: the page and its read log use them
-    open_task = queries.open_task(case)
+    open_task = queries.active_task(case)
     member_fields = visible_fields(roles, HouseholdMember, protected=protected)
     members = [rows(m, member_fields) for m in household.members.all()] if member_fields else []
     criteria = []
@@ -203,8 +204,6 @@ def log_case_page_reads(user, case, diagnostic, criteria) -> None:
     """Log the sensitive sections this page showed with something in them (audit read log).
 
     `diagnostic` and `criteria` are the case's records as the page read them (not read again)."""
-    from audit.reads import log_sensitive_reads
-
     roles = roles_of(user)
     shown = set()
     for category, fields in SENSITIVE_FIELDS.items():

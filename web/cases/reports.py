@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cases import choices
+from cases.models import HouseholdReply
 from permissions.policy import memberships_of
 from permissions.roles import COMMISSION_ROLES, Role
-
-from . import choices
-from .models import HouseholdReply
 
 MIN_CELL = 5
 

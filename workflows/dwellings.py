@@ -3,11 +3,10 @@
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from cases.audit import acting_as
+from cases.models import Dwelling
 from permissions.policy import log_denial, memberships_of
 from permissions.roles import Role
-
-from .audit import acting_as
-from .models import Dwelling
 
 
 def dwelling_create(*, actor, landlord, values: dict) -> Dwelling:

@@ -12,9 +12,7 @@ from cases.models import CaleolDecision, Diagnostic, Dwelling, HouseholdReply, P
 from permissions.policy import memberships_of
 from permissions.roles import Role
 from permissions.visibility import case_access, visible_fields
-
-from . import queries
-from .services import current_proposal
+from workflows import queries
 
 
 class DateInput(forms.DateInput):
@@ -194,7 +192,7 @@ class CaleolForm(StepFormMixin, forms.ModelForm):
             "Propre à ce logement (plafond de ressources de son financement) : seule cette proposition prend fin. "
             "Générale : le dossier prioritaire est clos."
         )
-        suggest_free_rank(self, current_proposal(case))
+        suggest_free_rank(self, queries.current_proposal(case))
 
     def clean(self):
         return drop_suggested_rank(self, super().clean())

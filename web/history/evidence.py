@@ -12,8 +12,9 @@ from django.http import HttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from .chain import verify_chain
-from .models import AuditChainHead, chain_key
+from audit.chain import verify_chain
+from audit.models import AuditChainHead, chain_key
+
 from .timeline import build_timeline, who
 
 

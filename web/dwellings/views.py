@@ -11,15 +11,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from cases import choices, offers
+from cases.models import Dwelling, Organisation, Proposal
 from permissions.policy import Action, log_denial, memberships_of, policy
 from permissions.roles import Role
 from permissions.visibility import can_see_field
-from workflows import services
+from web.cases import reports
+from workflows import queries, services
+from workflows.dwellings import dwelling_create
 
-from . import choices, offers, reports
-from . import forms_dwellings as forms
-from .models import Dwelling, Organisation, Proposal
-from .services import dwelling_create
+from . import forms
 
 
 def landlord_ids(user) -> set[int]:
@@ -103,7 +104,7 @@ def action_form(name: str, proposal, data=None):
 def available_actions(proposal, holder) -> list[str]:
     """What can be recorded now for this candidate, in the order of the steps."""
     case = proposal.case
-    if services.current_proposal(case) != proposal:
+    if queries.current_proposal(case) != proposal:
         return []
     if case.status == choices.CaseStatus.CALEOL:
         return ["caleol"]

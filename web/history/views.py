@@ -6,15 +6,15 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from audit.chain import verify_chain
+from audit.models import Section, chain_key
+from audit.reads import log_read
 from permissions.policy import case_or_404, log_denial
 from permissions.roles import Role
 from permissions.visibility import Category, can_see_category
 
 from . import evidence
-from .chain import verify_chain
 from .forms import TimelineFilterForm
-from .models import Section, chain_key
-from .reads import log_read
 from .timeline import Viewer, build_timeline
 
 SENSITIVE = (Category.HEALTH, Category.VIOLENCE, Category.NARRATIVE)

@@ -4,10 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from workflows.forms import drop_suggested_rank, suggest_free_rank
-
-from . import choices
-from .models import CaleolDecision, Dwelling, HouseholdReply, Organisation
+from cases import choices
+from cases.models import CaleolDecision, Dwelling, HouseholdReply, Organisation
+from web.tasks.forms import drop_suggested_rank, suggest_free_rank
 
 
 class DateInput(forms.DateInput):

@@ -13,8 +13,8 @@ from django.db import connection, transaction
 
 from audit.chain import history_models
 from audit.commands import AuditedCommand
-from audit.lifecycle import case_life, make_household, make_world
 from audit.models import AccessLog, AuditEntry
+from bench.lifecycle import case_life, make_household, make_world
 
 
 class _Rollback(Exception):

@@ -23,8 +23,8 @@ from django.utils.translation import ngettext
 
 from cases import deadlines as legal
 from cases.calendar import next_working_day, working_days_between
-
-from .models import ClockPause, StepTimeLimits
+from cases.models import ClockPause, Commune, Proposal
+from cases.territory import StepTimeLimits
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,6 @@ def due_info(task, *, case=None, now: datetime | None = None, limits: StepTimeLi
 
 def due_infos(tasks, *, now: datetime | None = None) -> dict:
     """{task pk: DueInfo} for a list of tasks, in a fixed number of queries (task lists)."""
-    from cases.models import Commune, Proposal
-
     tasks = list(tasks)
     cases = {t.pk: t.process.caseprocess.case for t in tasks}
     communes = Commune.objects.in_bulk({c.household.commune_id for c in cases.values() if c.household.commune_id})
@@ -168,14 +166,3 @@ def due_infos(tasks, *, now: datetime | None = None) -> dict:
             now=now,
         )
     return result
-
-
-def current_task(case):
-    from workflows.services import active_task
-
-    return active_task(case)
-
-
-def case_due_info(case, *, now: datetime | None = None) -> DueInfo:
-    task = current_task(case)
-    return due_info(task, case=case, now=now) if task else DueInfo(None)

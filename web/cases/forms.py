@@ -4,12 +4,11 @@ from django import forms
 from django.forms import BaseFormSet, BaseInlineFormSet, formset_factory, inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
+from cases.models import CaseCriterion, Commune, Household, HouseholdMember, Organisation
 from permissions.policy import memberships_of
 from permissions.roles import Role
 from permissions.visibility import FIELD_CATEGORIES, CaseAccess, W, best_level, can_write_field
-from workflows.forms import StepFormMixin
-
-from .models import CaseCriterion, Commune, Household, HouseholdMember, Organisation
+from web.tasks.forms import StepFormMixin
 
 FLAG_ROLES = (Role.SOCIAL_WORKER, Role.SUPERVISOR, Role.RECEPTION)
 

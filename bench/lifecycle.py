@@ -11,8 +11,12 @@ from django.contrib.auth import get_user_model
 
 from cases import choices
 from cases.models import Commune, Dwelling, Household, Organisation
+from committees import services as committee_services
+from committees.models import Committee, CommitteeMember
+from committees.scripted import decide_in_writing
 from permissions.models import Membership
 from permissions.roles import Role
+from workflows import services
 
 
 def make_world(tag: str):
@@ -66,8 +70,6 @@ def make_world(tag: str):
 def _committee(tag, commune, state, commission):
     """The partner committee deciding the measured case (written procedure): the commission member
     and a secretary."""
-    from committees import services as committee_services
-    from committees.models import Committee, CommitteeMember
 
     User = get_user_model()
     admin = User(username=f"admin-{tag}", is_superuser=True)
@@ -103,7 +105,6 @@ def make_household(world, n: int) -> Household:
 
 def case_life(world, household):
     """flag → diagnostic → labelled → offer → CALEOL → refusal → offer → CALEOL → accepted → lease."""
-    from workflows import services
 
     sw, landlord = world["social_worker"], world["landlord_agent"]
     case = services.case_flag(
@@ -123,7 +124,6 @@ def case_life(world, household):
             "recommended_typology": "T3",
         },
     )
-    from committees.scripted import decide_in_writing
 
     decide_in_writing(  # the committee decides: written procedure, every member votes
         committee=world["committee"],

@@ -18,6 +18,9 @@ from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from audit.chain import history_models
+from audit.models import AccessLog
+from cases.models import Case, Proposal
 from permissions.policy import roles_of
 from permissions.roles import Role
 from permissions.visibility import (
@@ -28,8 +31,6 @@ from permissions.visibility import (
     case_access,
     is_masked,
 )
-
-from .chain import history_models
 
 
 class Kind:
@@ -227,7 +228,6 @@ class _Display:
 
 def case_history(case):
     """(original model, history queryset) of every history model whose rows belong to the case."""
-    from cases.models import Case, Proposal
 
     case_ct = ContentType.objects.get_for_model(Case)
     proposal_ids = list(Proposal.objects.filter(case=case).values_list("pk", flat=True))
@@ -414,8 +414,6 @@ def step_events(case, viewer) -> list[Event]:
 
 @register_source(Kind.READ)
 def read_events(case, viewer) -> list[Event]:
-    from .models import AccessLog
-
     if not viewer.full:
         return []
     return [

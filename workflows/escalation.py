@@ -14,19 +14,16 @@ Sending is idempotent (each notification has an idempotency key): looking twice,
 import logging
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cases import choices
-from cases.audit import system_actor
 from cases.calendar import working_days_between
+from cases.models import Case
 
 from . import events
 from .deadlines import departement_of, due_info, limits_for
+from .models import ACTIVE
 
 log = logging.getLogger("ppgdid.notifications")
-
-ACTIVE = ("NEW", "ASSIGNED", "STARTED")
 
 # Looks fall at 07:00 local time: a reminder reaches people at the start of their day, not at midnight.
 LOOK_TIME = time(7, 0)
@@ -39,8 +36,6 @@ def look_at(day: date) -> datetime:
 
 
 def _case_of(task):
-    from cases.models import Case
-
     return Case.objects.select_related("household__commune", "referent").get(processes__pk=task.process_id)
 
 
@@ -54,23 +49,15 @@ def _first_day(start: date, holds) -> date | None:
 
 
 def _record_silence(case, today: date, due: date) -> bool:
-    """Silence past the reply deadline counts as a refusal (shared/domain.md, step 10), recorded by
-    the system actor through the workflow service (history, reason). False if it is not this
-    household's turn yet (a better-ranked candidate holds the dwelling) or the step moved on."""
-    from workflows.services import StepConflict, current_proposal, reply_record
-
-    proposal = current_proposal(case)
-    try:
-        reply_record(
-            actor=system_actor(),
-            case=case,
-            values={"answer": choices.ReplyAnswer.NO_REPLY, "replied_on": today},
-            as_system=True,
-            reason="Silence du ménage après le délai : vaut refus",
-        )
-    except (StepConflict, ValidationError):
+    """Silence past the reply deadline counts as a refusal (shared/domain.md, step 10). The rule does
+    not write: the reply service answers `reply_silence_due` (services._record_silence) by recording
+    it as the system actor, with history and reason, and returns the refused proposal. False if it is
+    not this household's turn yet (a better-ranked candidate holds the dwelling) or the step moved on."""
+    answers = events.reply_silence_due.send(sender=Case, case=case, today=today)
+    proposal = next((refused for _receiver, refused in answers if refused is not None), None)
+    if proposal is None:
         return False
-    events.reply_silence_refusal(case, proposal, due)
+    events.reply_silence_refusal.send(sender=Case, case=case, proposal=proposal, due=due)
     return True
 
 
@@ -114,7 +101,7 @@ def look(task, now: datetime | None = None, *, act: bool = True, counts=None) ->
             return look_at(warn_from)
         if not act:
             return now
-        events.reply_due_soon(case, task, due)
+        events.reply_due_soon.send(sender=Case, case=case, task=task, due=due)
         _count(counts, "reply_due_soon")
         return look_at(after_due)
     if not info.overdue:
@@ -124,13 +111,17 @@ def look(task, now: datetime | None = None, *, act: bool = True, counts=None) ->
     )
     if not act:
         return now
-    events.step_overdue(case, task, due, 1, info.working_days_late)
+    events.step_overdue.send(
+        sender=Case, case=case, task=task, due=due, level=1, working_days_late=info.working_days_late
+    )
     _count(counts, "overdue")
     if escalate_from is None:  # escalation set beyond the horizon: the reminder is all there is
         return None
     if escalate_from > today:
         return look_at(escalate_from)
-    events.step_overdue(case, task, due, 2, info.working_days_late)
+    events.step_overdue.send(
+        sender=Case, case=case, task=task, due=due, level=2, working_days_late=info.working_days_late
+    )
     _count(counts, "escalated")
     return None
 

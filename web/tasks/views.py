@@ -10,12 +10,15 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from cases.models import Case
-from notifications.deadlines import due_infos
+from committees import selectors as committee_selectors
+from committees.models import AgendaItem, CommitteeMember, Session, WrittenProcedure
+from committees.synthesis import synthesis
 from permissions.policy import case_or_404, log_denial
 from permissions.queues import PAGE_SIZE, task_inbox_for, task_queue_for
+from workflows import queries, services
+from workflows.deadlines import due_infos
+from workflows.flows import STEPS, CaseFlow
 
-from . import queries, services
-from .flows import STEPS, CaseFlow
 from .forms import STEP_FORMS, attach_errors
 
 
@@ -79,7 +82,7 @@ class StepView(LoginRequiredMixin, View):
         if node not in STEP_FORMS and node != "committee":
             raise Http404
         case = scoped_case(request, pk)
-        task = queries.open_task(case, node)
+        task = queries.active_task(case, node)
         if task is None:
             if request.method == "POST":
                 # Typically a second tab or a colleague recorded the step meanwhile: say so plainly.
@@ -105,7 +108,7 @@ class StepView(LoginRequiredMixin, View):
             "node": node,
             "step_title": getattr(CaseFlow, node).task_title,
             "form": form,
-            "proposal": services.current_proposal(case) if node in ("caleol", "reply", "lease") else None,
+            "proposal": queries.current_proposal(case) if node in ("caleol", "reply", "lease") else None,
             # The household cannot answer while a better-ranked one holds the dwelling: say why, no form.
             "waiting": queries.waiting_for(case) if node == "reply" else None,
             "nav": "inbox",
@@ -115,9 +118,6 @@ class StepView(LoginRequiredMixin, View):
     def render_committee_step(self, request, case, task):
         """No decision form: a committee decides in session or by written procedure (committees/).
         The page shows the synthesis sheet and where the case is examined, or how to put it there."""
-        from committees import selectors as committee_selectors
-        from committees.models import AgendaItem, CommitteeMember, Session, WrittenProcedure
-        from committees.synthesis import synthesis
 
         committees = committee_selectors.committees_for(request.user)
         context = {
@@ -187,7 +187,7 @@ class StepView(LoginRequiredMixin, View):
 
 def step_url_or_none(case, user):
     """Helper for templates: the open step the user may do now, if any."""
-    task = queries.open_task(case)
+    task = queries.active_task(case)
     if task is not None and queries.can_do(user, task):
         return task
     return None

@@ -5,13 +5,13 @@
 {% case_due_badge case %}              the case's open step
 {% with_due tasks as rows %}           task lists: sets `task.due` on each, in a fixed number of queries
 {% include "notifications/due_badge.html" with info=task.due %}
-{% may_pause_clock case as may_pause %}  may the signed-in user suspend the case's clock?
 """
 
 from django import template
 
-from ..deadlines import DueInfo, case_due_info, due_infos
+from ..deadlines import DueInfo, due_infos
 from ..deadlines import due_info as compute_due_info
+from ..queries import case_due_info
 
 register = template.Library()
 
@@ -38,11 +38,3 @@ def with_due(tasks):
     for task in tasks:
         task.due = infos[task.pk]
     return tasks
-
-
-@register.simple_tag(takes_context=True)
-def may_pause_clock(context, case) -> bool:
-    from ..services import can_pause
-
-    request = context.get("request")
-    return bool(request and case.is_open and can_pause(request.user, case))

@@ -14,13 +14,18 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from api.models import ApiClient, hash_token
 from audit.commands import AuditedCommand
 from cases import choices
 from cases.audit import acting_as, system_actor
-from cases.models import Commune, DepartementSettings, Dwelling, Household, HouseholdMember, Organisation, Proposal
+from cases.models import Commune, Dwelling, Household, HouseholdMember, Organisation, Proposal
+from cases.territory import DepartementSettings
+from committees.management.commands.load_committee_demo import demo_committee
+from committees.scripted import decide_in_writing
 from permissions.models import Membership
 from permissions.roles import Role
 from reception.demo import load_reception_demo
+from workflows import services
 
 PASSWORD = "demo-ppgdid-2026"
 RUNNING = [choices.CaseStatus.CALEOL, choices.CaseStatus.REPLY, choices.CaseStatus.LEASE]
@@ -180,7 +185,6 @@ class Command(AuditedCommand):
             self.dwellings = self.load_dwellings()
             self.load_vacant_and_api_client()
         # The partner committee decides the demo cases (written procedures: every member votes).
-        from committees.management.commands.load_committee_demo import demo_committee
 
         self.demo_committee, _seats = demo_committee()
         created = 0
@@ -254,8 +258,6 @@ class Command(AuditedCommand):
         return dwellings
 
     def load_vacant_and_api_client(self):
-        from api.models import ApiClient, hash_token
-
         for n, (address, insee, typ, surface, floor, lift, rent, charges) in enumerate(VACANT, 1):
             Dwelling.objects.get_or_create(
                 rpls_id=f"DEMOVAC{n}",
@@ -281,8 +283,6 @@ class Command(AuditedCommand):
     # --- one household and its case ----------------------------------------------------------------
 
     def load_case(self, index: int, spec: Spec):
-        from workflows import services
-
         today = timezone.localdate()
         social_worker = self.users["ts.siao" if spec.org == "siao" else "ts.ccas"]
         flagger = self.users[spec.flagged_by] if spec.flagged_by else social_worker
@@ -360,7 +360,6 @@ class Command(AuditedCommand):
     def committee_decide(self, case, values):
         """The demo committee decides by written procedure (opened, answered by every voting member,
         outcome recorded by its secretary): no decision is taken by one member alone."""
-        from committees.scripted import decide_in_writing
 
         procedure = decide_in_writing(committee=self.demo_committee, case=case, values=values)
         return type(case).objects.get(pk=procedure.case_id)

@@ -28,7 +28,9 @@ from cases.models import Case
 
 from . import events
 from .deadlines import departement_of, limits_for
-from .escalation import ACTIVE, look
+from .escalation import look
+from .flows import CaseFlow
+from .models import ACTIVE
 
 log = logging.getLogger("ppgdid.notifications")
 
@@ -50,8 +52,6 @@ def _pending_watches(step_ids=None) -> dict:
 
 def _stopped(step_ids=None) -> set:
     """Steps whose deadline branch has stopped: all was sent (escalation), nothing left to arm."""
-    from workflows.flows import CaseFlow
-
     marks = Task.objects.filter(flow_task=CaseFlow.watch_stop)
     if step_ids is not None:
         marks = marks.filter(process__task__pk__in=step_ids)
@@ -66,8 +66,6 @@ def _needs_work(moment, timers) -> bool:
 
 def _keep_watch(step, now, counts: Counter) -> None:
     """Under the flow lock, with a fresh look: arm the step's timer, or move it earlier."""
-    from workflows.flows import CaseFlow
-
     with CaseFlow.lock(step.process_id), transaction.atomic():
         step.refresh_from_db()
         if step.pk in _stopped([step.pk]):
@@ -117,13 +115,13 @@ def keep_watches(now=None, counts: Counter | None = None) -> Counter:
 def _scan_dalo(case, today, counts: Counter) -> None:
     days_left = (case.dalo_offer_deadline - today).days
     if days_left < 0:
-        events.dalo_deadline(case, 0)
+        events.dalo_deadline.send(sender=Case, case=case, days_before=0)
         counts["dalo_passed"] += 1
         return
     crossed = [w for w in limits_for(departement_of(case)).dalo_warnings() if days_left <= w]
     if crossed:
         # Only the tightest threshold: a case flagged 5 days before its deadline gets one warning.
-        events.dalo_deadline(case, min(crossed))
+        events.dalo_deadline.send(sender=Case, case=case, days_before=min(crossed))
         counts["dalo_warnings"] += 1
 
 

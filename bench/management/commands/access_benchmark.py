@@ -35,6 +35,7 @@ from permissions.policy import capped_count, case_or_404, policy, search_cases
 from permissions.presenters import VisibleCase, visible_cases
 from permissions.queues import task_queue_for
 from permissions.roles import Role
+from workflows.flows import CaseFlow
 
 PREFIX = "Benchmark"
 REASON = "Données de banc d'essai (access_benchmark)"
@@ -144,8 +145,6 @@ class Command(AuditedCommand):
         from django.contrib.auth.models import Permission
         from guardian.models import GroupObjectPermission
         from viewflow.workflow.models import Process, Task
-
-        from workflows.flows import CaseFlow
 
         # Spread over time, as a landlord's designations are: every k-th case.
         candidates = list(Case.objects.filter(organisation=ccas).order_by("pk").values_list("pk", flat=True))
