@@ -84,7 +84,8 @@ def test_reception_agent_orients_a_person_and_the_social_worker_confirms(world, 
     assert set(case.criteria.values_list("code", flat=True)) == {"e", "h", "i"}
     ts.step("case-opened")
 
-    page.goto(reverse("reception:household_access", kwargs={"case_pk": case.pk}))
+    page.get_by_role("link", name="Accès du ménage à son dossier (code d'accès)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Accès du ménage à son dossier {case.reference}")
     check_a11y(ts, "household-access")
     page.get_by_label(label("Envoi du code à usage unique par")).select_option(label="SMS")
     page.get_by_label(label("Adresse électronique ou numéro de mobile")).fill("06 11 22 33 44")
