@@ -23,10 +23,11 @@ from django.utils import timezone
 from simple_history import utils as sh_utils
 from simple_history.models import HistoricalRecords
 
+from cases.audit import current_reason
 from cases.models import Case, Proposal
 
-from .chain import history_digest
-from .models import AuditChainHead, AuditEntry, canonical_json, chain_key
+from .chain import case_id_of, chain_history_rows, chain_or_collect, history_digest, row_digests
+from .models import AuditChainHead, AuditEntry, Redaction, canonical_json, chain_key
 
 CHUNK = 2000  # ids per IN (…) query: far below SQLite's and PostgreSQL's parameter limits
 
@@ -365,6 +366,80 @@ def bulk_update_with_history(objs, model, fields, *, reason: str, **kwargs):
     return count
 
 
+# --- anonymisation of history rows -----------------------------------------------------------------
+
+
+def redact_history_rows(history_model, changes: dict, *, rule: str, actor_id=None) -> int:
+    """Overwrite some columns of some history rows and record, for each row whose content changed,
+    a Redaction (its digest before and after) chained after the row's own entry.
+
+    `changes`: {history_id: {column attname: new value}}. The only way to alter a history row that
+    verify_chain accepts. Callers hold the transaction (a failure undoes rows and redactions together).
+    Returns the number of rows changed.
+    """
+    if not changes:
+        return 0
+    label = history_model._meta.label_lower
+    m2m = {f.name: getattr(history_model, f.name).model for f in getattr(history_model, "_history_m2m_fields", ())}
+    pks = list(changes)
+    before = row_digests(history_model, pks)
+    objs = list(history_model._default_manager.filter(pk__in=pks))
+    touched, columns, emptied = [], set(), defaultdict(list)
+    for obj in objs:
+        dirty = {}
+        for name, value in changes[obj.pk].items():
+            if name in m2m:  # an m2m list of the row: only emptying it is supported
+                if value:
+                    raise ValueError("an m2m history list can only be emptied")
+                if m2m[name]._default_manager.filter(history_id=obj.pk).exists():
+                    dirty[name] = value
+                    emptied[name].append(obj.pk)
+            elif getattr(obj, name) != value:
+                dirty[name] = value
+                setattr(obj, name, value)
+        if dirty:
+            touched.append((obj, sorted(dirty)))
+            columns |= {name for name in dirty if name not in m2m}
+    if not touched:
+        return 0
+    with transaction.atomic():  # the rows, their redactions and entries: all or nothing
+        if columns:
+            history_model._default_manager.bulk_update(
+                [obj for obj, names in touched if set(names) & columns], sorted(columns), batch_size=500
+            )
+        for name, ids in emptied.items():
+            for chunk in _chunks(ids):
+                m2m[name]._default_manager.filter(history_id__in=chunk).delete()
+        after = row_digests(history_model, [obj.pk for obj, _names in touched])
+        entries = dict(
+            AuditEntry.objects.filter(source=label, source_id__in=[str(obj.pk) for obj, _n in touched]).values_list(
+                "source_id", "case_id"
+            )
+        )
+        now = timezone.now()
+        redactions = []
+        for obj, names in touched:
+            if before[obj.pk] == after[obj.pk]:
+                continue  # the database stores it the same way (e.g. a date given as a string)
+            case_id = entries[str(obj.pk)] if str(obj.pk) in entries else case_id_of(obj)
+            redactions.append(
+                Redaction(
+                    source=label,
+                    source_id=str(obj.pk),
+                    case_id=case_id,
+                    digest_before=before[obj.pk],
+                    digest_after=after[obj.pk],
+                    fields=",".join(names),
+                    rule=rule[:100],
+                    actor_id=actor_id,
+                    at=now,
+                )
+            )
+        Redaction.objects.bulk_create(redactions)
+        chain_history_rows(redactions)
+    return len(redactions)
+
+
 # --- inserting objects with the history of the states they went through ---------------------------
 
 
@@ -501,3 +576,59 @@ def bulk_create_with_states(objs, model, states, *, batch: HistoryBatch | None =
         if batch is None:
             own.chain()
     return objs
+
+
+# --- one transition's delta: rows created and deleted in bulk, each with its history row -------------
+
+
+def _history_rows(model, objs, history_type: str, reason: str, when) -> list:
+    history = model.history.model
+    actor = _current_actor()
+    reason = reason or current_reason()
+    fields = [f.attname for f in history.tracked_fields]
+    return [
+        history(
+            **{name: getattr(obj, name) for name in fields},
+            history_date=when,
+            history_type=history_type,
+            history_user_id=getattr(actor, "pk", None),
+            history_change_reason=(reason or "")[:100],
+        )
+        for obj in objs
+    ]
+
+
+def _collect_for_chain(rows) -> None:
+    # The rows join their case's chain like any history row: in the enclosing chained_at_end batch
+    # (a workflow transition), or at once.
+    for row in rows:
+        chain_or_collect(row)
+
+
+def create_with_history(objs, model, *, reason: str = "") -> list:
+    """Insert `objs` and their '+' history rows in two statements, chained with the transaction's other
+    history rows (audit.chain.chained_at_end): what `obj.save()` per object writes, in bulk."""
+    objs = list(objs)
+    if not objs:
+        return []
+    with transaction.atomic(savepoint=False):
+        model._default_manager.bulk_create(objs)
+        rows = model.history.model._default_manager.bulk_create(_history_rows(model, objs, "+", reason, timezone.now()))
+        _collect_for_chain(rows)
+    return objs
+
+
+def delete_with_history(objs, model, *, reason: str = "") -> int:
+    """Delete `objs` (read just before, in this transaction) and write their '-' history rows, in two
+    statements, chained like `create_with_history`'s. No delete signals are sent: only for models
+    whose deletion has no other receiver than their history (guardian's grant rows)."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    with transaction.atomic(savepoint=False):
+        rows = model.history.model._default_manager.bulk_create(_history_rows(model, objs, "-", reason, timezone.now()))
+        # _raw_delete: one DELETE without collecting (which would send a post_delete, hence a history
+        # row, per object): the history rows are the ones above.
+        deleted = model._default_manager.filter(pk__in=[o.pk for o in objs])._raw_delete(connection.alias)
+        _collect_for_chain(rows)
+    return deleted

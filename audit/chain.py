@@ -17,7 +17,7 @@ from django.db import transaction
 
 from cases.models import Case, Proposal
 
-from .models import AccessLog, AuditChainHead, AuditEntry, canonical_json, chain_key
+from .models import AccessLog, AuditChainHead, AuditEntry, Redaction, canonical_json, chain_key
 
 
 def history_models():
@@ -86,7 +86,12 @@ def _link_of(row) -> tuple:
 
     if isinstance(row, AccessLog):
         return row.case_id, "read", row.user_id, row.at
+    if isinstance(row, Redaction):
+        return row.case_id, REDACTION_ACTION, row.actor_id, row.at
     return case_id_of(row), row.history_type, row.history_user_id, row.history_date
+
+
+REDACTION_ACTION = "anon"
 
 
 def chain_history_rows(rows) -> list[AuditEntry]:
@@ -110,8 +115,10 @@ def chain_history_rows(rows) -> list[AuditEntry]:
     keys = sorted({chain_key(case_id) for case_id, *_rest in links})  # one lock order: no deadlock
     # No savepoint of its own: a failure here fails the caller's transaction, which holds the rows.
     with transaction.atomic(savepoint=False):
-        AuditChainHead.objects.bulk_create([AuditChainHead(chain=key) for key in keys], ignore_conflicts=True)
         heads = {head.chain: head for head in AuditChainHead.objects.select_for_update().filter(chain__in=keys)}
+        if len(heads) < len(keys):  # a chain's first entry: create its head, then lock it like the others
+            AuditChainHead.objects.bulk_create([AuditChainHead(chain=key) for key in keys], ignore_conflicts=True)
+            heads = {head.chain: head for head in AuditChainHead.objects.select_for_update().filter(chain__in=keys)}
         entries = []
         for row, (case_id, action, actor_id, occurred_at) in zip(rows, links, strict=True):
             head = heads[chain_key(case_id)]
@@ -189,6 +196,9 @@ def verify_chain(key: str) -> Break | None:
     entries = AuditEntry.objects.filter(chain=key).order_by("seq").iterator(chunk_size=VERIFY_BATCH)
     while batch := list(islice(entries, VERIFY_BATCH)):
         digests = _source_digests(batch)  # a few queries per batch, not one per entry
+        # Rows changed since their entry: accepted only as recorded redactions (no query when none changed).
+        changed = [e for e in batch if digests.get((e.source, e.source_id)) not in (None, e.row_digest)]
+        redactions = _redactions_of(changed, key) if changed else {}
         for entry in batch:
             problem = None
             if entry.seq != expected_seq:
@@ -201,7 +211,7 @@ def verify_chain(key: str) -> Break | None:
                 digest = digests.get((entry.source, entry.source_id))
                 if digest is None:
                     problem = f"ligne source supprimée ({entry.source} #{entry.source_id})"
-                elif digest != entry.row_digest:
+                elif digest != entry.row_digest and not _redacted(entry, digest, redactions):
                     problem = f"ligne source modifiée ({entry.source} #{entry.source_id})"
             if problem:
                 return Break(key, entry.seq, entry.pk, problem)
@@ -210,6 +220,39 @@ def verify_chain(key: str) -> Break | None:
     if head and (last is None or (head.seq, head.hash) != (last.seq, last.hash)):
         return Break(key, head.seq, None, "fin de chaîne supprimée (la tête ne correspond pas à la dernière entrée)")
     return None
+
+
+def _redactions_of(entries, key: str) -> dict:
+    """{(source, source_id): [(redaction, seq of its entry in this chain or None), …]} for the rows
+    some entries point at, oldest redaction first."""
+    found: dict = {}
+    by_source: dict[str, set] = {}
+    for entry in entries:
+        if entry.action != REDACTION_ACTION:
+            by_source.setdefault(entry.source, set()).add(entry.source_id)
+    redactions = []
+    for source, source_ids in by_source.items():
+        redactions += Redaction.objects.filter(source=source, source_id__in=source_ids).order_by("pk")
+    label = Redaction._meta.label_lower
+    seqs = dict(
+        AuditEntry.objects.filter(
+            chain=key, source=label, source_id__in=[str(r.pk) for r in redactions], action=REDACTION_ACTION
+        ).values_list("source_id", "seq")
+    )
+    for redaction in redactions:
+        found.setdefault((redaction.source, redaction.source_id), []).append((redaction, seqs.get(str(redaction.pk))))
+    return found
+
+
+def _redacted(entry, digest: str, redactions: dict) -> bool:
+    """True when the row's change since its entry is exactly a sequence of recorded redactions, each
+    chained after the entry in the same chain: from the digest the entry fixed to the row's digest now."""
+    current = entry.row_digest
+    for redaction, seq in redactions.get((entry.source, entry.source_id), []):
+        if seq is None or seq <= entry.seq or redaction.digest_before != current:
+            return False
+        current = redaction.digest_after
+    return current == digest and current != entry.row_digest
 
 
 def _source_digests(entries) -> dict:
@@ -235,7 +278,7 @@ def all_chain_keys() -> list[str]:
 def unchained_rows():
     """(model label, count) of history and read-log rows that no entry points at (raw inserts)."""
 
-    for model in [*history_models(), AccessLog]:
+    for model in [*history_models(), AccessLog, Redaction]:
         label = model._meta.label_lower
         chained = AuditEntry.objects.filter(source=label).values_list("source_id", flat=True)
         ids = {str(pk) for pk in model._default_manager.values_list("pk", flat=True)} - set(chained)

@@ -35,6 +35,7 @@ class Section(models.TextChoices):
     HISTORY = "history", _("Historique du dossier")
     EVIDENCE_PACK = "evidence_pack", _("Export de l'historique (pièce justificative)")
     HOUSEHOLD = "household", _("Consultation par le ménage (mon dossier)")
+    SUBJECT_ACCESS = "subject_access", _("Export des données du ménage (droit d'accès, art. 15 RGPD)")
 
 
 class AccessLog(models.Model):
@@ -148,3 +149,39 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return f"{self.chain}@{self.seq}"
+
+
+class Redaction(models.Model):
+    """One history row scrubbed after the fact (anonymisation under a retention rule). Append-only.
+
+    Keeps the digest the row had before (the one its audit entry fixed) and the digest it has now;
+    an audit entry pointing at this redaction is chained after the row's own entry, so
+    `audit.chain.verify_chain` accepts exactly this change of the row and nothing else.
+    """
+
+    source = models.CharField(max_length=100)  # model label of the scrubbed history row
+    source_id = models.CharField(max_length=64)
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_constraint=False
+    )
+    digest_before = models.CharField(max_length=64)
+    digest_after = models.CharField(max_length=64)
+    fields = models.TextField(blank=True)  # names of the scrubbed columns, comma-separated
+    rule = models.CharField(max_length=100)  # e.g. "anonymisation: identity after 24 months"
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("anonymisation d'une ligne d'historique")
+        indexes = [models.Index(fields=["source", "source_id"])]
+
+    def __str__(self):
+        return f"{self.source}#{self.source_id} ({self.rule})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("Redaction rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Redaction rows are append-only.")

@@ -11,6 +11,7 @@ import multiprocessing
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection, connections, reset_queries
@@ -27,7 +28,7 @@ from committees.models import Committee, Session
 from committees.scripted import decide_in_writing
 from committees.selectors import not_busy  # cases on a session's agenda are decided there
 from permissions.grants import MANAGED_PERMISSIONS
-from permissions.policy import policy
+from permissions.policy import memberships_of, policy
 from permissions.queues import PAGE_SIZE, task_queue_for
 from workflows import services
 from workflows.flows import CaseFlow
@@ -57,12 +58,16 @@ class Report:
     cases: int
     pages: list[Sample] = field(default_factory=list)
     transitions: dict = field(default_factory=dict)
+    kinds: dict = field(default_factory=dict)  # step kind → queries and time of one transition
 
     def as_json(self) -> dict:
         return {
             "cases": self.cases,
             "pages": [asdict(s) | {"ratio": s.ratio} for s in self.pages],
             "transitions": self.transitions,
+            "queries_per_transition": {kind: f["queries"] for kind, f in self.kinds.items()},
+            "transition_kinds": self.kinds,
+            "floor_ratio": floor_ratios(self.transitions, self.kinds),
         }
 
 
@@ -353,3 +358,168 @@ def transition_breakdown(work: list[tuple[str, int]]) -> dict:
                 stack.enter_context(patch)
             figures[name] = transitions_per_second(work[i * third : (i + 1) * third], 1)["per_second"]
     return figures
+
+
+# --- each step kind: queries and time of one transition, beside the floor ---------------------------
+
+KINDS = ("diagnostic", "committee", "proposal", "caleol", "reply", "lease")
+# The user who takes each kind of step on a generated territory.
+KIND_USERS = {
+    "diagnostic": "bench.ts",
+    "committee": "bench.commission",
+    "proposal": "bench.landlord",
+    "caleol": "bench.landlord",
+    "reply": "bench.landlord",
+    "lease": "bench.landlord",
+}
+# The transaction's BEGIN and COMMIT: sent by the driver, not logged by Django, counted by the issue's target.
+TRANSACTION_STATEMENTS = 2
+
+
+def _kind_cases(user, kind: str, n: int) -> list[int]:
+    """Up to `n` open cases whose `kind` step the user may take (theirs or nobody's)."""
+    open_steps = Task.objects.filter(
+        flow_task=getattr(CaseFlow, kind), status__in=(STATUS.NEW, STATUS.ASSIGNED)
+    ).filter(Q(owner__isnull=True) | Q(owner=user))
+    ids = (
+        policy.queryset_for(user)
+        .filter(processes__task__in=open_steps, dalo_loss_review_pending=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if kind == "committee":
+        committee = _committee_of(user)
+        if committee is None:
+            return []
+        ids = not_busy(ids.filter(household__commune__in=committee.communes.all()))
+    return list(ids[:n])
+
+
+def _free_dwelling(user):
+    from cases.models import Dwelling
+
+    landlords = [g.organisation_id for g in memberships_of(user) if g.role == "landlord_agent"]
+    return (
+        Dwelling.objects.filter(landlord_id__in=landlords)
+        .exclude(offers__status=choices.OfferStatus.OPEN)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _kind_transition(kind: str, user, case):
+    """(the transition, prepared: what it needs done untimed) of one step of `kind` on `case`."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    if kind == "diagnostic":
+        return lambda: services.diagnostic_complete(actor=user, case=case, values=DIAGNOSTIC)
+    if kind == "committee":
+        from committees import services as committee_services
+        from committees.models import CommitteeMember
+        from committees.scripted import choice_for
+
+        committee = _committee_of(user)
+        seats = committee.members.filter(is_active=True).select_related("user")
+        secretary = seats.get(function=CommitteeMember.Function.SECRETARY).user
+        values = {
+            "outcome": choices.CommitteeOutcome.LABELLED,
+            "orientation": choices.Orientation.ORDINARY,
+            "designated_landlord": Organisation.objects.filter(kind=choices.OrganisationKind.LANDLORD)
+            .order_by("pk")
+            .first(),
+            "support_measure": choices.SupportMeasure.NONE,
+        }
+        procedure = committee_services.procedure_open(
+            actor=secretary, committee=committee, case=case, deadline=today + timedelta(days=7), reason="Banc d'essai"
+        )
+        for seat in seats.filter(has_vote=True):
+            committee_services.procedure_vote(actor=seat.user, procedure=procedure, choice=choice_for(values))
+        return lambda: committee_services.procedure_close(actor=secretary, procedure=procedure, values=values)
+    if kind == "proposal":
+        dwelling = _free_dwelling(user)
+        values = {
+            "dwelling": dwelling,
+            "notified_on": today,
+            "match_override_reason": "Banc d'essai : proposition maintenue.",
+            "fewer_candidates_reason": choices.FewerCandidatesReason.TOO_FEW,
+            "fewer_candidates_detail": "Banc d'essai.",
+        }
+        if case.is_dalo:
+            values["dalo_notice_given_at"] = datetime.now(UTC) - timedelta(days=1)
+        return lambda: services.proposal_make(actor=user, case=case, values=values)
+    if kind == "caleol":
+        values = {
+            "decision": choices.CaleolDecisionType.ALLOCATED,
+            "decided_on": today,
+            "fewer_candidates_reason": choices.FewerCandidatesReason.TOO_FEW,
+            "fewer_candidates_detail": "Banc d'essai.",
+        }
+        return lambda: services.caleol_record(actor=user, case=case, values=values)
+    if kind == "reply":
+        values = {"answer": choices.ReplyAnswer.ACCEPTED, "replied_on": today}
+        return lambda: services.reply_record(actor=user, case=case, values=values)
+    return lambda: services.lease_record(actor=user, case=case, signed_on=today)
+
+
+def measure_kinds(samples: int, log=print) -> dict:
+    """Per step kind, up to `samples` transitions on distinct generated cases (committed: a benchmark
+    database only): {kind: {"queries": statements of one transition, BEGIN/COMMIT included,
+    "p50_ms": median time of the transition alone (its preparation, e.g. the committee's vote, untimed),
+    "runs": n}}. A case whose generated data the step refuses (a ValidationError) is skipped."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    logging.disable(logging.WARNING)
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=set(KIND_USERS.values()))}
+    figures = {}
+    for kind in KINDS:
+        user = users.get(KIND_USERS[kind])
+        times, counts = [], []
+        for case_id in _kind_cases(user, kind, samples * 3) if user else []:
+            if len(times) >= samples:
+                break
+            actor = get_user_model().objects.get(pk=user.pk)  # a fresh user object, as in a request
+            case = Case.objects.get(pk=case_id)
+            try:
+                run = _kind_transition(kind, actor, case)
+                gc.collect()
+                reset_queries()
+                with CaptureQueriesContext(connection) as ctx:
+                    started = time.perf_counter()
+                    run()
+                    elapsed = (time.perf_counter() - started) * 1000
+            except (ValidationError, PermissionDenied, services.StepConflict):
+                continue
+            times.append(elapsed)
+            counts.append(len(ctx.captured_queries) + TRANSACTION_STATEMENTS)
+        if times:
+            figures[kind] = {
+                "queries": max(counts),
+                "queries_min": min(counts),
+                "p50_ms": round(statistics.median(times), 1),
+                "runs": len(times),
+            }
+            log(f"  {kind:12} {figures[kind]['queries']:4} queries  p50 {figures[kind]['p50_ms']:7.1f} ms")
+        else:
+            log(f"  {kind:12} no case of the territory is at this step for {KIND_USERS[kind]}")
+    logging.disable(logging.NOTSET)
+    return figures
+
+
+def floor_ratios(transitions: dict, kinds: dict) -> dict:
+    """Our transition time ÷ the bare viewflow floor's (bench/floor.py), same run: alone, with the
+    workers, and per step kind (the kind's median transition against the floor's mean, alone)."""
+    floor = transitions.get("floor", {})
+    ratios = {}
+    for mode in ("alone", "concurrent"):
+        ours, bare = transitions.get(mode, {}).get("per_second"), floor.get(mode, {}).get("per_second")
+        if ours and bare:
+            ratios[mode] = round(bare / ours, 2)
+    bare_alone = floor.get("alone", {})
+    if bare_alone.get("transitions"):
+        floor_ms = bare_alone["seconds"] * 1000 / bare_alone["transitions"]
+        ratios["floor_ms"] = round(floor_ms, 2)
+        ratios["per_kind"] = {kind: round(f["p50_ms"] / floor_ms, 2) for kind, f in kinds.items()}
+    return ratios

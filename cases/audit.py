@@ -47,6 +47,11 @@ def _stamp_reason(sender, instance, history_instance, **kwargs):
         history_instance.history_change_reason = (getattr(_state, "reason", None) or "")[:100]
 
 
+def current_reason() -> str:
+    """The reason recorded on the history rows written now (for history rows written in bulk)."""
+    return getattr(_state, "reason", None) or ""
+
+
 @contextmanager
 def stating(reason: str):
     """Set the change reason only, keeping whoever the request or an outer block recorded as actor.

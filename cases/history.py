@@ -14,7 +14,10 @@ from simple_history.utils import get_m2m_field_name
 
 class HistoricalRecords(sh_models.HistoricalRecords):
     def create_historical_record(self, instance, history_type, using=None):
-        if history_type == "~" and self._same_as_last(instance, using):
+        # A writer that knows a tracked field has just changed says so (`instance._history_changed`,
+        # e.g. the flow setting a new status): the last row cannot be identical, no need to read it.
+        changed = instance.__dict__.pop("_history_changed", False)
+        if history_type == "~" and not changed and self._same_as_last(instance, using):
             return
         super().create_historical_record(instance, history_type, using=using)
 

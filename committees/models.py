@@ -172,6 +172,7 @@ class AgendaItem(models.Model):
     def is_dalo_loss(self) -> bool:
         return self.kind == CommitteeReview.Kind.DALO_LOSS
 
+
 class VoteChoice(models.TextChoices):
     LABELLED = "labelled", _("Labellisé")
     ADJOURNED = "adjourned", _("Ajourné")

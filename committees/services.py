@@ -27,6 +27,7 @@ from permissions.models import Membership
 from permissions.policy import Action, log_denial, policy
 from permissions.roles import Role
 from workflows import services as workflow
+from workflows.locking import holding
 from workflows.services import StepConflict
 
 from . import selectors
@@ -620,7 +621,9 @@ def procedure_close(*, actor, procedure, values: dict) -> WrittenProcedure:
     majority; the outcome is recorded after the deadline, or earlier once every voting member answered.
     """
     seat = _seat(actor, procedure.committee, (Function.SECRETARY,), "procedure_close")
-    with transaction.atomic(), acting_as(actor, "Issue de la procédure écrite"):
+    # workflow.audited: one transaction whose history rows (the procedure's and the step's) are chained
+    # in one batch at its end.
+    with workflow.audited(actor, "Issue de la procédure écrite"):
         procedure = _lock(WrittenProcedure, procedure.pk)
         _require_open(procedure)
         if procedure.recusals.filter(member=seat).exists():
@@ -668,7 +671,8 @@ def procedure_close(*, actor, procedure, values: dict) -> WrittenProcedure:
         procedure.choice = choice
         procedure.tally = tally.as_json()
         procedure.save()
-        workflow.committee_decide(actor=actor, case=case, values=review_values, source=procedure)
+        with holding(case):  # the case row locked above: the committee step does not read it again
+            workflow.committee_decide(actor=actor, case=case, values=review_values, source=procedure)
         procedure.refresh_from_db()
     log.info("written procedure closed id=%s case_id=%s by user_id=%s", procedure.pk, case.pk, actor.pk)
     return procedure

@@ -34,4 +34,5 @@ urlpatterns = [
     path("commissions/", include("committees.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("reception.urls")),  # /accueil/ and /mon-dossier/
+    path("", include("privacy.urls")),
 ]

@@ -47,8 +47,12 @@ def _tell(case, users, *, template: str, key, context: dict, exclude=()) -> None
     )
 
 
-def step_opened(case, task) -> None:
-    """A step of the case flow was created: tell who must (or may) take it."""
+UNKNOWN = object()  # a due date the sender did not pass: computed here
+
+
+def step_opened(case, task, due=UNKNOWN) -> None:
+    """A step of the case flow was created: tell who must (or may) take it. `due`: the step's due date,
+    as the flow computed it for the transition (the deadline timer is armed from the same)."""
     codename, _status = STEPS[task.flow_task.name]
     if task.flow_task.name == "reply":
         waiting = waiting_for(case)
@@ -56,7 +60,8 @@ def step_opened(case, task) -> None:
         # nothing to do yet; offer_passed_down tells when the dwelling passes to it.
         if waiting and (waiting.holder_rank is not None or (waiting.rank or 1) > 1):
             return
-    due = due_info(task, case=case).due_date
+    if due is UNKNOWN:
+        due = due_info(task, case=case).due_date
     context = {"step": _step_title(task), "due": _fmt(due)}
     if task.owner_id:
         template, users = "task_assigned", [task.owner]

@@ -26,8 +26,9 @@ from functools import partial
 
 from celery import current_app, shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -69,56 +70,77 @@ def notify(*, recipient, template: str, key: str, context: dict | None = None, c
 
 
 def notify_all(recipients, *, template: str, key, context: dict | None = None, case=None) -> list[Notification]:
-    """`notify` for several users at once (`key(user)` names the event for each), in four queries
-    whatever their number: preferences, keys already written, the insert, the new e-mails' ids."""
-    recipients = list(recipients)
-    if not recipients:
+    """`notify` for several users at once (`key(user)` names the event for each), in one statement
+    whatever their number: an INSERT … SELECT of the in-app rows and, for the users who want e-mails
+    (their preference read in the same statement), the e-mail rows, with ON CONFLICT DO NOTHING on the
+    idempotency key instead of a read of the keys already written. Returns the rows written (ids,
+    channel, status, digest and key only): an event already notified returns nothing."""
+    events = {}
+    for user in recipients:
+        events.setdefault(key(user), user.pk)
+    if not events:
         return []
     context = dict(context or {})
     if case is not None:
         context.setdefault("case_id", case.pk)
         context.setdefault("case_reference", case.reference)
         context.setdefault("path", case_path(case))
-    now = timezone.now()
-    modes = dict(NotificationPreference.objects.filter(user__in=recipients).values_list("user_id", "email_mode"))
-    rows = []
-    for user in recipients:
-        base = {"recipient": user, "template": template, "context": context, "case": case}
-        rows.append(
-            Notification(
-                **base,
-                idempotency_key=f"{key(user)}:in_app",
-                channel=Notification.Channel.IN_APP,
-                status=Notification.Status.SENT,
-                sent_at=now,
-                next_attempt_at=now,
-            )
-        )
-        mode = modes.get(user.pk, NotificationPreference.EmailMode.IMMEDIATE)
-        if user.email and user.is_active and mode != NotificationPreference.EmailMode.NONE:
-            rows.append(
-                Notification(
-                    **base,
-                    idempotency_key=f"{key(user)}:email",
-                    channel=Notification.Channel.EMAIL,
-                    digest=mode == NotificationPreference.EmailMode.DIGEST,
-                    next_attempt_at=now + retry_delay(1),
-                )
-            )
-    written = set(
-        Notification.objects.filter(idempotency_key__in=[r.idempotency_key for r in rows]).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    new = [r for r in rows if r.idempotency_key not in written]
-    # A concurrent writer of the same event may insert a key between the read and the insert: the
-    # unique key keeps one row, and enqueueing its e-mail twice is harmless (delivery claims the row).
-    Notification.objects.bulk_create(new, ignore_conflicts=True)
-    to_send = [r.idempotency_key for r in new if r.channel == Notification.Channel.EMAIL and not r.digest]
+    new = _insert_notifications(events, template=template, context=context, case_id=getattr(case, "pk", None))
+    to_send = [row.pk for row in new if row.channel == Notification.Channel.EMAIL and not row.digest]
     if to_send:
-        ids = list(Notification.objects.filter(idempotency_key__in=to_send).values_list("pk", flat=True))
-        transaction.on_commit(partial(enqueue_many, ids))
+        transaction.on_commit(partial(enqueue_many, to_send))
     return new
+
+
+def _insert_notifications(events: dict, *, template: str, context: dict, case_id) -> list[Notification]:
+    """One INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING for {event key: user id} (PostgreSQL and
+    SQLite alike). A concurrent writer of the same event keeps one row per key (the unique key), and
+    only the rows this statement wrote come back, so an e-mail is enqueued by the writer of its row."""
+    now = timezone.now()
+    ops = connection.ops
+    table = Notification._meta.db_table
+    users = get_user_model()._meta.db_table
+    preferences = NotificationPreference._meta.db_table
+    context_value = Notification._meta.get_field("context").get_db_prep_save(context, connection)
+    at = ops.adapt_datetimefield_value(now)
+    email_due = ops.adapt_datetimefield_value(now + retry_delay(1))
+    values = ", ".join(["(%s, %s)"] * len(events))
+    value_params = [p for event_key, user_id in events.items() for p in (int(user_id), event_key)]
+    mode = "COALESCE(p.email_mode, %s)"
+    sql = f"""
+        WITH v (user_id, event_key) AS (VALUES {values})
+        INSERT INTO {table} (recipient_id, channel, template, context, case_id, idempotency_key, status, digest,
+                             attempts, last_error, next_attempt_at, created_at, updated_at, sent_at)
+        SELECT * FROM (
+            SELECT u.id, %s, %s, %s, CAST(%s AS INTEGER), v.event_key || %s, %s, %s, 0, '', %s, %s, %s, %s
+            FROM v INNER JOIN {users} u ON u.id = v.user_id
+            UNION ALL
+            SELECT u.id, %s, %s, %s, CAST(%s AS INTEGER), v.event_key || %s, %s, {mode} = %s, 0, '', %s, %s, %s, NULL
+            FROM v INNER JOIN {users} u ON u.id = v.user_id LEFT JOIN {preferences} p ON p.user_id = u.id
+            WHERE u.email <> '' AND u.is_active AND {mode} <> %s
+        ) AS written WHERE 1 = 1
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id, channel, status, digest, idempotency_key
+    """
+    immediate, digest, none = (
+        NotificationPreference.EmailMode.IMMEDIATE,
+        "digest",
+        NotificationPreference.EmailMode.NONE,
+    )
+    channel, status = Notification.Channel, Notification.Status
+    params = [
+        *value_params,
+        *(channel.IN_APP, template, context_value, case_id, ":in_app", status.SENT, False, at, at, at, at),
+        *(channel.EMAIL, template, context_value, case_id, ":email", status.PENDING, immediate, digest),
+        *(email_due, at, at, immediate, none),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        Notification(pk=pk, channel=ch, status=st, digest=bool(dg), idempotency_key=k, template=template)
+        for pk, ch, st, dg, k in rows
+    ]
 
 
 def close_step_notices(case_id: int, task_id: int | None = None) -> int:

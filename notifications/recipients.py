@@ -8,9 +8,12 @@ case's co-applicant must never be one (shared/visibility.md, "Protected cases"):
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from guardian.models import GroupObjectPermission
 
+from cases.models import Case
+from permissions.grants import permission_ids
 from permissions.models import Membership
 from permissions.policy import Action, policy
 from permissions.roles import Role
@@ -32,14 +35,14 @@ def _users(**filters):
 
 
 def step_holders(case, codename: str) -> list:
-    """Users of the role groups that hold the step's permission on the case (those who may take it)."""
+    """Users of the role groups that hold the step's permission on the case (those who may take it):
+    one query (the grant rows are a subquery, the permission id is cached)."""
     group_ids = GroupObjectPermission.objects.filter(
         object_pk=str(case.pk),
-        content_type__app_label="cases",
-        content_type__model="case",
-        permission__codename=codename,
-    ).values_list("group_id", flat=True)
-    return _users(groups__in=list(group_ids))
+        content_type=ContentType.objects.get_for_model(Case),
+        permission_id=permission_ids()[codename],
+    ).values("group_id")
+    return _users(groups__in=group_ids)
 
 
 def role_members(organisation_ids, role: str) -> list:

@@ -58,7 +58,9 @@ def _step_notices_done(sender, process, task, **kwargs):
     # Sent inside the transaction that completes the task: the notices are done with the step.
     if task.flow_task_type != "HUMAN":
         return
-    case_id = CaseProcess.objects.filter(pk=process.pk).values_list("case_id", flat=True).first()
+    case_id = getattr(process, "case_id", None)  # viewflow passes the CaseProcess it holds, mostly
+    if case_id is None:
+        case_id = CaseProcess.objects.filter(pk=process.pk).values_list("case_id", flat=True).first()
     if case_id is not None:
         close_step_notices(case_id, task.pk)
 
@@ -80,8 +82,8 @@ def _break_glass(sender, case, actor, reason, event_id, **kwargs):
 
 
 @receiver(workflow_events.step_opened, dispatch_uid="notifications.step_opened")
-def _step_opened(sender, case, task, **kwargs):
-    events.step_opened(case, task)
+def _step_opened(sender, case, task, due=events.UNKNOWN, **kwargs):
+    events.step_opened(case, task, due)
 
 
 @receiver(workflow_events.reply_due_soon, dispatch_uid="notifications.reply_due_soon")

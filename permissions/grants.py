@@ -9,11 +9,18 @@ Every change of step, designation or orientation recomputes the whole set (`sync
 designation that ends or a closure leaves no grant behind.
 """
 
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Cast
+from django.db.models.signals import post_migrate
 from guardian.models import GroupObjectPermission
 
+from audit.bulk import create_with_history, delete_with_history
+from cases.models import Case
+
 from .models import Membership, role_groups
+from .policy import memberships_of
 from .roles import COMMISSION_ROLES, Role
 
 STEP_PERMISSIONS = (
@@ -75,52 +82,94 @@ def view_groups(case):
     return groups
 
 
+_PERMISSION_IDS: dict[str, int] = {}
+
+
+def permission_ids() -> dict[str, int]:
+    """{codename: auth_permission id} of the case permissions this module manages, read once per
+    process (the rows never change outside `migrate`, which clears this, flushes included)."""
+    if not _PERMISSION_IDS:
+        content_type = ContentType.objects.get_for_model(Case)
+        _PERMISSION_IDS.update(
+            Permission.objects.filter(content_type=content_type, codename__in=MANAGED_PERMISSIONS).values_list(
+                "codename", "pk"
+            )
+        )
+    return _PERMISSION_IDS
+
+
+def _forget_permission_ids(**kwargs) -> None:
+    _PERMISSION_IDS.clear()
+
+
+post_migrate.connect(_forget_permission_ids, dispatch_uid="permissions.grants.forget_permission_ids")
+
+
 def _case_rows(case):
     return GroupObjectPermission.objects.filter(
         object_pk=str(case.pk),
-        content_type=ContentType.objects.get_for_model(type(case)),
-        permission__codename__in=MANAGED_PERMISSIONS,
+        content_type=ContentType.objects.get_for_model(Case),
+        permission_id__in=list(permission_ids().values()),
+    )
+
+
+def role_group_names(user) -> list[str]:
+    """The names of the role groups the user's active memberships stand for (permissions.models.role_groups)."""
+    return [f"org{g.organisation_id}:{g.role}" for g in memberships_of(user)]
+
+
+def holds_step(user, codename: str, case_ref=None) -> Exists:
+    """SQL flag: one of the user's role groups (from the memberships already read) holds the step
+    permission `codename` on the case `case_ref` (default: the outer query's case). What viewflow's
+    `can_assign` asks guardian (the user's and groups' object permissions, three queries), in the
+    query that checks the user's scope."""
+    return Exists(
+        GroupObjectPermission.objects.filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            object_pk=Cast(
+                case_ref if case_ref is not None else OuterRef("pk"),
+                output_field=GroupObjectPermission._meta.get_field("object_pk"),
+            ),
+            permission_id=permission_ids()[codename],
+            group__name__in=role_group_names(user),
+        )
     )
 
 
 def revoke_case_grants(case) -> None:
-    """Remove every grant this module manages on the case (designation ended, step left, case closed)."""
-    # Row by row: grants are audited (the audit app gives guardian's table a history).
-    for row in _case_rows(case):
-        row.delete()
+    """Remove every grant this module manages on the case (designation ended, step left, case closed):
+    one delete, one insert of their history rows (audit.bulk)."""
+    delete_with_history(list(_case_rows(case)), GroupObjectPermission)
 
 
 def sync_case_grants(case, step_codename: str | None = None) -> None:
     """Make the case's grants exactly what its current step, designation and orientation call for.
 
-    Only the difference is written (grants kept across steps, such as view_case, are not churned).
+    Only the difference is written (grants kept across steps, such as view_case, are not churned), as
+    one delta: the rows gone in one delete, the new ones in one insert, their history rows in one insert
+    each (audit.bulk), chained with the transition's other history rows.
     """
-    from django.contrib.auth.models import Permission
-
     wanted = []
     if case.closed_at is None and case.status != "closed":
         codename = step_codename or STATUS_STEP.get(case.status)
         if codename:
             wanted += [(g, codename) for g in groups_for_step(case, codename)]
         wanted += [(g, VIEW_PERMISSION) for g in view_groups(case)]
-    content_type = ContentType.objects.get_for_model(type(case))
-    perms = {
-        p.codename: p
-        for p in Permission.objects.select_related("content_type").filter(
-            content_type=content_type, codename__in=MANAGED_PERMISSIONS
-        )
-    }
-    groups = role_groups({pair for pair, _code in wanted})
-    wanted_keys = {(groups[pair].pk, perms[code].pk): (groups[pair], perms[code]) for pair, code in wanted}
+    content_type = ContentType.objects.get_for_model(Case)
+    perms = permission_ids()
+    groups = role_groups({pair for pair, _code in wanted}) if wanted else {}
+    wanted_keys = {(groups[pair].pk, perms[code]) for pair, code in wanted}
     existing = {(row.group_id, row.permission_id): row for row in _case_rows(case)}
-    for key, row in existing.items():
-        if key not in wanted_keys:
-            row.delete()
-    for key, (group, permission) in wanted_keys.items():
-        if key not in existing:
-            # Objects, not ids: guardian's save() compares both content types and reads the case back,
-            # which would cost a query each for ids.
-            GroupObjectPermission.objects.create(group=group, permission=permission, content_object=case)
+    delete_with_history([row for key, row in existing.items() if key not in wanted_keys], GroupObjectPermission)
+    create_with_history(
+        [
+            GroupObjectPermission(
+                group_id=group_id, permission_id=permission_id, content_type=content_type, object_pk=str(case.pk)
+            )
+            for group_id, permission_id in sorted(wanted_keys - set(existing))
+        ],
+        GroupObjectPermission,
+    )
 
 
 def grant_step(case, codename: str) -> None:

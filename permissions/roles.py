@@ -15,6 +15,9 @@ class Role(models.TextChoices):
     SYSTEM_ADMIN = "system_admin", _("Administrateur système")
     # Runs the territory's reception network (PPGDID information half): desks, shared script, statistics.
     NETWORK_HEAD = "network_head", _("Tête de réseau de l'accueil")
+    # Issue 22 (privacy app): answers the households' data requests for its organisation; no case
+    # scope through the policy (privacy.access gives it the art. 15 export and the DPO pages only).
+    DPO = "dpo", _("Délégué à la protection des données")
 
 
 COMMISSION_ROLES = (Role.COMMISSION_MEMBER, Role.COMMISSION_CHAIR)

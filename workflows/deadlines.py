@@ -26,6 +26,8 @@ from cases.calendar import next_working_day, working_days_between
 from cases.models import ClockPause, Commune, Proposal
 from cases.territory import StepTimeLimits
 
+from .locking import memo
+
 
 @dataclass(frozen=True)
 class DueInfo:
@@ -60,7 +62,13 @@ def departement_of(case) -> str | None:
 
 
 def limits_for(departement: str | None) -> StepTimeLimits:
-    return StepTimeLimits.objects.filter(pk=departement or "").first() or StepTimeLimits(departement=departement or "")
+    # Read once per transition (workflows/locking.py): the due date and the timer's next look both ask.
+    return memo(
+        ("limits", departement or ""),
+        lambda: (
+            StepTimeLimits.objects.filter(pk=departement or "").first() or StepTimeLimits(departement=departement or "")
+        ),
+    )
 
 
 def _local_date(moment: datetime) -> date:
@@ -166,3 +174,9 @@ def due_infos(tasks, *, now: datetime | None = None) -> dict:
             now=now,
         )
     return result
+
+
+def step_due_info(task, case) -> DueInfo:
+    """`due_info` of a step opened in the running transition, computed once for it (workflows/locking.py):
+    the notification of the opened step and the arming of its deadline timer share it."""
+    return memo(("due", task.pk), lambda: due_info(task, case=case))

@@ -61,21 +61,23 @@ def _record_silence(case, today: date, due: date) -> bool:
     return True
 
 
-def look(task, now: datetime | None = None, *, act: bool = True, counts=None) -> datetime | None:
+def look(task, now: datetime | None = None, *, act: bool = True, counts=None, case=None, info=None) -> datetime | None:
     """Apply the rule to one open human step of the case flow (if `act`) and return when to look again.
 
     None: nothing is left to do for this step (escalated, refusal recorded, step or case closed).
     With `act=False` nothing is sent, and a step with something due now returns `now` (arming a timer).
+    `case` and `info`: the case and the step's due date when the caller has them already (a step opened
+    in the running transition).
     """
     now = now or timezone.now()
     if task.status not in ACTIVE:
         return None
-    case = _case_of(task)
+    case = case or _case_of(task)
     if not case.is_open:
         return None
     departement = departement_of(case)
     limits = limits_for(departement)
-    info = due_info(task, case=case, now=now, limits=limits)
+    info = info or due_info(task, case=case, now=now, limits=limits)
     today = timezone.localdate(now)
     tomorrow = look_at(today + timedelta(days=1))
     if info.due_date is None or info.paused:

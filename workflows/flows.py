@@ -34,24 +34,33 @@ from cases.models import Case
 from permissions.grants import grant_step
 
 from . import events
+from .deadlines import step_due_info
 from .escalation import look
+from .locking import held_case
 from .models import CaseProcess
 
 log = logging.getLogger("ppgdid.workflows")
 
 
 def case_of(process):
-    # viewflow passes the base Process on some paths: always go through .coerced.
-    return process.coerced.case
+    # viewflow passes the base Process on some paths: always go through .coerced. The case locked by
+    # the running transition, when there is one, is not read again (workflows/locking.py).
+    coerced = process.coerced
+    return held_case(coerced.case_id) or coerced.case
 
 
 def fresh_case(activation):
-    # Re-read once per activation: the process may hold a copy of the case from before the step's
-    # service wrote to it; a switch asks several conditions of the same activation.
+    # The instance the running service locked and wrote (workflows/locking.py); else re-read once per
+    # activation: the process may hold a copy of the case from before the step's service wrote to it;
+    # a switch asks several conditions of the same activation.
+    case_id = activation.process.coerced.case_id
+    held = held_case(case_id)
+    if held is not None:
+        return held
     return _memo(
         activation,
         "case",
-        lambda: Case.objects.select_related("household").get(pk=activation.process.coerced.case_id),
+        lambda: Case.objects.select_related("household").get(pk=case_id),
     )
 
 
@@ -186,11 +195,15 @@ class CaseFlow(flow.Flow):
     def step_created(self, activation):
         case = fresh_case(activation)
         codename, status = STEPS[activation.flow_task.name]
+        if case.status != status:
+            case._history_changed = True  # cases.history: the status differs from the last history row's
         case.status = status
         case.save(update_fields=["status"])
         grant_step(case, codename)
-        # In this transaction: what subscribers write (the outbox rows) commits with the step.
-        events.step_opened.send(sender=Case, case=case, task=activation.task)
+        # In this transaction: what subscribers write (the outbox rows) commits with the step. The due
+        # date is computed once for the transition: the step's deadline timer is armed from it.
+        due = step_due_info(activation.task, case).due_date
+        events.step_opened.send(sender=Case, case=case, task=activation.task, due=due)
 
     # Deadline branch. `watch_moment` is the delay of the boundary and of `watch_wait`: evaluated when
     # the timer row is created, it returns the next moment worth a look (now if something is due).
@@ -201,6 +214,9 @@ class CaseFlow(flow.Flow):
             # watch_wait after a look: the look has just computed the moment.
             moment = _look_of(activation.task).data.get("next_look")
             return datetime.fromisoformat(moment) if moment else timezone.now()
+        held = held_case(activation.process.coerced.case_id)
+        if held is not None:  # the step opens in this transition: its due date is known already, no query
+            return look(step, act=False, case=held, info=step_due_info(step, held)) or timezone.now()
         try:
             with transaction.atomic():
                 return look(step, act=False) or timezone.now()

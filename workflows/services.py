@@ -31,12 +31,13 @@ from cases.models import (
     HouseholdReply,
     Proposal,
 )
-from permissions.grants import revoke_case_grants
+from permissions.grants import holds_step, revoke_case_grants
 from permissions.policy import Action, log_denial, memberships_of, policy, roles_of
 from permissions.roles import Role
 
 from . import events
-from .flows import CaseFlow
+from .flows import STEPS, CaseFlow
+from .locking import held_case, holding
 from .models import CommitteeDecisionSource
 from .queries import active_task, current_proposal
 
@@ -58,7 +59,11 @@ def audited(actor, reason: str):
 
 
 def _lock_case(case_id: int) -> Case:
-    qs = Case.objects.select_related("household", "organisation", "designated_landlord")
+    """The case row locked for this transaction (read once: a caller holding it already passes it on)."""
+    held = held_case(case_id)
+    if held is not None:
+        return held
+    qs = Case.objects.select_related("household__commune", "organisation", "designated_landlord", "referent")
     if connection.vendor == "postgresql":
         qs = qs.select_for_update(of=("self",), no_key=True)
     else:
@@ -70,6 +75,33 @@ def _require(actor, action: str, case: Case) -> None:
     if not policy.can(actor, action, case):
         log_denial(actor, action, "case", case.pk)
         raise PermissionDenied
+
+
+def _require_view_and_step(actor, case: Case, node_name: str) -> bool:
+    """Check the actor sees the case (else PermissionDenied, logged) and answer whether one of their
+    role groups holds the step's grant on it (viewflow's can_assign, without its three queries): one
+    query for both."""
+    codename = STEPS[node_name][0]
+    if not actor.is_active:
+        log_denial(actor, Action.VIEW, "case", case.pk)
+        raise PermissionDenied
+    holds = (
+        policy.queryset_for(actor, Action.VIEW)
+        .filter(pk=case.pk)
+        .annotate(holds=holds_step(actor, codename))
+        .values_list("holds", flat=True)
+        .first()
+    )
+    if holds is None:
+        log_denial(actor, Action.VIEW, "case", case.pk)
+        raise PermissionDenied
+    return holds or actor.is_superuser
+
+
+def _may_assign(task, holds: bool) -> bool:
+    """viewflow's can_assign (nobody holds the task, the user holds its permission), the grant read by
+    `_require_view_and_step`."""
+    return task.owner_id is None and holds
 
 
 def dalo_offer_deadline(comed_decision_date: date | None, departement: str | None) -> date | None:
@@ -136,14 +168,14 @@ def task_claim(*, actor, case: Case, node_name: str) -> Task:
     """Take an available step for oneself (viewflow's assign, with its permission checked)."""
     with audited(actor, "Prise en charge de l'étape"):
         case = _lock_case(case.pk)
-        _require(actor, Action.VIEW, case)
+        holds = _require_view_and_step(actor, case, node_name)
         task = active_task(case, node_name)
         if task is None:
             raise StepConflict(_("Cette étape n'est plus à faire : le dossier a avancé entre-temps."))
         with task.activation() as activation:
             if task.owner_id == actor.pk:
                 return task
-            if not (activation.assign.can_proceed() and task.flow_task.can_assign(actor, task)):
+            if not (activation.assign.can_proceed() and _may_assign(task, holds)):
                 log_denial(actor, f"claim:{node_name}", "case", case.pk)
                 raise PermissionDenied
             activation.assign(actor)
@@ -163,32 +195,32 @@ def _complete_step(
         raise PermissionDenied
     with audited(actor, reason):
         case = _lock_case(case.pk)
-        if not as_system:
-            _require(actor, Action.VIEW, case)
-        task = active_task(case, node_name)
-        if task is None:
-            raise StepConflict(
-                _("Cette étape a déjà été enregistrée (peut-être par un autre utilisateur) : rechargez le dossier.")
-            )
-        flow_task = task.flow_task
-        with task.activation() as activation:
-            if as_system:
+        with holding(case):  # the flow's callbacks of this transition use this instance, not a new read
+            holds = as_system or _require_view_and_step(actor, case, node_name)
+            task = active_task(case, node_name)
+            if task is None:
+                raise StepConflict(
+                    _("Cette étape a déjà été enregistrée (peut-être par un autre utilisateur) : rechargez le dossier.")
+                )
+            flow_task = task.flow_task
+            with task.activation() as activation:
+                if as_system:
+                    if task.owner_id is None:
+                        activation.assign(actor)
+                    elif task.owner_id != actor.pk:
+                        activation.reassign(actor)
                 if task.owner_id is None:
+                    if not _may_assign(task, holds):
+                        log_denial(actor, f"execute:{node_name}", "case", case.pk)
+                        raise PermissionDenied
                     activation.assign(actor)
-                elif task.owner_id != actor.pk:
-                    activation.reassign(actor)
-            if task.owner_id is None:
-                if not flow_task.can_assign(actor, task):
+                if not flow_task.can_execute(actor, task):
                     log_denial(actor, f"execute:{node_name}", "case", case.pk)
                     raise PermissionDenied
-                activation.assign(actor)
-            if not flow_task.can_execute(actor, task):
-                log_denial(actor, f"execute:{node_name}", "case", case.pk)
-                raise PermissionDenied
-            activation.start(None)
-            write(case)
-            activation.execute()
-    case.refresh_from_db()
+                activation.start(None)
+                write(case)
+                activation.execute()
+    # Every write of the transition went through this instance (workflows/locking.py): no read back.
     return case
 
 
@@ -207,7 +239,7 @@ def diagnostic_complete(*, actor, case: Case, values: dict, areas_to_avoid=(), r
         for field, value in values.items():
             setattr(diagnostic, field, value)
         diagnostic.completed_at = timezone.now()
-        diagnostic.full_clean()
+        diagnostic.full_clean(exclude=["case"])  # the locked case's own diagnostic: no need to look it up
         diagnostic.save()
         diagnostic.areas_to_avoid.set(areas_to_avoid)
         diagnostic.recommended_communes.set(recommended_communes)
@@ -245,7 +277,7 @@ def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
         kind = CommitteeReview.Kind.DALO_LOSS if case.dalo_loss_review_pending else CommitteeReview.Kind.PRIORITY
         origin = _committee_source(actor, case, source, kind)
         review = CommitteeReview(case=case, kind=kind, decided_by=actor, **values)
-        review.full_clean()
+        review.full_clean(exclude=["case", "decided_by"])  # the locked case and the actor: no need to look them up
         review.save()
         origin.attach_review(review)
         if kind == CommitteeReview.Kind.DALO_LOSS:
@@ -335,7 +367,9 @@ def proposal_make(*, actor, case: Case, values: dict) -> Case:
                     + [_("Pour proposer quand même ce logement, indiquez pourquoi.")]
                 }
             )
-        proposal.full_clean()
+        # The locked case, the dwelling and round just checked and locked, the actor: no need to look them
+        # up again (nor the (case, round) pair: checked above, under the round's lock).
+        proposal.full_clean(exclude=["case", "dwelling", "offer", "created_by"])
         proposal.save()
 
     return _complete_step(actor=actor, case=case, node_name="proposal", reason="Proposition de logement", write=write)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "reception",
     "bench",
     "demo",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,8 @@ STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # WhiteNoise serves the collected files (`manage.py collectstatic`), compressed. Not the manifest
 # (hashed names) storage: viewflow's CSS points at font files it does not ship.
+# Stored files (the art. 15 exports; privacy deletes them with the case's identity).
+MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -162,6 +165,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "notifications.sweep", "schedule": 60.0},
     "deadline-scan": {"task": "workflows.scan_deadlines", "schedule": crontab(minute=5)},
     "daily-digest": {"task": "notifications.daily_digest", "schedule": crontab(hour=7, minute=30)},
+    # Retention (privacy): the first of each month at 03:15, the cases past their retention are anonymised.
+    "retention-monthly": {"task": "privacy.apply_retention", "schedule": crontab(day_of_month=1, hour=3, minute=15)},
 }
 # Notifications: seconds before the sweep re-queues a pending e-mail (doubles per attempt, max 1 h),
 # how many messages the sweep tops the queue up to; the site address used in e-mail links.

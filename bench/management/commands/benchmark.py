@@ -31,6 +31,9 @@ class Command(AuditedCommand):
         parser.add_argument("--repeat", type=int, default=100, help="runs per page (p50/p95 over them)")
         parser.add_argument("--transitions", type=int, default=200, help="steps completed per measure")
         parser.add_argument("--workers", type=int, default=4, help="concurrent processes for the second measure")
+        parser.add_argument(
+            "--kind-samples", type=int, default=10, help="transitions timed per step kind (queries and floor ratio)"
+        )
         parser.add_argument("--no-stock", action="store_true", help="skip the stock viewflow/guardian lists")
         parser.add_argument(
             "--breakdown",
@@ -70,6 +73,8 @@ class Command(AuditedCommand):
             }
         finally:
             floor.clean()
+        self.stdout.write("  one transition per step kind (queries include BEGIN and COMMIT):")
+        report.kinds = measure.measure_kinds(options["kind_samples"], log=self.stdout.write)
         if options["breakdown"]:
             # Steps still open: those above are done.
             report.transitions["breakdown"] = measure.transition_breakdown(
@@ -128,4 +133,18 @@ def table(runs: list[dict]) -> str:
         if t.get("breakdown"):
             parts = "; ".join(f"{name} {rate}" for name, rate in t["breakdown"].items())
             lines.append(f"  - transitions/s alone, {parts}")
+        ratio = run.get("floor_ratio", {})
+        if ratio:
+            lines.append(
+                f"  - floor ratio (our transition time ÷ bare viewflow's, same run): {ratio.get('alone')} alone, "
+                f"{ratio.get('concurrent')} with {together.get('workers')} workers (floor {ratio.get('floor_ms')} ms)"
+            )
+        kinds = run.get("transition_kinds", {})
+        if kinds:
+            per_kind = ratio.get("per_kind", {})
+            parts = "; ".join(
+                f"{kind} {f['queries']} queries, {f['p50_ms']} ms ({per_kind.get(kind)}× floor)"
+                for kind, f in kinds.items()
+            )
+            lines.append(f"  - per step kind: {parts}")
     return "\n".join(lines) + "\n"

@@ -24,6 +24,7 @@ from committees.management.commands.load_committee_demo import demo_committee
 from committees.scripted import decide_in_writing
 from permissions.models import Membership
 from permissions.roles import Role
+from privacy.demo import load_privacy_demo
 from reception.demo import load_reception_demo
 from workflows import services
 
@@ -196,6 +197,7 @@ class Command(AuditedCommand):
             created += 1
         self.print_logins()
         load_reception_demo(self.stdout, PASSWORD)  # the reception network (reception/demo.py)
+        self.stdout.write(load_privacy_demo(self.orgs["ccas"], PASSWORD))
         self.stdout.write(
             f"\n{created} ménage(s) de démonstration créé(s), {len(SPECS) - created} déjà présent(s). "
             "Toutes les personnes et adresses sont fictives."
