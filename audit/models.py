@@ -34,6 +34,7 @@ class Section(models.TextChoices):
     PROTECTED_CASE = "protected_case", _("Dossier protégé")
     HISTORY = "history", _("Historique du dossier")
     EVIDENCE_PACK = "evidence_pack", _("Export de l'historique (pièce justificative)")
+    HOUSEHOLD = "household", _("Consultation par le ménage (mon dossier)")
     SUBJECT_ACCESS = "subject_access", _("Export des données du ménage (droit d'accès, art. 15 RGPD)")
 
 

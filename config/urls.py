@@ -34,5 +34,6 @@ urlpatterns = [
     path("commissions/", include("committees.urls")),
     path("notifications/", include("notifications.urls")),
     path("statistiques/", include("steering.urls")),
+    path("", include("reception.urls")),  # /accueil/ and /mon-dossier/
     path("", include("privacy.urls")),
 ]

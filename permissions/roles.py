@@ -13,6 +13,8 @@ class Role(models.TextChoices):
     TERRITORY_ADMIN = "territory_admin", _("Administrateur de territoire")
     AUDITOR = "auditor", _("Auditeur (délégué à la protection des données)")
     SYSTEM_ADMIN = "system_admin", _("Administrateur système")
+    # Runs the territory's reception network (PPGDID information half): desks, shared script, statistics.
+    NETWORK_HEAD = "network_head", _("Tête de réseau de l'accueil")
     # Issue 22 (privacy app): answers the households' data requests for its organisation; no case
     # scope through the policy (privacy.access gives it the art. 15 export and the DPO pages only).
     DPO = "dpo", _("Délégué à la protection des données")

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
     "steering",
+    "reception",
     "bench",
     "demo",
     "privacy",
@@ -238,3 +239,9 @@ SPECTACULAR_SETTINGS = {
 # Steering aggregates: the cases marked dirty since the last run (steering/aggregates.py).
 CELERY_BEAT_SCHEDULE["steering-refresh"] = {"task": "steering.refresh", "schedule": 5 * 60.0}
 CELERY_BEAT_SCHEDULE["cases-offers-sweep"] = {"task": "workflows.tasks.offers_sweep", "schedule": 60 * 60}
+
+# Reception network and the household's own view (reception/). The household's one-time codes go by
+# e-mail (EMAIL_BACKEND) or SMS through this provider class (reception/sms.py: console, file, or a
+# territory's operator); sign-in attempts are counted in the cache (CACHES: shared in production).
+PPGDID_SMS_BACKEND = env("PPGDID_SMS_BACKEND", default="reception.sms.ConsoleBackend")
+PPGDID_SMS_FILE_PATH = env("PPGDID_SMS_FILE_PATH", default=str(BASE_DIR / "sent-sms"))

@@ -90,6 +90,7 @@ class MatrixWorld:
             ends_on=today + timedelta(days=30),
             created_by=foreign_sw,
         )
+        self.reception = reception_objects(self, nantes_org)
 
     def _own_case(self):
         world = self.world
@@ -233,6 +234,69 @@ class MatrixWorld:
         return access_services.break_glass_open(actor=self.users[Role.AUDITOR], case=self.case, reason="Contrôle")
 
 
+def reception_objects(mw, nantes_org) -> dict:
+    """The reception network of the matrix territory (a desk at the world's CCAS, so its reception agent,
+    social worker and supervisor receive people there) and a Nantes network: desks, script drafts,
+    pre-flags and household access codes, "own" and "foreign"."""
+    from datetime import timedelta
+
+    from cases import choices
+    from reception.models import Desk, HouseholdAccess, Network, PreFlag, ScriptEntry, ScriptVersion
+
+    world = mw.world
+    head_org = OrganisationFactory(name="ADIL (matrice)", kind=choices.OrganisationKind.ASSOCIATION)
+    built = {}
+    for key, org, commune_code, target in (
+        ("own", world.ccas, TOULON, world.ccas),
+        ("foreign", nantes_org, NANTES, nantes_org),
+    ):
+        network = Network.objects.create(name=f"Réseau {key}", head_organisation=head_org if key == "own" else org)
+        network.communes.set([commune(commune_code)] + ([commune(LA_SEYNE)] if key == "own" else []))
+        desk = Desk.objects.create(
+            network=network,
+            organisation=org,
+            name=f"Accueil {key}",
+            level=3,
+            address="1 rue de la Matrice",
+            commune=commune(commune_code),
+            opening_hours="9 h – 17 h",
+        )
+        draft = ScriptVersion.objects.create(network=network, created_by=world.social_worker)
+        entry = ScriptEntry.objects.create(version=draft, topic="apply", title="Déposer", body="En ligne.")
+        preflag = PreFlag.objects.create(
+            target_organisation=target,
+            desk=desk,
+            last_name="Matrice",
+            first_name="Personne",
+            phone="0600000000",
+            commune=commune(commune_code),
+            housing_situation="hosted",
+            created_by=world.social_worker,
+        )
+        case = mw.case if key == "own" else mw.foreign_case
+        access = HouseholdAccess.objects.create(
+            case=case,
+            channel="email",
+            destination="menage@example.org",
+            code_hash="!",
+            created_by=case.referent,
+            expires_at=timezone.now() + timedelta(days=30),
+        )
+        built[key] = {"desk": desk, "entry": entry, "preflag": preflag, "access": access, "case": case}
+    return built
+
+
+RECEPTION_URLS = {
+    "reception:desk_edit": lambda mw, t: {"pk": mw.reception[t]["desk"].pk},
+    "reception:script_entry": lambda mw, t: {"pk": mw.reception[t]["entry"].pk},
+    "reception:preflag": lambda mw, t: {"pk": mw.reception[t]["preflag"].pk},
+    "reception:household_access_revoke": lambda mw, t: {"pk": mw.reception[t]["access"].pk},
+    "reception:commune": lambda mw, t: {"code": TOULON if t == "own" else "00000"},
+    # No role reaches a household's own view: only a household signed in with its codes does.
+    "mon_dossier:status": lambda mw, t: {"reference": mw.reception[t]["case"].reference},
+}
+
+
 # Parameters that always mean "a case id".
 CASE_KWARGS = {"case_pk", "case_id"}
 
@@ -357,6 +421,7 @@ URL_OBJECTS = {
         "pk": (mw.membership if target == "own" else mw.foreign_membership).pk
     },
     "permissions:share_revoke": lambda mw, target: {"pk": (mw.share if target == "own" else mw.foreign_share).pk},
+    **RECEPTION_URLS,
 }
 
 

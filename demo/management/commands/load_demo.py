@@ -25,6 +25,7 @@ from committees.scripted import decide_in_writing
 from permissions.models import Membership
 from permissions.roles import Role
 from privacy.demo import load_privacy_demo
+from reception.demo import load_reception_demo
 from steering.demo import load_steering_demo
 from workflows import services
 
@@ -198,6 +199,7 @@ class Command(AuditedCommand):
         rehoused = load_steering_demo(orgs=self.orgs, users=self.users, names=LAST_NAMES)
         self.stdout.write(f"Pilotage : {rehoused} relogement(s) ajouté(s).")
         self.print_logins()
+        load_reception_demo(self.stdout, PASSWORD)  # the reception network (reception/demo.py)
         self.stdout.write(load_privacy_demo(self.orgs["ccas"], PASSWORD))
         self.stdout.write(
             f"\n{created} ménage(s) de démonstration créé(s), {len(SPECS) - created} déjà présent(s). "
