@@ -38,6 +38,11 @@ INSTALLED_APPS = [
     "api",
     "bench",
     "demo",
+    "mozilla_django_oidc",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.second_factor.SecondFactorMiddleware",  # admins, auditors, supervisors, staff: TOTP first
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -84,7 +91,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username + address before any check
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.LocalPasswordBackend",  # Django's password check, while PPGDID_LOCAL_LOGIN is on
+    "accounts.backends.ProfessionalOIDCBackend",  # single sign-on, while OIDC_RP_CLIENT_ID is set
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
@@ -95,6 +103,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Local password login (the demo, accounts without single sign-on); off once every professional has SSO.
+PPGDID_LOCAL_LOGIN = env.bool("PPGDID_LOCAL_LOGIN", default=True)
+# Single sign-on (OpenID Connect, mozilla-django-oidc; ProConnect for public agents and partners). On when
+# OIDC_RP_CLIENT_ID is set. It matches the provider's verified e-mail with ONE active account and never
+# creates accounts nor grants rights (accounts/backends.py). Endpoints: the provider's discovery document.
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env("OIDC_OP_LOGOUT_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email given_name usual_name")
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=refuse"
+# Second factor (django-otp, TOTP + recovery codes) for territory admins, auditors (DPO), supervisors,
+# system admins and staff (accounts/second_factor.py). On in production; the demo and the test suite turn
+# it off (tests/accounts turns it back on); PPGDID_SECOND_FACTOR=1 turns it on in the demo.
+PPGDID_SECOND_FACTOR = env.bool("PPGDID_SECOND_FACTOR", default=True)
+# The issuer shown by authenticator apps.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Ménages prioritaires")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
