@@ -185,7 +185,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A short connect timeout: publishing after a commit must not hold the request when the broker is
+# down (notifications/outbox.py publishes without retries; the sweep re-queues the rows).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 1, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs: run exactly ONE beat process (viewflow's start timers are not locked).
 CELERY_BEAT_SCHEDULE = {
