@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("oidc/", include("mozilla_django_oidc.urls")),
+    path("", include("ops.urls")),
     path("compte/second-facteur/", include("accounts.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # "Mot de passe oublié ?": Django's reset flow; the e-mail goes through EMAIL_BACKEND (console in the demo).

@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import socket
+import threading
 import time
 from datetime import timedelta
 from functools import partial
@@ -150,14 +151,40 @@ def send_batch(notification_ids: list[int]) -> int:
     return len(notification_ids)
 
 
+# How long a committing request waits for the broker (notifications/outbox.py publishes after commit).
+PUBLISH_WAIT_SECONDS = 0.3
+
+
+def _publish(task, args, what: str) -> None:
+    """Publish a task without holding the caller more than PUBLISH_WAIT_SECONDS.
+
+    The Redis client behind Celery retries a refused connection for several seconds whatever the
+    publish options say (6-7 s measured): the publish runs in a daemon thread, the caller waits a
+    bounded time and moves on. A failed or late publish is logged; the row is committed and pending,
+    so the sweep re-queues it. Eager mode (demo, tests) runs the task in line, as before."""
+    if current_app.conf.task_always_eager:
+        try:
+            task.apply_async(args)
+        except Exception:
+            log.exception("enqueue failed %s", what)
+        return
+
+    def publish():
+        try:
+            task.apply_async(args, retry=False)
+        except Exception as exc:  # the row is committed and pending: the sweep re-queues it
+            log.warning("enqueue failed %s: %s", what, type(exc).__name__)
+
+    thread = threading.Thread(target=publish, daemon=True, name="outbox-publish")
+    thread.start()
+    thread.join(PUBLISH_WAIT_SECONDS)
+    if thread.is_alive():
+        log.warning("broker slow or down: %s left to the sweep", what)
+
+
 def enqueue(notification_id: int) -> None:
     """Publish the send task. A broker failure is logged, not raised: the sweep will retry."""
-    try:
-        # No publish retries (the broker's connect timeout is short, settings): a broker outage costs
-        # the committing request about a second, and the sweep re-queues the row.
-        send_notification.apply_async((notification_id,), retry=False)
-    except Exception:  # the row is committed and pending: the sweep re-queues it
-        log.exception("enqueue failed notification_id=%s", notification_id)
+    _publish(send_notification, (notification_id,), f"notification_id={notification_id}")
 
 
 def enqueue_many(notification_ids: list[int]) -> None:
@@ -165,10 +192,7 @@ def enqueue_many(notification_ids: list[int]) -> None:
     a step that tells forty people costs its transition one publish, not forty."""
     if len(notification_ids) == 1:
         return enqueue(notification_ids[0])
-    try:
-        send_batch.apply_async((notification_ids,), retry=False)
-    except Exception:  # the rows are committed and pending: the sweep re-queues them
-        log.exception("enqueue failed for %s notifications", len(notification_ids))
+    _publish(send_batch, (notification_ids,), f"{len(notification_ids)} notifications")
 
 
 def message_id(key: str) -> str:
