@@ -321,7 +321,10 @@ def queued_messages() -> int:
         return 0
     try:
         with app.connection_for_write() as conn:
-            return conn.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True).message_count
+            # The e-mails' queue: their route (production: "emails"), else the default queue.
+            queue = ((app.conf.task_routes or {}).get("notifications.send") or {}).get("queue")
+            queue = queue or app.conf.task_default_queue
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
     except Exception:
         return 0
 
