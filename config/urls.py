@@ -3,9 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.views import LoginView
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("oidc/", include("mozilla_django_oidc.urls")),
+    path("", include("ops.urls")),
+    path("compte/second-facteur/", include("accounts.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # "Mot de passe oublié ?": Django's reset flow; the e-mail goes through EMAIL_BACKEND (console in the demo).
     path(

@@ -8,9 +8,10 @@ Guarantees:
 - the send task claims the row (row lock, SKIP LOCKED) and counts the attempt in its own committed
   transaction, so a message that kills the worker is still counted; a claimed row is leased for
   `retry_delay(attempts)`: duplicate messages arriving meanwhile do nothing and do not count;
-- it then sends and marks the row sent in a second transaction, under the row lock and after
-  re-checking the status: the row is recorded sent exactly once whatever the number of duplicate
-  messages; after MAX_ATTEMPTS the row is marked failed and shows in the admin.
+- it then sends OUTSIDE any transaction, and records the result in a new transaction (row lock,
+  status re-checked, retried on connection loss): the row is recorded sent exactly once whatever the
+  number of duplicate messages, and a lost connection after the hand-off does not re-send it; after
+  MAX_ATTEMPTS the row is marked failed, with a reason, and shows in the admin.
 
 An SMTP hand-off cannot join a database transaction: if the worker dies after the SMTP server
 accepted the message and before the commit, the e-mail is sent again. Both copies carry the same
@@ -21,6 +22,8 @@ import hashlib
 import logging
 import os
 import socket
+import threading
+import time
 from datetime import timedelta
 from functools import partial
 
@@ -28,7 +31,7 @@ from celery import current_app, shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -170,12 +173,40 @@ def send_batch(notification_ids: list[int]) -> int:
     return len(notification_ids)
 
 
+# How long a committing request waits for the broker (notifications/outbox.py publishes after commit).
+PUBLISH_WAIT_SECONDS = 0.3
+
+
+def _publish(task, args, what: str) -> None:
+    """Publish a task without holding the caller more than PUBLISH_WAIT_SECONDS.
+
+    The Redis client behind Celery retries a refused connection for several seconds whatever the
+    publish options say (6-7 s measured): the publish runs in a daemon thread, the caller waits a
+    bounded time and moves on. A failed or late publish is logged; the row is committed and pending,
+    so the sweep re-queues it. Eager mode (demo, tests) runs the task in line, as before."""
+    if current_app.conf.task_always_eager:
+        try:
+            task.apply_async(args)
+        except Exception:
+            log.exception("enqueue failed %s", what)
+        return
+
+    def publish():
+        try:
+            task.apply_async(args, retry=False)
+        except Exception as exc:  # the row is committed and pending: the sweep re-queues it
+            log.warning("enqueue failed %s: %s", what, type(exc).__name__)
+
+    thread = threading.Thread(target=publish, daemon=True, name="outbox-publish")
+    thread.start()
+    thread.join(PUBLISH_WAIT_SECONDS)
+    if thread.is_alive():
+        log.warning("broker slow or down: %s left to the sweep", what)
+
+
 def enqueue(notification_id: int) -> None:
     """Publish the send task. A broker failure is logged, not raised: the sweep will retry."""
-    try:
-        send_notification.delay(notification_id)
-    except Exception:  # the row is committed and pending: the sweep re-queues it
-        log.exception("enqueue failed notification_id=%s", notification_id)
+    _publish(send_notification, (notification_id,), f"notification_id={notification_id}")
 
 
 def enqueue_many(notification_ids: list[int]) -> None:
@@ -183,10 +214,7 @@ def enqueue_many(notification_ids: list[int]) -> None:
     a step that tells forty people costs its transition one publish, not forty."""
     if len(notification_ids) == 1:
         return enqueue(notification_ids[0])
-    try:
-        send_batch.delay(notification_ids)
-    except Exception:  # the rows are committed and pending: the sweep re-queues them
-        log.exception("enqueue failed for %s notifications", len(notification_ids))
+    _publish(send_batch, (notification_ids,), f"{len(notification_ids)} notifications")
 
 
 def message_id(key: str) -> str:
@@ -227,7 +255,14 @@ def _claimable(notification_id: int) -> Notification | None:
 
 
 def deliver(notification_id: int) -> str:
-    """Send one pending e-mail notification. Safe to call any number of times for the same id."""
+    """Send one pending e-mail notification. Safe to call any number of times for the same id.
+
+    Three steps, none of them holding a transaction across the SMTP hand-off:
+    1. claim: a short transaction counts the attempt and leases the row (SKIP LOCKED);
+    2. send: outside any transaction, with the notification's stable Message-ID;
+    3. record: a new transaction marks the row sent (or the error), retried on connection loss, so
+       a connection cut after the hand-off never leaves a sent e-mail pending (to be sent again).
+    """
     now = timezone.now()
     with transaction.atomic():
         row = _claimable(notification_id)
@@ -239,7 +274,9 @@ def deliver(notification_id: int) -> str:
             return "leased"  # an attempt is under way or has just failed: the sweep brings it back
         if row.attempts >= MAX_ATTEMPTS:
             row.status = Notification.Status.FAILED
-            row.save(update_fields=["status", "updated_at"])
+            # The last attempts ended without a word (the worker died with the message): say so.
+            row.last_error = row.last_error or f"worker lost during each of {row.attempts} attempts"
+            row.save(update_fields=["status", "last_error", "updated_at"])
             log.error("notification failed after %s attempts notification_id=%s", row.attempts, row.pk)
             return "failed"
         # Count the attempt before trying, in its own commit: a crash while sending still counts.
@@ -247,30 +284,56 @@ def deliver(notification_id: int) -> str:
         row.last_attempt_at = now
         row.next_attempt_at = now + retry_delay(row.attempts)
         row.save(update_fields=["attempts", "last_attempt_at", "next_attempt_at", "updated_at"])
+    row = Notification.objects.select_related("recipient").get(pk=notification_id)
 
-    with transaction.atomic():
-        # Wait for the lock here (no SKIP LOCKED): a slow earlier attempt may still be sending.
-        row = Notification.objects.select_for_update().select_related("recipient").filter(pk=notification_id).first()
-        if row is None or row.status != Notification.Status.PENDING:
-            return "done-meanwhile"
+    try:
+        _send_email(row)  # outside any transaction: nothing to roll back after the hand-off
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        _record(notification_id, sent=False, error=error)
+        return "error"
+    return "sent" if _record(notification_id, sent=True) else "done-meanwhile"
+
+
+# Errors of a lost database connection: the record step reconnects and tries again, within the
+# row's lease (retry_delay), so no other attempt can start meanwhile.
+RECORD_RETRIES = 5
+
+
+def _record(notification_id: int, *, sent: bool, error: str = "") -> bool:
+    """Write the outcome of one attempt in a new transaction, retried (fresh connection, backing off
+    0.75 s in all, shorter than the smallest lease) while the database connection is lost. True when
+    this call marked it sent. A database unreachable for longer leaves the row pending: the attempt
+    is sent again after its lease, with the same Message-ID (logged as an error here)."""
+    for attempt in range(RECORD_RETRIES):
         try:
-            _send_email(row)
-        except Exception as exc:
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if row.attempts >= MAX_ATTEMPTS:
-                row.status = Notification.Status.FAILED
-                log.error("notification failed after %s attempts notification_id=%s", row.attempts, row.pk)
-            else:
-                log.warning("notification attempt %s failed notification_id=%s", row.attempts, row.pk)
-            row.save(update_fields=["last_error", "status", "updated_at"])
-            return "error"
-        row.status = Notification.Status.SENT
-        row.sent_at = timezone.now()
-        row.save(update_fields=["status", "sent_at", "updated_at"])
-        DeliveryLog.objects.create(
-            notification=row, idempotency_key=row.idempotency_key, channel=row.channel, worker=WORKER_ID
-        )
-    return "sent"
+            with transaction.atomic():
+                row = Notification.objects.select_for_update().filter(pk=notification_id).first()
+                if row is None or row.status != Notification.Status.PENDING:
+                    return False
+                if sent:
+                    row.status = Notification.Status.SENT
+                    row.sent_at = timezone.now()
+                    row.save(update_fields=["status", "sent_at", "updated_at"])
+                    DeliveryLog.objects.create(
+                        notification=row, idempotency_key=row.idempotency_key, channel=row.channel, worker=WORKER_ID
+                    )
+                    return True
+                row.last_error = error
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.status = Notification.Status.FAILED
+                    log.error("notification failed after %s attempts notification_id=%s", row.attempts, row.pk)
+                else:
+                    log.warning("notification attempt %s failed notification_id=%s", row.attempts, row.pk)
+                row.save(update_fields=["last_error", "status", "updated_at"])
+                return False
+        except (OperationalError, InterfaceError):
+            if attempt == RECORD_RETRIES - 1:
+                log.error("could not record the outcome notification_id=%s sent=%s", notification_id, sent)
+                raise
+            connection.close()  # the next query opens a fresh connection
+            time.sleep(0.05 * 2**attempt)
+    return False
 
 
 def queued_messages() -> int:
@@ -280,7 +343,10 @@ def queued_messages() -> int:
         return 0
     try:
         with app.connection_for_write() as conn:
-            return conn.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True).message_count
+            # The e-mails' queue: their route (production: "emails"), else the default queue.
+            queue = ((app.conf.task_routes or {}).get("notifications.send") or {}).get("queue")
+            queue = queue or app.conf.task_default_queue
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
     except Exception:
         return 0
 

@@ -5,12 +5,15 @@ Scenarios (each returns its figures as a dict):
           SIGKILL at random (the whole worker, or one pool child), then restarted;
 - crash:  the producing process is killed between the commit and the enqueue (its first on-commit
           callback SIGKILLs it), so no message exists: the sweep must deliver every row;
-- poison: a notification that fails at every attempt must stop after MAX_ATTEMPTS, marked failed.
+- poison: a notification that fails at every attempt must stop after MAX_ATTEMPTS, marked failed;
+- cut:    N notifications while the workers' PostgreSQL connections are cut (pg_terminate_backend)
+          at random: no e-mail may be handed to the mail backend twice, none lost.
 
 "Delivered" is a DeliveryLog row, written in the transaction that marks the notification sent:
 `duplicated` counts keys delivered more than once, `lost` counts notifications never delivered.
-The e-mails go to Django's file backend; `email_handoffs_duplicated` counts Message-IDs handed to it
-more than once (a worker killed after the hand-off and before the commit), reported, not hidden.
+The e-mails go to Django's file backend: these are the REAL sends. `email_handoffs_duplicated` counts
+Message-IDs handed to it more than once (only a worker killed between the hand-off and the record can
+cause one; a lost connection cannot, since the record is retried on a fresh connection).
 
 The bench needs PostgreSQL (the workers must see committed rows and take row locks) and Redis.
 Everything it creates carries the run id and is deleted at the end.
@@ -39,7 +42,7 @@ from django.db.models import Count, Max, Sum
 from django.test.utils import override_settings
 
 from .models import MAX_ATTEMPTS, DeliveryLog, Notification
-from .outbox import notify, sweep
+from .outbox import message_id, notify, sweep
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -248,7 +251,8 @@ class Bench:
         self.env = os.environ | {
             "DJANGO_SETTINGS_MODULE": "config.settings.dev",
             "DJANGO_DEBUG": "0",
-            "DATABASE_URL": database_url() + "?conn_max_age=60",  # workers keep their connection
+            # Workers keep their connection; the name lets the "cut" scenario find and cut it.
+            "DATABASE_URL": database_url() + "?conn_max_age=60&application_name=ppgdid-bench-worker",
             "CELERY_BROKER_URL": self.app.conf.broker_url,
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
@@ -322,6 +326,67 @@ class Bench:
             "email_handoffs_duplicated": sum(n - 1 for n in handoffs.values() if n > 1),
         }
         return figures
+
+    def run_cut(self, notifications=300) -> dict:
+        """Cut every worker database connection at random moments while e-mails are being sent."""
+        prefix = f"bench:{self.run_id}:cut:"
+        self.use_queue("cut")
+        started = time.monotonic()
+        workers = self.workers()
+        sweeper = Sweeper(interval=1.0)
+        sweeper.start()
+        stop, done_cuts = threading.Event(), Counter()
+
+        def cutter():
+            from django.db import connections
+
+            conn = connections.create_connection("default")  # this thread's own connection
+            try:
+                # Workers hold a connection only while a task runs (Celery closes it after each task):
+                # cut every 0.1-0.3 s, until every e-mail is recorded.
+                while not stop.is_set():
+                    time.sleep(self.rng.uniform(0.1, 0.3))
+                    with conn.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND application_name = 'ppgdid-bench-worker'"
+                        )
+                        done_cuts["connections"] += cursor.fetchone()[0]
+                    done_cuts["rounds"] += 1
+            finally:
+                conn.close()
+
+        thread = threading.Thread(target=cutter, daemon=True)
+        try:
+            thread.start()
+            produced = 0
+            while produced < notifications:
+                count = min(10, notifications - produced)
+                _produce(self.user, prefix, produced, count)
+                produced += count
+                time.sleep(0.05)
+            finished = _wait(prefix, {"sent", "failed"}, notifications, self.timeout)
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+            sweeper.stopped.set()
+            sweeper.join()
+            workers.stop_all()
+        mine = {
+            message_id(key)
+            for key in Notification.objects.filter(idempotency_key__startswith=prefix).values_list(
+                "idempotency_key", flat=True
+            )
+        }
+        handoffs = Counter({k: n for k, n in _email_handoffs(self.mail_dir).items() if k in mine})
+        return _figures(prefix, notifications, started) | {
+            "finished_in_time": finished,
+            "cut_rounds": done_cuts["rounds"],
+            "connections_cut": done_cuts["connections"],
+            "sweep_requeued": sweeper.requeued,
+            "email_handoffs": sum(handoffs.values()),
+            "email_handoffs_duplicated": sum(n - 1 for n in handoffs.values() if n > 1),
+        }
 
     def run_crash(self, notifications=50) -> dict:
         prefix = f"bench:{self.run_id}:crash:"
@@ -409,6 +474,8 @@ def run(scenarios=("kill", "crash", "poison"), *, notifications=1000, kills=10, 
                 results["kill"] = bench.run_kill(notifications=notifications, kills=kills)
             elif scenario == "crash":
                 results["crash"] = bench.run_crash()
+            elif scenario == "cut":
+                results["cut"] = bench.run_cut(notifications=min(notifications, 300))
             elif scenario == "poison":
                 results["poison"] = bench.run_poison()
             bench.log(json.dumps({scenario: results[scenario]}, ensure_ascii=False))

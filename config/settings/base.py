@@ -41,6 +41,12 @@ INSTALLED_APPS = [
     "bench",
     "demo",
     "privacy",
+    "mozilla_django_oidc",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +59,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "ops.context.UserIdMiddleware",  # the user's id (only) on every log line of the request
+    "accounts.second_factor.SecondFactorMiddleware",  # admins, auditors, supervisors, staff: TOTP first
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -88,7 +97,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username + address before any check
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.LocalPasswordBackend",  # Django's password check, while PPGDID_LOCAL_LOGIN is on
+    "accounts.backends.ProfessionalOIDCBackend",  # single sign-on, while OIDC_RP_CLIENT_ID is set
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
@@ -99,6 +109,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Local password login (the demo, accounts without single sign-on); off once every professional has SSO.
+PPGDID_LOCAL_LOGIN = env.bool("PPGDID_LOCAL_LOGIN", default=True)
+# Single sign-on (OpenID Connect, mozilla-django-oidc; ProConnect for public agents and partners). On when
+# OIDC_RP_CLIENT_ID is set. It matches the provider's verified e-mail with ONE active account and never
+# creates accounts nor grants rights (accounts/backends.py). Endpoints: the provider's discovery document.
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env("OIDC_OP_LOGOUT_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email given_name usual_name")
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=refuse"
+# Second factor (django-otp, TOTP + recovery codes) for territory admins, auditors (DPO), supervisors,
+# system admins and staff (accounts/second_factor.py). On in production; the demo and the test suite turn
+# it off (tests/accounts turns it back on); PPGDID_SECOND_FACTOR=1 turns it on in the demo.
+PPGDID_SECOND_FACTOR = env.bool("PPGDID_SECOND_FACTOR", default=True)
+# The issuer shown by authenticator apps.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Ménages prioritaires")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -159,7 +193,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A short connect timeout: publishing after a commit must not hold the request when the broker is
+# down (notifications/outbox.py publishes without retries; the sweep re-queues the rows).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 1, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs: run exactly ONE beat process (viewflow's start timers are not locked).
 CELERY_BEAT_SCHEDULE = {
@@ -176,11 +212,27 @@ NOTIFICATIONS_RETRY_SECONDS = env.int("NOTIFICATIONS_RETRY_SECONDS", default=60)
 NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=200)
 PPGDID_BASE_URL = env("PPGDID_BASE_URL", default="http://127.0.0.1:8000")
 
+# PPGDID_LOG_FORMAT=json: one JSON object per line (python-json-logger) with request_id and user_id
+# (ops/logging.py), for a log collector; the default stays plain text.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request": {"()": "ops.logging.RequestContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env("PPGDID_LOG_FORMAT", default="plain"),
+            "filters": ["request"],
+        }
+    },
     "loggers": {
         "ppgdid": {"handlers": ["console"], "level": env("PPGDID_LOG_LEVEL", default="INFO")},
     },

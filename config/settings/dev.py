@@ -10,3 +10,5 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)  # noqa: F405
 # Static files straight from the app folders too, so `runserver` works before `collectstatic`.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# The demo's logins work without an authenticator app; PPGDID_SECOND_FACTOR=1 shows the second factor.
+PPGDID_SECOND_FACTOR = env.bool("PPGDID_SECOND_FACTOR", default=False)  # noqa: F405

@@ -26,3 +26,17 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Two worker queues (deploy/): e-mails apart from timers and sweeps, so a slow mail server never
+# delays a deadline scan (and the other way round). Only here: the reliability bench routes its own.
+CELERY_TASK_ROUTES = {
+    "notifications.send": {"queue": "emails"},
+    "notifications.send_batch": {"queue": "emails"},
+}
+CELERY_TASK_DEFAULT_QUEUE = "timers"
+# Optional error reporting: set SENTRY_DSN (sentry-sdk must then be installed; no personal data sent).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0)

@@ -13,3 +13,5 @@ STORAGES = {
 # WhiteNoise serves the app folders as in the demo; no collected folder is needed (nor warned about).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# The suite signs supervisors and auditors in with force_login: tests/accounts turns the second factor on.
+PPGDID_SECOND_FACTOR = False

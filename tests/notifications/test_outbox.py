@@ -113,7 +113,7 @@ def test_enqueue_failure_is_logged_not_raised(monkeypatch, caplog):
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(outbox.send_notification, "delay", broker_down)
+    monkeypatch.setattr(outbox.send_notification, "apply_async", broker_down)
     outbox.enqueue(123)
     assert "enqueue failed notification_id=123" in caplog.text
 
@@ -121,8 +121,10 @@ def test_enqueue_failure_is_logged_not_raised(monkeypatch, caplog):
 def test_the_emails_of_one_change_are_published_as_one_batch(monkeypatch, django_capture_on_commit_callbacks):
     users = [UserFactory() for _ in range(3)]
     published = []
-    real_delay = outbox.send_batch.delay
-    monkeypatch.setattr(outbox.send_batch, "delay", lambda ids: published.append(ids) or real_delay(ids))
+    real_publish = outbox.send_batch.apply_async
+    monkeypatch.setattr(
+        outbox.send_batch, "apply_async", lambda args, **kw: published.append(args[0]) or real_publish(args, **kw)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         outbox.notify_all(users, template="task_available", key=lambda u: f"evt:{u.pk}", context={"step": "X"})
     emails = Notification.objects.filter(channel="email")

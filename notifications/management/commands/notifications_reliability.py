@@ -20,7 +20,7 @@ class Command(AuditedCommand):
     help = "Banc de fiabilité des notifications (Redis et workers Celery réels, PostgreSQL)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--scenario", action="append", choices=["kill", "crash", "poison"])
+        parser.add_argument("--scenario", action="append", choices=["kill", "crash", "poison", "cut"])
         parser.add_argument("--notifications", type=int, default=1000)
         parser.add_argument("--kills", type=int, default=10)
         parser.add_argument("--workers", type=int, default=2)
