@@ -29,7 +29,15 @@ def test_benchmark_prints_and_writes_every_measure(territory, tmp_path):
     out = StringIO()
     path = tmp_path / "run.json"
     call_command(
-        "benchmark", repeat=2, transitions=3, workers=1, breakdown=True, json=str(path), force=True, stdout=out
+        "benchmark",
+        repeat=2,
+        transitions=3,
+        kind_samples=2,
+        workers=1,
+        breakdown=True,
+        json=str(path),
+        force=True,
+        stdout=out,
     )
     data = json.loads(path.read_text())
     assert data["cases"] == 150

@@ -73,13 +73,13 @@ class Command(AuditedCommand):
             }
         finally:
             floor.clean()
-        self.stdout.write("  one transition per step kind (queries include BEGIN and COMMIT):")
-        report.kinds = measure.measure_kinds(options["kind_samples"], log=self.stdout.write)
         if options["breakdown"]:
             # Steps still open: those above are done.
             report.transitions["breakdown"] = measure.transition_breakdown(
                 measure.transition_work(options["transitions"] * 3)
             )
+        self.stdout.write("  one transition per step kind (queries include BEGIN and COMMIT):")
+        report.kinds = measure.measure_kinds(options["kind_samples"], log=self.stdout.write)
         self.stdout.write(f"  transitions: {report.transitions}")
         data = report.as_json() | {"machine": machine()}
         if options["json"]:
