@@ -259,3 +259,13 @@ class FewerCandidatesReason(models.TextChoices):
 
     DALO_PREFET = "dalo_prefet", _("Ménage DALO désigné par le préfet")
     TOO_FEW = "too_few", _("Candidats en nombre insuffisant")
+
+
+class NoteKind(models.TextChoices):
+    """What a case note records: a contact with the household or a partner, or something else."""
+
+    PHONE = "phone", _("Appel téléphonique")
+    VISIT = "visit", _("Visite")
+    EMAIL = "email", _("Courriel")
+    MEETING = "meeting", _("Rendez-vous ou réunion")
+    OTHER = "other", _("Autre")

@@ -691,3 +691,46 @@ class ClockPause(models.Model):
 
     def __str__(self):
         return f"{self.get_reason_display()} ({self.started_at:%d/%m/%Y})"
+
+
+class CaseNote(models.Model):
+    """A dated note on a case (the contact log): a phone call, a visit, an e-mail, a meeting.
+
+    `category` is a data category of the visibility matrix (permissions/categories.py): only readers
+    who may see that category see the note. A note is never edited: a correction is a new note that
+    names the one it corrects (`corrects`). Written by workflows.notes.note_add only.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes", verbose_name=_("dossier"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("type de contact"), max_length=10, choices=choices.NoteKind.choices)
+    contact_date = models.DateField(_("date du contact"))
+    category = models.CharField(_("visibilité"), max_length=20)
+    text = models.TextField(_("note"))
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("corrige la note"),
+    )
+    mentioned = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("mentionner un collègue"),
+    )
+    created_at = models.DateTimeField(_("écrite le"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("note de suivi")
+        verbose_name_plural = _("notes de suivi")
+        ordering = ["-contact_date", "-pk"]
+        indexes = [models.Index(fields=["case", "-contact_date", "-id"], name="casenote_case_date")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} du {self.contact_date:%d/%m/%Y}"

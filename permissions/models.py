@@ -57,7 +57,7 @@ class Membership(models.Model):
 
 def forget_memberships(user) -> None:
     """Drop the per-object caches after the user's memberships changed."""
-    for attr in ("_ppgdid_grants", "_ppgdid_case_roles"):
+    for attr in ("_ppgdid_grants", "_ppgdid_case_roles", "_ppgdid_delegators"):
         if hasattr(user, attr):
             delattr(user, attr)
 
@@ -133,3 +133,50 @@ class BreakGlassAccess(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.case} – {self.opened_at:%d/%m/%Y %H:%M}"
+
+
+class Delegation(models.Model):
+    """A user names a colleague of their organisation to stand in for them during an absence.
+
+    From `starts_on` to `ends_on` (inclusive) the delegate sees the steps the delegator has taken (in
+    their queue and on the case: permissions.policy, permissions.queues) and may take them
+    (workflows.services.task_claim). Outside the period, or once revoked, nothing is left of it.
+    """
+
+    delegator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_given", verbose_name=_("absent")
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="delegations_received",
+        verbose_name=_("remplaçant"),
+    )
+    organisation = models.ForeignKey(
+        "cases.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    starts_on = models.DateField(_("du"))
+    ends_on = models.DateField(_("au (inclus)"))
+    reason = models.TextField(_("motif"))
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("révoquée le"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("délégation")
+        ordering = ["-starts_on", "-pk"]
+        indexes = [models.Index(fields=["delegate", "organisation", "ends_on"], name="delegation_delegate_org")]
+
+    def __str__(self):
+        return f"{self.delegator} → {self.delegate} ({self.starts_on:%d/%m/%Y}–{self.ends_on:%d/%m/%Y})"
+
+    def is_active_on(self, day) -> bool:
+        return self.revoked_at is None and self.starts_on <= day <= self.ends_on
+
+
+def active_delegations(day):
+    """Delegations in force on `day` (not revoked, inside their period)."""
+    return Delegation.objects.filter(revoked_at__isnull=True, starts_on__lte=day, ends_on__gte=day)

@@ -32,19 +32,22 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models import Case as CaseWhen
+from django.db.models.functions import Cast
 from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from cases.choices import CaleolDecisionType, CaseStatus, OfferStatus, ReplyAnswer
 from cases.models import Case, HouseholdMember, Proposal
 
 from . import reads
 from .middleware import current_request_id
-from .models import BreakGlassAccess, Membership
+from .models import BreakGlassAccess, Membership, active_delegations
 from .roles import COMMISSION_ROLES, Role
 
 log = logging.getLogger("ppgdid.access")
@@ -88,6 +91,8 @@ class Grant:
     role: str
     organisation_id: int
     commune_ids: frozenset
+    # The user stands in today for a colleague of this organisation (permissions.models.Delegation).
+    delegated: bool = False
 
 
 def memberships_of(user) -> list[Grant]:
@@ -106,11 +111,24 @@ def load_memberships(users) -> None:
     pending = {u.pk: u for u in users if u is not None and getattr(u, "_ppgdid_grants", None) is None}
     if not pending:
         return
-    rows = Membership.objects.filter(user_id__in=list(pending), is_active=True).values_list(
-        "user_id", "pk", "role", "organisation_id", "communes__insee_code", "organisation__communes__insee_code"
+    rows = (
+        Membership.objects.filter(user_id__in=list(pending), is_active=True)
+        .annotate(delegated=delegated_flag())
+        .values_list(
+            "user_id",
+            "pk",
+            "role",
+            "organisation_id",
+            "communes__insee_code",
+            "organisation__communes__insee_code",
+            "delegated",
+        )
     )
     found: dict[int, dict[int, tuple]] = {pk: {} for pk in pending}
-    for user_id, pk, role, org_id, own_commune, org_commune in rows:
+    delegated_in: dict[int, set] = {pk: set() for pk in pending}
+    for user_id, pk, role, org_id, own_commune, org_commune, delegated in rows:
+        if delegated:
+            delegated_in[user_id].add(org_id)
         _role, _org, own, org = found[user_id].setdefault(pk, (role, org_id, set(), set()))
         if own_commune:
             own.add(own_commune)
@@ -119,7 +137,8 @@ def load_memberships(users) -> None:
     for user_id, memberships in found.items():
         # A membership's territory is its own communes, or else its organisation's.
         pending[user_id]._ppgdid_grants = [
-            Grant(role, org_id, frozenset(own or org)) for _pk, (role, org_id, own, org) in sorted(memberships.items())
+            Grant(role, org_id, frozenset(own or org), org_id in delegated_in[user_id])
+            for _pk, (role, org_id, own, org) in sorted(memberships.items())
         ]
 
 
@@ -180,6 +199,43 @@ def landlord_scope(organisation_id: int) -> Q:
 
 EVERYTHING = Q()
 
+# What standing in for a colleague allows on the cases of their taken steps: see them, do the steps.
+DELEGATED_ACTIONS = {Action.VIEW, Action.CHANGE}
+
+
+def delegated_flag():
+    """SQL flag on a Membership row: its user stands in today for someone of its organisation (read
+    with the memberships, so a user with no delegation pays no query for it)."""
+    return Exists(
+        active_delegations(timezone.localdate()).filter(
+            delegate_id=OuterRef("user_id"), organisation_id=OuterRef("organisation_id")
+        )
+    )
+
+
+def delegators_of(user, organisation_id: int | None = None) -> set[int]:
+    """The ids of the colleagues `user` stands in for today (in one organisation, if given); one query
+    per user object, only for a user whose memberships say they stand in for someone."""
+    if not any(g.delegated for g in memberships_of(user)):
+        return set()
+    cached = getattr(user, "_ppgdid_delegators", None)
+    if cached is None:
+        rows = active_delegations(timezone.localdate()).filter(delegate_id=user.pk)
+        cached = user._ppgdid_delegators = list(rows.values_list("delegator_id", "organisation_id"))
+    return {d for d, org in cached if organisation_id is None or org == organisation_id}
+
+
+def delegated_steps_q(user, organisation_id: int) -> Q:
+    """The cases carrying an open step taken by someone `user` stands in for today. The case is the
+    step's permission object (every step of CaseFlow declares `.Permission(..., obj=case)`)."""
+    steps = Task.objects.filter(
+        owner_id__in=sorted(delegators_of(user, organisation_id)),
+        status__in=(STATUS.ASSIGNED, STATUS.STARTED),
+        flow_task_type="HUMAN",
+        owner_permission_obj_pk=Cast(OuterRef("pk"), CharField()),
+    )
+    return Q(Exists(steps))
+
 
 class CasePolicy:
     def scope_q(self, user, grant: Grant) -> Q | None:
@@ -207,6 +263,8 @@ class CasePolicy:
         for grant in memberships_of(user):
             if grant.role in allowed:
                 q = self.scope_q(user, grant)
+                if q is not None and grant.delegated and action in DELEGATED_ACTIONS:
+                    q = q | delegated_steps_q(user, grant.organisation_id)
                 if q is not None:
                     pairs.append((grant, q))
         return pairs

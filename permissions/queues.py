@@ -17,7 +17,7 @@ from viewflow.workflow.status import STATUS
 from cases.models import Case
 
 from .grants import STEP_PERMISSIONS
-from .policy import Action, policy
+from .policy import Action, delegators_of, policy
 
 PAGE_SIZE = 50
 # What a task list row shows (case reference, due date by the household's commune).
@@ -102,7 +102,19 @@ def task_queue_for(user, page: int = 1) -> list[Task]:
         ordered_ids = [task_id for _grant_id, task_id in cursor.fetchall()]
     tasks = _in_scope(user, Task.objects.filter(pk__in=ordered_ids, status=STATUS.NEW, owner__isnull=True))
     by_id = {task.pk: task for task in tasks.select_related(*TASK_RELATED)}
-    return [by_id[pk] for pk in dict.fromkeys(ordered_ids) if pk in by_id]
+    queue = [by_id[pk] for pk in dict.fromkeys(ordered_ids) if pk in by_id]
+    return delegated_tasks_for(user) + queue if page == 1 else queue
+
+
+def delegated_tasks_for(user) -> list[Task]:
+    """The steps taken by the colleagues `user` stands in for today (permissions.models.Delegation),
+    which the delegate may take (workflows.services.task_claim): first on the queue's first page.
+    No query for a user who stands in for nobody."""
+    delegators = delegators_of(user)
+    if not delegators:
+        return []
+    mine = Task.objects.filter(owner_id__in=sorted(delegators), status__in=(STATUS.ASSIGNED, STATUS.STARTED))
+    return list(_in_scope(user, mine).select_related(*TASK_RELATED).order_by("created", "pk")[:PAGE_SIZE])
 
 
 def task_inbox_for(user, page: int = 1):

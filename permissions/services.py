@@ -8,9 +8,10 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +20,7 @@ from cases.models import Case, Organisation
 
 from . import events
 from .grants import sync_case_grants
-from .models import BreakGlassAccess, CaseShare, Membership, forget_memberships
+from .models import BreakGlassAccess, CaseShare, Delegation, Membership, forget_memberships
 from .policy import Action, log_denial, memberships_of, policy
 from .reads import log_break_glass
 from .roles import Role
@@ -278,3 +279,75 @@ def designation_end(*, actor, case, reason: str):
         case.save(update_fields=["designated_landlord"])
         sync_case_grants(case)
     return case
+
+
+# --- delegation during an absence ------------------------------------------------------------------
+
+
+def delegate_candidates(user):
+    """The colleagues `user` may name as delegate: active members of one of their organisations with
+    one of the roles they hold there (the same job, hence the same step grants), themselves excepted."""
+    pairs = Q()
+    for grant in memberships_of(user):
+        pairs |= Q(memberships__organisation_id=grant.organisation_id, memberships__role=grant.role)
+    if not pairs:
+        return get_user_model().objects.none()
+    return (
+        get_user_model()
+        .objects.filter(pairs, is_active=True, memberships__is_active=True)
+        .exclude(pk=user.pk)
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def _shared_organisation(delegator, delegate) -> int | None:
+    """The first organisation where the delegate holds one of the delegator's roles, or None."""
+    mine = {(g.organisation_id, g.role) for g in memberships_of(delegator)}
+    theirs = {(g.organisation_id, g.role) for g in memberships_of(delegate)}
+    shared = sorted(org for org, _role in mine & theirs)
+    return shared[0] if shared else None
+
+
+def delegation_create(*, actor, delegate, starts_on, ends_on, reason: str) -> Delegation:
+    """`actor` names `delegate` to stand in for them from `starts_on` to `ends_on` (inclusive)."""
+    reason = _require_reason(reason)
+    if starts_on is None or ends_on is None:
+        raise ValidationError({"ends_on": _("Indiquez les dates de début et de fin de l'absence.")})
+    if ends_on < starts_on:
+        raise ValidationError({"ends_on": _("La date de fin doit être le jour du début ou après.")})
+    if ends_on < timezone.localdate():
+        raise ValidationError({"ends_on": _("Cette période est déjà passée.")})
+    if delegate is None or delegate.pk == actor.pk or not delegate.is_active:
+        raise ValidationError({"delegate": _("Choisissez une autre personne de votre organisation.")})
+    organisation_id = _shared_organisation(actor, delegate)
+    if organisation_id is None:
+        log_denial(actor, "delegate", "user", delegate.pk)
+        raise ValidationError(
+            {"delegate": _("Cette personne n'exerce pas les mêmes fonctions que vous dans votre organisation.")}
+        )
+    with transaction.atomic(), acting_as(actor, "Délégation pendant une absence"):
+        delegation = Delegation.objects.create(
+            delegator=actor,
+            delegate=delegate,
+            organisation_id=organisation_id,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reason=reason,
+        )
+    log.info("delegation created id=%s by user_id=%s", delegation.pk, actor.pk)
+    return delegation
+
+
+def delegation_revoke(*, actor, delegation: Delegation) -> Delegation:
+    """The delegator ends their delegation before its end date."""
+    with transaction.atomic(), acting_as(actor, "Fin de la délégation"):
+        delegation = _lock(Delegation.objects.all(), delegation.pk)
+        if delegation.delegator_id != actor.pk:
+            log_denial(actor, "delegation_revoke", "delegation", delegation.pk)
+            raise PermissionDenied
+        if delegation.revoked_at is None:
+            delegation.revoked_at = timezone.now()
+            delegation.revoked_by = actor
+            delegation.save()
+    return delegation

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from viewflow.workflow.models import Process
 from viewflow.workflow.status import STATUS
@@ -32,3 +33,32 @@ class CommitteeDecisionSource:
     def attach_review(self, review) -> None:
         """Link the CommitteeReview the workflow wrote from this record, and save."""
         raise NotImplementedError
+
+
+class StepHandover(models.Model):
+    """One change of hands of a taken step: released, reassigned by a supervisor, or taken by the
+    delegate of its holder. viewflow's Task keeps no history, so this record (with its history row,
+    chained on the case's audit trail) says who did it, from whom to whom, and why."""
+
+    class Kind(models.TextChoices):
+        RELEASED = "released", "Étape libérée"
+        REASSIGNED = "reassigned", "Étape réattribuée"
+        DELEGATE_TOOK = "delegate_took", "Étape reprise par le remplaçant"
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="step_handovers")
+    task_id = models.BigIntegerField()
+    node = models.CharField(max_length=30)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = "changement de responsable d'étape"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.node})"

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.dispatch import receiver
@@ -32,13 +33,14 @@ from cases.models import (
     Proposal,
 )
 from permissions.grants import holds_step, revoke_case_grants
-from permissions.policy import Action, log_denial, memberships_of, policy, roles_of
+from permissions.models import Membership
+from permissions.policy import Action, delegators_of, log_denial, memberships_of, policy, roles_of
 from permissions.roles import Role
 
 from . import events
 from .flows import STEPS, CaseFlow
 from .locking import held_case, holding
-from .models import CommitteeDecisionSource
+from .models import CommitteeDecisionSource, StepHandover
 from .queries import active_task, current_proposal
 
 log = logging.getLogger("ppgdid.workflow")
@@ -175,10 +177,131 @@ def task_claim(*, actor, case: Case, node_name: str) -> Task:
         with task.activation() as activation:
             if task.owner_id == actor.pk:
                 return task
+            if holds and _stands_in_for(actor, task.owner_id):
+                return _take_as_delegate(actor, case, node_name, task, activation)
             if not (activation.assign.can_proceed() and _may_assign(task, holds)):
                 log_denial(actor, f"claim:{node_name}", "case", case.pk)
                 raise PermissionDenied
             activation.assign(actor)
+    return task
+
+
+def _stands_in_for(actor, owner_id: int | None) -> bool:
+    """`actor` is today the delegate of the step's holder (permissions.models.Delegation)."""
+    return owner_id is not None and owner_id in delegators_of(actor)
+
+
+def _handover(case: Case, task: Task, node_name: str, kind: str, actor, from_user_id: int, to_user, reason: str):
+    """Record the change of hands with its history row (chained on the case's audit trail)."""
+    StepHandover.objects.create(
+        case=case,
+        task_id=task.pk,
+        node=node_name,
+        kind=kind,
+        from_user_id=from_user_id,
+        to_user=to_user,
+        actor=actor,
+        reason=reason,
+    )
+    log.info("step handover kind=%s task_id=%s case_id=%s by user_id=%s", kind, task.pk, case.pk, actor.pk)
+
+
+def _take_as_delegate(actor, case: Case, node_name: str, task: Task, activation) -> Task:
+    """The delegate takes a step its delegator holds (inside task_claim's lock and activation)."""
+    from_user_id = task.owner_id
+    activation.reassign(actor)
+    reason = "Remplacement pendant une absence"
+    _handover(case, task, node_name, StepHandover.Kind.DELEGATE_TOOK, actor, from_user_id, actor, reason)
+    return task
+
+
+def _taken_task(actor, case: Case, node_name: str) -> Task:
+    """The case's open step of that node, taken by someone (StepConflict otherwise)."""
+    task = active_task(case, node_name)
+    if task is None or task.owner_id is None or task.status != "ASSIGNED":
+        raise StepConflict(_("Cette étape n'est plus prise en charge : rechargez le dossier."))
+    return task
+
+
+def task_release(*, actor, case: Case, node_name: str, reason: str) -> Task:
+    """The holder of a step gives it back to the team's queue (viewflow's unassign), with a reason."""
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ValidationError({"reason": _("Indiquez le motif (quelques mots au moins).")})
+    with audited(actor, "Étape libérée"):
+        case = _lock_case(case.pk)
+        _require(actor, Action.VIEW, case)
+        task = _taken_task(actor, case, node_name)
+        if task.owner_id != actor.pk:
+            log_denial(actor, f"release:{node_name}", "case", case.pk)
+            raise PermissionDenied
+        with task.activation() as activation:
+            activation.unassign()
+        _handover(case, task, node_name, StepHandover.Kind.RELEASED, actor, actor.pk, None, reason)
+    return task
+
+
+def supervised_organisations(actor) -> set[int]:
+    """The organisations where `actor` is a supervisor (who may reassign their members' steps)."""
+    return {g.organisation_id for g in memberships_of(actor) if g.role == Role.SUPERVISOR}
+
+
+def reassign_candidates(actor, task: Task):
+    """Members of the organisations `actor` supervises where the step's holder works, holder excepted."""
+    orgs = supervised_organisations(actor)
+    holder_orgs = Membership.objects.filter(user_id=task.owner_id, is_active=True, organisation_id__in=orgs)
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__is_active=True,
+            memberships__organisation_id__in=holder_orgs.values("organisation_id"),
+        )
+        .exclude(pk=task.owner_id)
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def task_reassign(*, actor, case: Case, node_name: str, to_user, reason: str) -> Task:
+    """A supervisor hands a taken step to another member of the same organisation, with a reason.
+    The new holder must be able to do the step (sees the case, holds the step's grant)."""
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ValidationError({"reason": _("Indiquez le motif (quelques mots au moins).")})
+    with audited(actor, "Étape réattribuée"):
+        case = _lock_case(case.pk)
+        _require(actor, Action.VIEW, case)
+        task = _taken_task(actor, case, node_name)
+        orgs = supervised_organisations(actor)
+        holder_orgs = set(
+            Membership.objects.filter(user_id=task.owner_id, is_active=True, organisation_id__in=orgs).values_list(
+                "organisation_id", flat=True
+            )
+        )
+        if not holder_orgs:
+            log_denial(actor, f"reassign:{node_name}", "case", case.pk)
+            raise PermissionDenied
+        if (
+            to_user is None
+            or not Membership.objects.filter(user=to_user, is_active=True, organisation_id__in=holder_orgs).exists()
+        ):
+            log_denial(actor, f"reassign_to:{node_name}", "case", case.pk)
+            raise ValidationError(
+                {"to_user": _("On ne réattribue une étape qu'à un membre de la même organisation que son titulaire.")}
+            )
+        if to_user.pk == task.owner_id:
+            raise ValidationError({"to_user": _("Cette personne a déjà pris en charge l'étape.")})
+        try:
+            holds = _require_view_and_step(to_user, case, node_name)
+        except PermissionDenied:
+            holds = False
+        if not holds:
+            raise ValidationError({"to_user": _("Cette personne ne peut pas faire cette étape sur ce dossier.")})
+        from_user_id = task.owner_id
+        with task.activation() as activation:
+            activation.reassign(to_user)
+        _handover(case, task, node_name, StepHandover.Kind.REASSIGNED, actor, from_user_id, to_user, reason)
     return task
 
 
