@@ -277,3 +277,17 @@ def dalo_deadline(case, days_before: int) -> None:
         key=lambda user: f"dalo:{case.pk}:{deadline.isoformat()}:{max(days_before, 0)}:{user.pk}",
         context=context,
     )
+
+
+def note_mentioned(case, note, mentioned) -> None:
+    """A colleague was named on a case note: tell them (the note itself is read in the application,
+    never in an e-mail: it may hold social data)."""
+    author = note.author
+    _tell(
+        case,
+        [mentioned],
+        template="note_mentioned",
+        key=lambda user: f"note:{note.pk}:mentioned:{user.pk}",
+        context={"author": author.get_full_name() or "", "contact_date": _fmt(note.contact_date)},
+        exclude=[author],
+    )

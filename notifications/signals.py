@@ -104,3 +104,8 @@ def _reply_silence_refusal(sender, case, proposal, due, **kwargs):
 @receiver(workflow_events.dalo_deadline, dispatch_uid="notifications.dalo_deadline")
 def _dalo_deadline(sender, case, days_before, **kwargs):
     events.dalo_deadline(case, days_before)
+
+
+@receiver(workflow_events.note_mentioned, dispatch_uid="notifications.note_mentioned")
+def _note_mentioned(sender, case, note, mentioned, **kwargs):
+    events.note_mentioned(case, note, mentioned)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import delegations, views
 
 app_name = "permissions"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("dossiers/<int:case_pk>/acces-exceptionnel/", views.break_glass, name="break_glass"),
     path("dossiers/<int:case_pk>/partages/", views.case_shares, name="case_shares"),
     path("partages/<int:pk>/revoquer/", views.share_revoke, name="share_revoke"),
+    path("absences/", delegations.delegation_list, name="delegations"),
+    path("absences/<int:pk>/terminer/", delegations.delegation_revoke, name="delegation_revoke"),
 ]

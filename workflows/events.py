@@ -27,3 +27,6 @@ reply_silence_refusal = Signal()
 
 # A DALO case's offer deadline (préfet) is `days_before` days away, 0 when passed. kwargs: case, days_before.
 dalo_deadline = Signal()
+
+# A case note names a colleague (@mention). kwargs: case, note, mentioned (the user named).
+note_mentioned = Signal()

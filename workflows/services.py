@@ -246,10 +246,20 @@ def supervised_organisations(actor) -> set[int]:
     return {g.organisation_id for g in memberships_of(actor) if g.role == Role.SUPERVISOR}
 
 
+def _holder_organisations(actor, task: Task):
+    """The organisations `actor` supervises where the step's holder is an active member."""
+    orgs = supervised_organisations(actor)
+    return Membership.objects.filter(user_id=task.owner_id, is_active=True, organisation_id__in=orgs)
+
+
+def may_reassign(actor, task: Task) -> bool:
+    """`actor` supervises the organisation of the step's holder (no query for a non-supervisor)."""
+    return bool(supervised_organisations(actor)) and _holder_organisations(actor, task).exists()
+
+
 def reassign_candidates(actor, task: Task):
     """Members of the organisations `actor` supervises where the step's holder works, holder excepted."""
-    orgs = supervised_organisations(actor)
-    holder_orgs = Membership.objects.filter(user_id=task.owner_id, is_active=True, organisation_id__in=orgs)
+    holder_orgs = _holder_organisations(actor, task)
     return (
         get_user_model()
         .objects.filter(
@@ -273,12 +283,7 @@ def task_reassign(*, actor, case: Case, node_name: str, to_user, reason: str) ->
         case = _lock_case(case.pk)
         _require(actor, Action.VIEW, case)
         task = _taken_task(actor, case, node_name)
-        orgs = supervised_organisations(actor)
-        holder_orgs = set(
-            Membership.objects.filter(user_id=task.owner_id, is_active=True, organisation_id__in=orgs).values_list(
-                "organisation_id", flat=True
-            )
-        )
+        holder_orgs = set(_holder_organisations(actor, task).values_list("organisation_id", flat=True))
         if not holder_orgs:
             log_denial(actor, f"reassign:{node_name}", "case", case.pk)
             raise PermissionDenied

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import notes, views
 
 app_name = "cases"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/", views.CaseDetailView.as_view(), name="detail"),
     path("<int:pk>/clore/", views.CaseCloseView.as_view(), name="close"),
     path("<int:pk>/menage/", views.HouseholdEditView.as_view(), name="household_edit"),
+    path("<int:pk>/notes/", notes.CaseNotesView.as_view(), name="notes"),
 ]

@@ -28,13 +28,17 @@ from permissions.policy import (
 )
 from permissions.reads import log_sensitive_reads
 from permissions.visibility import Category, can_see_category, can_see_field, case_access, visible_fields
+from web.tasks import handover
 from web.tasks.forms import CloseForm, attach_errors
 from web.tasks.views import scoped_case
-from workflows import queries, services
+from workflows import notes, queries, services
 
 from .forms import CaseOptionsForm, CriterionFormSet, DaloForm, HouseholdForm, MemberFormSet
 
 PAGE_SIZE = 25
+
+
+NOTES_ON_CASE_PAGE = 5
 
 
 class CappedPaginator(Paginator):
@@ -189,6 +193,10 @@ def case_context(request, case, close_form=None) -> dict:
         "can_close": can_close,
         "close_form": close_form or (CloseForm() if can_close else None),
         "can_change": case.is_open and policy.can(user, Action.CHANGE, case),
+        # Notes section (templates/cases/_notes.html): one query; its reads join the page's read log.
+        "case_notes": notes.visible_notes(user, case, roles, limit=NOTES_ON_CASE_PAGE, log=False),
+        "may_write_notes": case.is_open and bool(set(roles.roles) & notes.NOTE_WRITERS),
+        **handover.step_actions(user, open_task),
     }
 
 
@@ -196,11 +204,17 @@ class CaseDetailView(LoginRequiredMixin, View):
     def get(self, request, pk):
         case = scoped_case(request, pk)
         context = case_context(request, case)
-        log_case_page_reads(request.user, case, context["diagnostic"], context["criterion_records"])
+        log_case_page_reads(
+            request.user,
+            case,
+            context["diagnostic"],
+            context["criterion_records"],
+            also_shown={note.category for note in context["case_notes"]},
+        )
         return render(request, "cases/detail.html", context)
 
 
-def log_case_page_reads(user, case, diagnostic, criteria) -> None:
+def log_case_page_reads(user, case, diagnostic, criteria, also_shown=()) -> None:
     """Log the sensitive sections this page showed with something in them (audit read log).
 
     `diagnostic` and `criteria` are the case's records as the page read them (not read again)."""
@@ -213,7 +227,7 @@ def log_case_page_reads(user, case, diagnostic, criteria) -> None:
             shown.add(category)
         if any(getattr(c, f) for c in criteria for f in fields.get("criterion", ())):
             shown.add(category)
-    log_sensitive_reads(user, case, shown)
+    log_sensitive_reads(user, case, shown | set(also_shown))
 
 
 # Free-text fields of the case page whose display counts as a sensitive read.
