@@ -28,7 +28,7 @@ from permissions.policy import Action, log_denial, policy
 from permissions.roles import Role
 from workflows import services as workflow
 from workflows.locking import holding
-from workflows.services import StepConflict
+from workflows.services import StepConflict, StepHeldElsewhere
 
 from . import selectors
 from .documents import minutes_pdf
@@ -391,8 +391,9 @@ def _release_claim(case, seat_committee, actor):
     if task is None or task.owner_id in (None, actor.pk):
         return
     if not CommitteeMember.objects.filter(committee=seat_committee, user_id=task.owner_id, is_active=True).exists():
-        raise StepConflict(
-            _("Cette étape est prise en charge par une personne extérieure à la commission : elle doit la libérer.")
+        raise StepHeldElsewhere(
+            _("Cette étape est prise en charge par une personne extérieure à la commission : elle doit la libérer."),
+            case_id=case.pk,
         )
     task = Task.objects.get(pk=task.pk)
     with task.activation() as activation:

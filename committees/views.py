@@ -8,12 +8,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from permissions.policy import Action, log_denial, policy
-from workflows.services import StepConflict
+from workflows.services import StepConflict, StepHeldElsewhere
 
 from . import selectors, services
 from .documents import decision_letter_pdf, decision_lines, tally_line
@@ -154,12 +155,21 @@ def session_detail(request, pk):
     return render(request, "committees/session_detail.html", _session_context(request, session, seat))
 
 
+def conflict_message(conflict: StepConflict):
+    """The conflict's text; for a step held outside the committee, with the link to the case's step,
+    where its holder releases it and a supervisor of the holder's organisation reassigns it."""
+    if isinstance(conflict, StepHeldElsewhere):
+        url = reverse("cases:detail", args=[conflict.case_id]) + "#etape-ouverte"
+        return format_html('{} <a href="{}">{}</a>', str(conflict), url, _("Libérer ou réattribuer l'étape"))
+    return str(conflict)
+
+
 def _run(request, action, success_message, *, on_error_url):
     """Call a service from a POST; conflicts and refusals come back as a message on the page."""
     try:
         action()
     except StepConflict as conflict:
-        messages.error(request, str(conflict))
+        messages.error(request, conflict_message(conflict))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     except PermissionDenied as denied:
@@ -361,7 +371,7 @@ def _submit(request, form, form_name, call, success, *, render, done_url):
             _apply_errors(form, error)
         except StepConflict as conflict:
             # Someone was quicker, or the session moved on: say so above the page as it now stands.
-            messages.error(request, str(conflict))
+            messages.error(request, conflict_message(conflict))
             return render(status=409)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("Cette action ne vous est pas permise."))

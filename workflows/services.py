@@ -53,6 +53,15 @@ class StepConflict(Exception):
     """The step was already completed or the case moved on (typically a concurrent user)."""
 
 
+class StepHeldElsewhere(StepConflict):
+    """The step is held by someone who must give it back first (release, or a supervisor's reassign,
+    on the case page: web.tasks.handover)."""
+
+    def __init__(self, message, *, case_id: int):
+        super().__init__(message)
+        self.case_id = case_id
+
+
 @contextmanager
 def audited(actor, reason: str):
     """One transaction acting as `actor`: its history rows are chained in one batch before commit."""
