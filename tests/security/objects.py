@@ -316,6 +316,43 @@ def step_kwargs(mw, target):
     return {"pk": mw.foreign_case.pk, "node": "diagnostic"}
 
 
+def handover_kwargs(mw, target):
+    """own: a diagnostic the social worker has taken (released by them, reassigned by their
+    supervisor); foreign: the foreign case's diagnostic, taken by nobody."""
+    if target == "foreign":
+        return {"pk": mw.foreign_case.pk, "node": "diagnostic"}
+    case = getattr(mw, "handover_case", None)
+    if case is None:
+        from workflows import services
+
+        case = mw.handover_case = mw.world.flag()
+        services.task_claim(actor=mw.world.social_worker, case=case, node_name="diagnostic")
+    return {"pk": case.pk, "node": "diagnostic"}
+
+
+def delegation_of(mw, target):
+    """own: the social worker's delegation to a colleague; foreign: one of the Nantes organisation."""
+    found = getattr(mw, "delegations", None)
+    if found is None:
+        today = timezone.localdate()
+        world = mw.world
+        nantes = Membership.objects.get(user__username="ts-nantes").organisation
+        foreign_colleague = member(Role.SOCIAL_WORKER, nantes, username="ts-nantes-2")
+        found = mw.delegations = {
+            "own": access_services.delegation_create(
+                actor=world.social_worker, delegate=world.colleague, starts_on=today, ends_on=today, reason="Congés"
+            ),
+            "foreign": access_services.delegation_create(
+                actor=foreign_colleague,
+                delegate=Membership.objects.get(user__username="ts-nantes").user,
+                starts_on=today,
+                ends_on=today,
+                reason="Congés",
+            ),
+        }
+    return found[target]
+
+
 def committee_kwargs(kind):
     def build(mw, target):
         objects = mw.committees()[target]
@@ -421,6 +458,9 @@ URL_OBJECTS = {
         "pk": (mw.membership if target == "own" else mw.foreign_membership).pk
     },
     "permissions:share_revoke": lambda mw, target: {"pk": (mw.share if target == "own" else mw.foreign_share).pk},
+    "workflows:release": lambda mw, target: handover_kwargs(mw, target),
+    "workflows:reassign": lambda mw, target: handover_kwargs(mw, target),
+    "permissions:delegation_revoke": lambda mw, target: {"pk": delegation_of(mw, target).pk},
     **RECEPTION_URLS,
 }
 

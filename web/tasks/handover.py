@@ -59,12 +59,15 @@ def _taken_step(request, pk, node):
 class ReleaseView(LoginRequiredMixin, View):
     """The holder gives the step back to the team, with a reason."""
 
-    def get(self, request, pk, node):
+    def held_step(self, request, pk, node):
         case, task = _taken_step(request, pk, node)
         if task.owner_id != request.user.pk:
             log_denial(request, f"release:{node}", "case", case.pk)
             raise Http404
-        return self.page(request, case, node, ReleaseForm())
+        return case
+
+    def get(self, request, pk, node):
+        return self.page(request, self.held_step(request, pk, node), node, ReleaseForm())
 
     def page(self, request, case, node, form):
         context = {
@@ -78,7 +81,7 @@ class ReleaseView(LoginRequiredMixin, View):
         return render(request, "workflows/handover_form.html", context)
 
     def post(self, request, pk, node):
-        case, _task = _taken_step(request, pk, node)
+        case = self.held_step(request, pk, node)
         form = ReleaseForm(request.POST)
         if form.is_valid():
             try:
