@@ -79,7 +79,7 @@ def test_a_correction_is_a_new_note(world, client):
     first = write(world, case, text="Rendez-vous le 12.")
     client.force_login(world.social_worker)
     url = reverse("cases:notes", args=[case.pk])
-    assert 'value="%s" selected' % first.pk in client.get(url + f"?corrige={first.pk}").content.decode()
+    assert f'value="{first.pk}" selected' in client.get(url + f"?corrige={first.pk}").content.decode()
     response = client.post(
         url,
         {
