@@ -26,7 +26,15 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from audit.bulk import bulk_create_with_history, bulk_update_with_history, delete_with_history
+from audit.bulk import (
+    HistoryBatch,
+    State,
+    bulk_create_with_states,
+    bulk_update_with_history,
+    current_actor,
+    delete_with_history,
+    insert_rows,
+)
 from cases.choices import HousingSituation, Relationship, ResidenceStatus
 from cases.models import Commune, Household, HouseholdMember
 from cases.validators import validate_nud
@@ -150,16 +158,14 @@ def _date(text: str, today: date) -> date:
     return value
 
 
-def _choice(name: str, text: str, mapping: Mapping) -> str:
+def _words(name: str, mapping: Mapping) -> tuple[dict, str]:
+    """{word of a file, casefolded: code} for a choice field, and the message that rejects others."""
     choices = CHOICES[name]
     words = {str(w).casefold(): code for w, code in (mapping.values.get(name) or {}).items()}
     words |= {str(label).casefold(): code for code, label in choices.choices}
     words |= {code.casefold(): code for code in choices.values}
-    code = words.get(text.casefold())
-    if code not in choices.values:
-        admitted = ", ".join(str(label) for label in choices.labels)
-        raise Rejected(f"valeur inconnue ; valeurs admises : {admitted}")
-    return code
+    words = {w: code for w, code in words.items() if code in choices.values}
+    return words, "valeur inconnue ; valeurs admises : " + ", ".join(str(label) for label in choices.labels)
 
 
 class LineReader:
@@ -174,6 +180,7 @@ class LineReader:
         present = set(header)
         self.columns = {f: h for f, h in mapping.columns.items() if h in present}
         self.members = [m for m in mapping.member_columns() if m["first_name"] in present]
+        self.words = {name: _words(name, mapping) for name in CHOICES}  # labels translated once
         missing = [mapping.columns[f] for f in REQUIRED if f in mapping.columns and f not in self.columns]
         missing += [f for f in REQUIRED if f not in mapping.columns]
         if missing:
@@ -197,7 +204,10 @@ class LineReader:
         if name in MONEY:
             return str(_money(text))
         if name in CHOICES:
-            return _choice(name, text, self.mapping)
+            words, message = self.words[name]
+            if text.casefold() not in words:
+                raise Rejected(message)
+            return words[text.casefold()]
         if name == "commune":
             if text not in self.communes:
                 raise Rejected(f"commune inconnue : code INSEE « {text[:10]} » absent du référentiel")
@@ -414,8 +424,16 @@ class Importer:
             target.append((snap, nud, household, row_digest, values, line))
         if not writing:
             return
+        # New rows through COPY with their '+' history rows, chained once per batch.
+        history = HistoryBatch()
+        actor = getattr(current_actor(), "pk", None)
+        now = timezone.now()
+
+        def created(objs):
+            return [[State("+", now, actor, self.reason)]] * len(objs)  # one state, shared (never mutated)
+
         if new:
-            bulk_create_with_history(new, Household, reason=self.reason, batch_size=BATCH)
+            bulk_create_with_states(new, Household, created(new), batch=history)
         if changed:
             bulk_update_with_history(changed, Household, sorted(fields), reason=self.reason, batch_size=BATCH)
         old_members = [m for _h, old, _rows in members_of.values() if old for m in old]
@@ -423,15 +441,16 @@ class Importer:
             delete_with_history(old_members, HouseholdMember, reason=self.reason)
         new_members = [m for household, _old, rows in members_of.values() for m in _members(household, rows)]
         if new_members:
-            bulk_create_with_history(new_members, HouseholdMember, reason=self.reason, batch_size=BATCH)
-        ImportedApplication.objects.bulk_create(
+            bulk_create_with_states(new_members, HouseholdMember, created(new_members), batch=history)
+        history.chain()
+        insert_rows(  # bookkeeping, not audited: COPY on PostgreSQL
+            ImportedApplication,
             [
                 ImportedApplication(nud=nud, household=h, digest=d, values=v, run=self.run, line=line)
                 for _s, nud, h, d, v, line in snapshots_new
             ],
-            batch_size=BATCH,
         )
-        updated, now = [], timezone.now()
+        updated = []
         for snap, _nud, h, d, v, line in snapshots_old:
             snap.household, snap.digest, snap.values, snap.run, snap.line = h, d, v, self.run, line
             snap.updated_at = now

@@ -11,13 +11,14 @@ from exchanges import mappings, readers
 from exchanges.applications import Importer, Report
 
 
-def import_file(path: Path, mapping, *, dry_run=False, skip_invalid=False, report=None, console=None):
-    """Run an import of a file on disk with a progress bar (rich) on the terminal."""
+def import_file(path: Path, mapping, *, dry_run=False, skip_invalid=False, report=None, also=None):
+    """Run an import of a file on disk with a progress bar (rich) on the terminal; `also(lines)` is
+    called with the bar at each batch."""
     reason = f"Import de demandes ({mapping.key}, {path.name})"
     with path.open("rb") as binary:
         total = readers.count_lines(binary, path.name)
         columns = [TextColumn("Import"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-        with Progress(*columns, console=console, transient=True) as bar:
+        with Progress(*columns, transient=True) as bar:
             task = bar.add_task("import", total=total)
             importer = Importer(
                 mapping,
@@ -25,7 +26,7 @@ def import_file(path: Path, mapping, *, dry_run=False, skip_invalid=False, repor
                 dry_run=dry_run,
                 skip_invalid=skip_invalid,
                 report=report,
-                progress=lambda lines: bar.update(task, completed=lines),
+                progress=lambda lines: (bar.update(task, completed=lines), also and also(lines)),
             )
             return importer.run_file(binary, path.name)
 
