@@ -15,7 +15,6 @@ from .forms import UploadForm
 from .models import ImportJob, JobStatus
 from .tasks import progress_key, run_import
 
-
 SUMMARY_DEFAULTS = dict.fromkeys(("lines", "created", "updated", "unchanged", "rejected", "conflicts"), 0) | {
     "verdict": "",
     "file_error": "",
