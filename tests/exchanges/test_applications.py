@@ -200,3 +200,11 @@ def test_command_prints_counts_and_writes_the_report(tmp_path, capsys):
 def test_command_refuses_an_unknown_mapping():
     with pytest.raises(CommandError, match="Modèle de colonnes inconnu : « inconnu »"):
         call_command("import_applications", str(SAMPLES / "registre.csv"), "--mapping", "inconnu")
+
+
+def test_the_audit_chain_stays_whole_after_imports():
+    run(SAMPLES / "registre.csv")
+    run(sample([("1 234,56", "1 400,00"), ("Noé;Fictif-Durand;Enfant;30/04/2019", ";;;")]))
+    out = io.StringIO()
+    call_command("verify_audit_chain", stdout=out)
+    assert "0 rompue(s)" in out.getvalue()
