@@ -38,6 +38,9 @@ def _current_actor():
     return user if getattr(user, "is_authenticated", False) else None
 
 
+current_actor = _current_actor  # for callers building State rows (exchanges' imports)
+
+
 def _chunks(items, size=CHUNK):
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "accounts",
     "ops",
+    "exchanges",
 ]
 
 MIDDLEWARE = [

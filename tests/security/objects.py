@@ -489,3 +489,29 @@ def kwargs_builder(url_name: str, kwarg_names: set):
     if kwarg_names == {"pk"} and url_name.startswith("cases:"):
         return case_kwargs(kwarg_names)  # the case pages take the case as `pk`
     return None
+
+
+def _import_jobs(mw) -> dict:
+    """An import job of the territory admin's organisation (own) and one of another (foreign)."""
+    if not hasattr(mw, "_import_jobs"):
+        from exchanges.models import ImportJob, JobStatus
+
+        admin = mw.user(Role.TERRITORY_ADMIN)
+        organisations = {"own": admin.memberships.get().organisation, "foreign": OrganisationFactory()}
+        mw._import_jobs = {
+            target: ImportJob.objects.create(
+                created_by=admin,
+                organisation=organisation,
+                mapping="registre@1",
+                file_name="registre.csv",
+                content=b"",
+                status=JobStatus.DONE,
+                summary={"lines": 0, "verdict": "Aucun changement."},
+            )
+            for target, organisation in organisations.items()
+        }
+    return mw._import_jobs
+
+
+URL_OBJECTS["exchanges:job"] = lambda mw, t: {"pk": _import_jobs(mw)[t].pk}
+URL_OBJECTS["exchanges:job_report"] = URL_OBJECTS["exchanges:job"]

@@ -1,0 +1,461 @@
+"""Import of applications (households and their members) by NUD.
+
+One pass over the file, streamed in batches, inside one transaction:
+- each line is read through the mapping and checked (French message per line and column);
+- a household is created, updated, or left as it is. What the last import wrote is kept per NUD
+  (ImportedApplication): a field whose value in the application differs from it was changed by a
+  social worker since, so the file does not overwrite it and the conflict is listed;
+- the same file twice: every digest matches the last import's, nothing is written;
+- a file with rejected lines imports nothing unless `skip_invalid` (the transaction is rolled back),
+  and a dry run is rolled back always.
+Writes go through audit.bulk (history rows with the import's reason, audit chain), in batches.
+"""
+
+import csv
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from audit.bulk import (
+    HistoryBatch,
+    State,
+    bulk_create_with_states,
+    bulk_update_with_history,
+    current_actor,
+    delete_with_history,
+    insert_rows,
+)
+from cases.choices import HousingSituation, Relationship, ResidenceStatus
+from cases.models import Commune, Household, HouseholdMember
+from cases.validators import validate_nud
+
+from . import readers
+from .mappings import Mapping
+from .models import ImportedApplication
+
+BATCH = 1000
+REQUIRED = ("nud", "applicant_last_name", "applicant_first_name", "applicant_birth_date", "housing_situation")
+DATES = ("applicant_birth_date", "housing_since")
+MONEY = (
+    "tax_income_n2",
+    "monthly_wages",
+    "monthly_rsa",
+    "monthly_aah",
+    "monthly_family_benefits",
+    "monthly_other_income",
+)
+CHOICES = {"housing_situation": HousingSituation, "residence_status": ResidenceStatus, "relationship": Relationship}
+TEXT_LIMITS = {
+    "applicant_last_name": 120,
+    "applicant_first_name": 120,
+    "phone": 20,
+    "address": 250,
+    "first_name": 120,
+    "last_name": 120,
+}
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y")
+OLDEST = date(1900, 1, 1)
+MAX_LISTED = 200  # messages kept for the result page; the report lists them all
+
+
+class Rejected(Exception):
+    pass
+
+
+@dataclass
+class Result:
+    lines: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    conflicts: int = 0
+    applied: bool = False
+    dry_run: bool = False
+    mapping: str = ""
+    file_error: str = ""
+    messages: list = field(default_factory=list)  # (line, column, kind, message), the first MAX_LISTED
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+    @property
+    def verdict(self) -> str:
+        if self.file_error:
+            return self.file_error
+        if self.rejected and not self.applied:
+            return (
+                f"{self.rejected} ligne(s) rejetée(s) : rien n'a été importé "
+                "(relancer avec « importer les lignes valides seulement » pour importer les autres)."
+            )
+        if self.dry_run:
+            return "Simulation : rien n'a été enregistré."
+        if not self.created and not self.updated:
+            return "Aucun changement : ce fichier a déjà été importé tel quel."
+        return "Import enregistré."
+
+
+class Report:
+    """The rejection and conflict report (CSV, semicolon-separated, for a spreadsheet)."""
+
+    HEADER = ["ligne", "colonne", "type", "message"]
+
+    def __init__(self, stream=None):
+        self.stream = stream
+        self.writer = csv.writer(stream, delimiter=";") if stream is not None else None
+        if self.writer:
+            self.writer.writerow(self.HEADER)
+
+    def add(self, result: Result, line: int, column: str, kind: str, message: str) -> None:
+        item = (line, column, kind, message)
+        if len(result.messages) < MAX_LISTED:
+            result.messages.append(item)
+        if self.writer:
+            self.writer.writerow(item)
+
+
+# --- reading one line ---------------------------------------------------------------------------
+
+
+def _money(text: str) -> Decimal:
+    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text).replace(",", ".")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise Rejected("montant illisible (exemple attendu : 1 234,56)") from None
+    if not value.is_finite():
+        raise Rejected("montant illisible (exemple attendu : 1 234,56)")
+    if value < 0:
+        raise Rejected("montant négatif : un revenu ne peut pas être inférieur à 0")
+    if value >= Decimal("100000000"):
+        raise Rejected("montant trop élevé")
+    return value.quantize(Decimal("0.01"))
+
+
+def _date(text: str, today: date) -> date:
+    for fmt in DATE_FORMATS:
+        try:
+            value = datetime.strptime(text, fmt).date()
+            break
+        except ValueError:
+            continue
+    else:
+        raise Rejected("date impossible ou illisible (attendu JJ/MM/AAAA, par exemple 17/05/1985)")
+    if value > today:
+        raise Rejected("date impossible : elle est dans le futur")
+    if value < OLDEST:
+        raise Rejected("date impossible : antérieure à 1900")
+    return value
+
+
+def _words(name: str, mapping: Mapping) -> tuple[dict, str]:
+    """{word of a file, casefolded: code} for a choice field, and the message that rejects others."""
+    choices = CHOICES[name]
+    words = {str(w).casefold(): code for w, code in (mapping.values.get(name) or {}).items()}
+    words |= {str(label).casefold(): code for code, label in choices.choices}
+    words |= {code.casefold(): code for code in choices.values}
+    words = {w: code for w, code in words.items() if code in choices.values}
+    return words, "valeur inconnue ; valeurs admises : " + ", ".join(str(label) for label in choices.labels)
+
+
+class LineReader:
+    """Turns a row of the file into canonical values (strings: ISO dates, amounts with 2 decimals,
+    codes), or the list of (column, message) that reject it."""
+
+    def __init__(self, mapping: Mapping, header: list[str], communes: set[str], allowed: set[str] | None):
+        self.mapping = mapping
+        self.communes = communes
+        self.allowed = allowed
+        self.today = timezone.localdate()
+        present = set(header)
+        self.columns = {f: h for f, h in mapping.columns.items() if h in present}
+        self.members = [m for m in mapping.member_columns() if m["first_name"] in present]
+        self.words = {name: _words(name, mapping) for name in CHOICES}  # labels translated once
+        missing = [mapping.columns[f] for f in REQUIRED if f in mapping.columns and f not in self.columns]
+        missing += [f for f in REQUIRED if f not in mapping.columns]
+        if missing:
+            raise readers.FileFormatError(
+                f"Colonne(s) absente(s) du fichier pour le modèle {mapping.key} : {', '.join(missing)}."
+            )
+
+    def _value(self, name: str, text: str):
+        if name in REQUIRED and not text:
+            raise Rejected("valeur obligatoire manquante")
+        if not text:
+            return "0.00" if name in MONEY and name != "tax_income_n2" else ""
+        if name in ("nud",):
+            try:
+                validate_nud(text.upper())
+            except ValidationError as error:
+                raise Rejected(error.messages[0]) from None
+            return text.upper()
+        if name in DATES or name == "birth_date":
+            return _date(text, self.today).isoformat()
+        if name in MONEY:
+            return str(_money(text))
+        if name in CHOICES:
+            words, message = self.words[name]
+            if text.casefold() not in words:
+                raise Rejected(message)
+            return words[text.casefold()]
+        if name == "commune":
+            if text not in self.communes:
+                raise Rejected(f"commune inconnue : code INSEE « {text[:10]} » absent du référentiel")
+            if self.allowed is not None and text not in self.allowed:
+                raise Rejected("commune hors de votre territoire")
+            return text
+        if name == "email":
+            try:
+                validate_email(text)
+            except ValidationError:
+                raise Rejected("adresse électronique invalide") from None
+        if name in TEXT_LIMITS and len(text) > TEXT_LIMITS[name]:
+            raise Rejected(f"texte trop long ({TEXT_LIMITS[name]} caractères au plus)")
+        return text
+
+    def read(self, row: dict) -> tuple[dict | None, list]:
+        values, errors = {}, []
+        for name, header in self.columns.items():
+            try:
+                values[name] = self._value(name, row.get(header) or "")
+            except Rejected as error:
+                errors.append((header, str(error)))
+        birth, since = values.get("applicant_birth_date"), values.get("housing_since")
+        if birth and since and since < birth:
+            errors.append((self.columns["housing_since"], "date impossible : antérieure à la date de naissance"))
+        if self.members:
+            members = []
+            for columns in self.members:
+                cells = {f: (row.get(h) or "") for f, h in columns.items()}
+                if not any(cells.values()):
+                    continue
+                member = []
+                for f, header in columns.items():
+                    try:
+                        if not cells[f]:
+                            raise Rejected("valeur obligatoire manquante pour ce membre")
+                        member.append(self._value(f, cells[f]))
+                    except Rejected as error:
+                        errors.append((header, str(error)))
+                if len(member) == len(columns):
+                    members.append(member)
+            values["members"] = sorted(members, key=lambda m: (m[3], m[0], m[1]))
+        return (None if errors else values), errors
+
+
+def digest(values: dict) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# --- comparing with the database ----------------------------------------------------------------
+
+
+def _canonical(household: Household, name: str):
+    if name == "commune":
+        return household.commune_id or ""
+    if name == "members":
+        return sorted(
+            ([m.first_name, m.last_name, m.relationship, m.birth_date.isoformat()] for m in household.members.all()),
+            key=lambda m: (m[3], m[0], m[1]),
+        )
+    value = getattr(household, name)
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal("0.01")))
+    return str(value)
+
+
+def _assign(household: Household, name: str, value) -> None:
+    if name == "commune":
+        household.commune_id = value or None
+    elif name in DATES:
+        setattr(household, name, date.fromisoformat(value) if value else None)
+    elif name in MONEY:
+        setattr(household, name, Decimal(value) if value else None)
+    else:
+        setattr(household, name, value)
+
+
+def _members(household: Household, rows: list) -> list[HouseholdMember]:
+    return [
+        HouseholdMember(
+            household=household, first_name=f, last_name=last, relationship=rel, birth_date=date.fromisoformat(born)
+        )
+        for f, last, rel, born in rows
+    ]
+
+
+class Importer:
+    def __init__(
+        self,
+        mapping: Mapping,
+        *,
+        reason: str,
+        allowed_communes: set[str] | None = None,
+        dry_run=False,
+        skip_invalid=False,
+        report: Report | None = None,
+        progress: Callable[[int], None] | None = None,
+    ):
+        self.mapping = mapping
+        self.reason = reason[:100]
+        self.allowed = allowed_communes
+        self.dry_run = dry_run
+        self.skip_invalid = skip_invalid
+        self.report = report or Report()
+        self.progress = progress or (lambda lines: None)
+        self.run = uuid.uuid4()
+        self.result = Result(dry_run=dry_run, mapping=mapping.key)
+
+    def reject(self, line, column, message):
+        self.report.add(self.result, line, column, "rejet", message)
+
+    def run_file(self, binary, name: str) -> Result:
+        rows = readers.rows(binary, name, self.mapping.delimiter)
+        try:
+            header = next(rows)
+            reader = LineReader(self.mapping, header, set(Commune.objects.values_list("pk", flat=True)), self.allowed)
+            with transaction.atomic():
+                self._import(rows, reader)
+                self.result.applied = not self.dry_run and (self.skip_invalid or not self.result.rejected)
+                if not self.result.applied:
+                    transaction.set_rollback(True)
+        except readers.FileFormatError as error:
+            self.result.file_error = error.messages[0]
+            self.result.applied = False
+        finally:
+            rows.close()
+        return self.result
+
+    def _import(self, rows, reader: LineReader) -> None:
+        batch = []
+        for line, row in rows:
+            self.result.lines += 1
+            values, errors = reader.read(row)
+            for column, message in errors:
+                self.reject(line, column, message)
+            if errors:
+                self.result.rejected += 1
+            else:
+                batch.append((line, values))
+            if len(batch) >= BATCH:
+                self._batch(batch)
+                batch = []
+                self.progress(self.result.lines)
+        if batch:
+            self._batch(batch)
+        self.progress(self.result.lines)
+
+    def _batch(self, batch: list) -> None:
+        r = self.result
+        writing = self.skip_invalid or not r.rejected  # after a rejection without skip_invalid: check only
+        nuds = [values["nud"] for _line, values in batch]
+        known = {s.nud: s for s in ImportedApplication.objects.filter(nud__in=nuds)}
+        households = {h.nud: h for h in Household.objects.filter(nud__in=nuds).prefetch_related("members")}
+        seen = {}
+        new, changed, fields, members_of, snapshots_new, snapshots_old = [], [], set(), {}, [], []
+        for line, values in batch:
+            nud = values["nud"]
+            snap = known.get(nud)
+            first = seen.get(nud) or (snap.line if snap and snap.run == self.run else None)
+            if first:
+                self.reject(line, self.mapping.columns["nud"], f"NUD déjà présent ligne {first} du fichier")
+                r.rejected += 1
+                continue
+            seen[nud] = line
+            row_digest = digest(values)
+            household = households.get(nud)
+            if household is None:
+                household = Household()
+                for name, value in values.items():
+                    if name != "members":
+                        _assign(household, name, value)
+                new.append(household)
+                members_of[nud] = (household, None, values.get("members") or [])
+                r.created += 1
+            elif snap is not None and snap.digest == row_digest:
+                r.unchanged += 1
+            else:
+                last = snap.values if snap else {}
+                touched = []
+                for name, value in values.items():
+                    current = _canonical(household, name)
+                    if value == current:
+                        continue
+                    if name in last and last[name] == current:
+                        touched.append(name)
+                    else:
+                        column = self.mapping.columns.get(name) or "membres"
+                        self.report.add(
+                            r,
+                            line,
+                            column,
+                            "conflit",
+                            "valeur modifiée dans l'application depuis le dernier import : "
+                            "celle du fichier n'a pas été reprise",
+                        )
+                        r.conflicts += 1
+                if not touched:
+                    r.unchanged += 1
+                else:
+                    r.updated += 1
+                    if "members" in touched:
+                        members_of[nud] = (household, list(household.members.all()), values["members"])
+                    plain = [n for n in touched if n != "members"]
+                    for name in plain:
+                        _assign(household, name, values[name])
+                    if plain:
+                        changed.append(household)
+                        fields |= {"commune" if n == "commune" else n for n in plain}
+            target = snapshots_old if snap else snapshots_new
+            target.append((snap, nud, household, row_digest, values, line))
+        if not writing:
+            return
+        # New rows through COPY with their '+' history rows, chained once per batch.
+        history = HistoryBatch()
+        actor = getattr(current_actor(), "pk", None)
+        now = timezone.now()
+
+        def created(objs):
+            return [[State("+", now, actor, self.reason)]] * len(objs)  # one state, shared (never mutated)
+
+        if new:
+            bulk_create_with_states(new, Household, created(new), batch=history)
+        if changed:
+            bulk_update_with_history(changed, Household, sorted(fields), reason=self.reason, batch_size=BATCH)
+        old_members = [m for _h, old, _rows in members_of.values() if old for m in old]
+        if old_members:
+            delete_with_history(old_members, HouseholdMember, reason=self.reason)
+        new_members = [m for household, _old, rows in members_of.values() for m in _members(household, rows)]
+        if new_members:
+            bulk_create_with_states(new_members, HouseholdMember, created(new_members), batch=history)
+        history.chain()
+        insert_rows(  # bookkeeping, not audited: COPY on PostgreSQL
+            ImportedApplication,
+            [
+                ImportedApplication(nud=nud, household=h, digest=d, values=v, run=self.run, line=line)
+                for _s, nud, h, d, v, line in snapshots_new
+            ],
+        )
+        updated = []
+        for snap, _nud, h, d, v, line in snapshots_old:
+            snap.household, snap.digest, snap.values, snap.run, snap.line = h, d, v, self.run, line
+            snap.updated_at = now
+            updated.append(snap)
+        if updated:
+            ImportedApplication.objects.bulk_update(
+                updated, ["household", "digest", "values", "run", "line", "updated_at"], batch_size=BATCH
+            )

@@ -1,0 +1,53 @@
+import io
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils import timezone
+
+from cases.audit import acting_as
+
+from . import access, mappings
+from .applications import Importer, Report
+from .models import ImportJob, JobStatus
+
+
+def progress_key(job_id: int) -> str:
+    return f"exchanges:job:{job_id}:lines"
+
+
+def run_job(job: ImportJob) -> ImportJob:
+    """Run an import job as its author, with the import's reason on every history row. The lines
+    done so far go to the cache (the transaction hides them from other connections until the end)."""
+    job.status = JobStatus.RUNNING
+    job.save(update_fields=["status"])
+    report = io.StringIO()
+    reason = f"Import n° {job.pk} ({job.mapping})"
+    try:
+        with acting_as(job.created_by, reason):
+            importer = Importer(
+                mappings.get(job.mapping),
+                reason=reason,
+                allowed_communes=access.territory(job.created_by),
+                dry_run=job.dry_run,
+                skip_invalid=job.skip_invalid,
+                report=Report(report),
+                progress=lambda lines: cache.set(progress_key(job.pk), lines, 3600),
+            )
+            result = importer.run_file(io.BytesIO(bytes(job.content)), job.file_name)
+    except Exception:
+        job.status, job.finished_at = JobStatus.FAILED, timezone.now()
+        job.summary = {"file_error": "L'import a échoué : aucune donnée n'a été enregistrée."}
+        job.save(update_fields=["status", "finished_at", "summary"])
+        raise
+    job.summary = {"total": job.summary.get("total")} | result.as_dict() | {"verdict": result.verdict}
+    job.report = report.getvalue()
+    job.status, job.finished_at = JobStatus.DONE, timezone.now()
+    job.save(update_fields=["summary", "report", "status", "finished_at"])
+    return job
+
+
+@shared_task(name="exchanges.run_import", ignore_result=True, soft_time_limit=3600, time_limit=3900)
+def run_import(job_id: int) -> None:
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if job.status == JobStatus.PENDING:  # a redelivered message does not import twice
+        run_job(job)
