@@ -5,22 +5,71 @@ import csv
 from datetime import datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
 from audit.models import AccessLog, Section
-from cases.models import Case, Organisation
+from cases.choices import CaseStatus
+from cases.models import Case, Organisation, Proposal
+from permissions.models import Membership
 from permissions.policy import log_denial
+from permissions.roles import COMMISSION_ROLES, Role
 
 from .access import dpo_organisations
 from .models import Anonymisation, LegalHold
 from .services import plan
 
-# A user reading more distinct cases than this in one day is flagged.
-MANY_CASES_A_DAY = 20
+
+def outside_scope_threshold() -> int:
+    """Distinct cases a user may read outside their usual scope in one day before being flagged
+    (PPGDID_DPO_OUTSIDE_SCOPE_READS_A_DAY): more than this is flagged, this many is not."""
+    return settings.PPGDID_DPO_OUTSIDE_SCOPE_READS_A_DAY
+
+
+def usual_scope():
+    """Whether a read (an AccessLog row) falls in its reader's usual scope: the one definition.
+
+    A read is usual when no exceptional reason was given (break-the-glass is never usual) and one of:
+    - the household's own view (/mon-dossier/);
+    - the reader is the case's referent;
+    - one of the reader's active memberships' organisations holds or held a step of the case: the case's
+      organisation (flagging, diagnostic), its designated landlord or a landlord that made it a proposal,
+      its target réservataire;
+    - a commission membership whose territory (its communes, else its organisation's) holds the household's
+      commune, for a case that reached the committee;
+    - an auditor membership (the role reads every case).
+    Anything else (a case shared to the reader, a membership ended since, another territory) is outside.
+    Memberships are read as they are now, not as they were on the day of the read.
+    """
+    member = Membership.objects.filter(user_id=OuterRef("user_id"), is_active=True)
+    own_org = member.filter(
+        Q(organisation_id=OuterRef("case__organisation_id"))
+        | Q(organisation_id=OuterRef("case__designated_landlord_id"))
+        | Q(organisation_id=OuterRef("case__target_reservataire_id"))
+    )
+    proposal = Proposal.objects.filter(
+        case_id=OuterRef("case_id"),
+        landlord_id__in=Membership.objects.filter(user_id=OuterRef(OuterRef("user_id")), is_active=True).values(
+            "organisation_id"
+        ),
+    )
+    commune = OuterRef("case__household__commune_id")
+    commission = member.filter(role__in=COMMISSION_ROLES).filter(
+        Q(communes=commune) | Q(communes__isnull=True, organisation__communes=commune)
+    )
+    reached_committee = Q(case__decided_in_committee=True) | Q(case__status=CaseStatus.COMMITTEE)
+    return Q(reason="") & (
+        Q(section=Section.HOUSEHOLD)
+        | Q(case__referent_id=F("user_id"))
+        | Exists(own_org)
+        | Exists(proposal)
+        | (Exists(commission) & reached_committee)
+        | Exists(member.filter(role=Role.AUDITOR))
+    )
 
 
 class ReadLogFilter(forms.Form):
@@ -33,6 +82,7 @@ class ReadLogFilter(forms.Form):
     )
     protected = forms.BooleanField(label="Dossiers protégés seulement", required=False)
     break_glass = forms.BooleanField(label="Accès exceptionnels seulement", required=False)
+    outside_scope = forms.BooleanField(label="Hors du périmètre habituel du lecteur seulement", required=False)
     since = forms.DateField(
         label="Du",
         required=False,
@@ -79,6 +129,8 @@ def reads(organisations, data: dict):
         qs = qs.filter(Q(case__is_protected=True) | Q(section=Section.PROTECTED_CASE))
     if data.get("break_glass"):
         qs = qs.exclude(reason="")
+    if data.get("outside_scope"):
+        qs = qs.exclude(usual_scope())
     tz = timezone.get_current_timezone()
     if data.get("since"):
         qs = qs.filter(at__gte=datetime.combine(data["since"], time.min, tz))
@@ -88,16 +140,22 @@ def reads(organisations, data: dict):
 
 
 def flags(qs) -> list[dict]:
-    """Unusual patterns in the reads shown: many cases a day for one user; reads of protected cases."""
+    """Unusual patterns in the reads shown: a user reading more than the threshold of distinct cases
+    outside their usual scope in one day (usual_scope); reads of protected cases and break-the-glass."""
     many = (
-        qs.annotate(day=TruncDate("at"))
+        qs.exclude(usual_scope())
+        .annotate(day=TruncDate("at"))
         .values("user_id", "user__username", "day")
         .annotate(cases=Count("case_id", distinct=True))
-        .filter(cases__gt=MANY_CASES_A_DAY)
-        .order_by("-day")
+        .filter(cases__gt=outside_scope_threshold())
+        .order_by("-day", "user__username")
     )
     result = [
-        {"kind": f"{row['cases']} dossiers consultés dans la journée", "user": row["user__username"], "day": row["day"]}
+        {
+            "kind": f"{row['cases']} dossiers consultés hors de son périmètre habituel dans la journée",
+            "user": row["user__username"],
+            "day": row["day"],
+        }
         for row in many
     ]
     protected = (
@@ -129,6 +187,13 @@ def retention_summary(organisations) -> dict:
         .select_related("case")
         .order_by("-placed_at")[:50],
     }
+
+
+def write_flags_csv(response, flag_list) -> None:
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(["jour", "utilisateur", "signalement"])
+    for flag in flag_list:
+        writer.writerow([flag["day"].strftime("%d/%m/%Y"), flag["user"], flag["kind"]])
 
 
 def write_csv(response, qs) -> None:

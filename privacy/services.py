@@ -5,7 +5,8 @@ département's rule, else privacy.rules.DEFAULTS), no legal hold on it is active
 has no other case still open, held, or closed more recently than that (the household's identity is
 shared by its cases). Anonymising rewrites the live rows through audit.bulk (one history row each,
 chained) and every history row of those rows through audit.bulk.redact_history_rows (a redaction
-chained after each, which verify_audit_chain accepts).
+chained after each, which verify_audit_chain accepts). Each anonymised case is announced by
+cases.events.case_anonymised, inside the transaction, for the records of other top packages.
 """
 
 import logging
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from audit.bulk import bulk_create_with_history, bulk_update_with_history, redact_history_rows
 from cases.audit import acting_as, system_actor
+from cases.events import case_anonymised
 from cases.models import Case, Proposal
 
 from .models import Anonymisation, LegalHold, rules_for
@@ -235,6 +237,10 @@ def anonymise_cases(case_ids, category: str, rule: str, *, now=None) -> dict:
             if objs and columns:
                 bulk_update_with_history(objs, model, columns, reason=rule)
                 counts["live"] += len(objs)
+        # Records kept by the layers beside privacy (steering's allocations) are scrubbed by their own
+        # receivers, in this transaction.
+        for case in cases:
+            case_anonymised.send(sender=Case, case=case, rule=rule)
         bulk_create_with_history(
             [Anonymisation(case_id=pk, category=category, rule=rule, applied_at=now or timezone.now()) for pk in ids],
             Anonymisation,

@@ -55,10 +55,15 @@ def dpo_view(request):
     form = dpo.ReadLogFilter(request.GET or None, organisations=organisations)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     qs = dpo.reads(organisations, data) if not form.is_bound or form.is_valid() else dpo.reads(organisations, {})[:0]
-    if request.GET.get("format") == "csv" and (not form.is_bound or form.is_valid()):
+    export = request.GET.get("format")
+    if export in ("csv", "signalements") and (not form.is_bound or form.is_valid()):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="journal-des-consultations.csv"'
-        dpo.write_csv(response, qs)
+        if export == "csv":
+            response["Content-Disposition"] = 'attachment; filename="journal-des-consultations.csv"'
+            dpo.write_csv(response, qs)
+        else:
+            response["Content-Disposition"] = 'attachment; filename="signalements.csv"'
+            dpo.write_flags_csv(response, dpo.flags(qs))
         return response
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
@@ -69,6 +74,7 @@ def dpo_view(request):
             "page": page,
             "flags": dpo.flags(qs) if data or not form.is_bound else [],
             "retention": dpo.retention_summary(organisations),
+            "threshold": dpo.outside_scope_threshold(),
             "query": _without(request.GET, "page", "format"),
             "page_title": "Protection des données",
         },

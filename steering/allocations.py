@@ -1,7 +1,10 @@
 """The allocation record: written when a lease is signed, with what the quotas need at the decision date."""
 
 from django.db import transaction
+from django.db.models import Q
 
+from audit.bulk import bulk_update_with_history, redact_history_rows
+from cases.audit import system_actor
 from cases.models import Proposal
 
 from . import income
@@ -67,3 +70,30 @@ def backfill(progress=None, batch: int = 500) -> int:
         if progress:
             progress(len(ids[start : start + batch]))
     return len(ids)
+
+
+# What identifies the household in its allocation records once its case is anonymised: its exact income.
+# The quartile code (what the quotas count), the consumption units (composition, kept as a statistic) and
+# the territory's threshold stay.
+IDENTIFYING = ("annual_income", "income_per_uc")
+
+
+def scrub_allocations(case_id, rule: str) -> int:
+    """Empty the income of a case's allocation records in the live rows (a history row each, chained)
+    and in every history row (an audit.Redaction each, which verify_audit_chain accepts). Idempotent:
+    rows already empty are left alone. Returns the number of rows changed."""
+    holding = Q(annual_income__isnull=False) | Q(income_per_uc__isnull=False)
+    history = Allocation.history.model
+    ids = list(history.objects.filter(holding, case_id=case_id).values_list("history_id", flat=True))
+    live = list(Allocation.objects.filter(holding, case_id=case_id))
+    if not ids and not live:
+        return 0
+    empty = dict.fromkeys(IDENTIFYING)
+    # History rows first: the live rows' own new history row is written scrubbed.
+    changed = redact_history_rows(history, {pk: empty for pk in ids}, rule=rule, actor_id=system_actor().pk)
+    for allocation in live:
+        for name in IDENTIFYING:
+            setattr(allocation, name, None)
+    if live:
+        bulk_update_with_history(live, Allocation, list(IDENTIFYING), reason=rule)
+    return changed + len(live)

@@ -1,5 +1,6 @@
 """Receivers: a signed lease writes its allocation record; any write on a case's records marks its
-aggregates dirty; a lease or a closing refreshes them as soon as the transaction commits."""
+aggregates dirty; a lease or a closing refreshes them as soon as the transaction commits; an anonymised
+case (privacy retention) has the income of its allocation records scrubbed in the same transaction."""
 
 import logging
 
@@ -7,10 +8,11 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from cases.events import case_anonymised
 from cases.models import CaleolDecision, Case, CaseCriterion, CommitteeReview, Diagnostic, HouseholdReply, Proposal
 
 from . import aggregates
-from .allocations import record_allocation
+from .allocations import record_allocation, scrub_allocations
 
 log = logging.getLogger("ppgdid.steering")
 
@@ -60,3 +62,8 @@ for model, path in (
     (HouseholdReply, lambda i: i.proposal.case_id),
 ):
     post_save.connect(_mark_by(path), sender=model, weak=False, dispatch_uid=f"steering.dirty.{model.__name__}")
+
+
+@receiver(case_anonymised, dispatch_uid="steering.case_anonymised")
+def _case_anonymised(sender, case, rule, **kwargs):
+    scrub_allocations(case.pk, rule)

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "ops.context.UserIdMiddleware",  # the user's id (only) on every log line of the request
+    "ops.logging.AccessLogMiddleware",  # method, path, status, time: never the query string
     "accounts.second_factor.SecondFactorMiddleware",  # admins, auditors, supervisors, staff: TOTP first
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -214,11 +215,15 @@ NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=200)
 PPGDID_BASE_URL = env("PPGDID_BASE_URL", default="http://127.0.0.1:8000")
 
 # PPGDID_LOG_FORMAT=json: one JSON object per line (python-json-logger) with request_id and user_id
-# (ops/logging.py), for a log collector; the default stays plain text.
+# (ops/logging.py), for a log collector; the default stays plain text. No query string reaches a line
+# (the access log omits it; no_query strips it from Django's own lines as well).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request": {"()": "ops.logging.RequestContextFilter"}},
+    "filters": {
+        "request": {"()": "ops.logging.RequestContextFilter"},
+        "no_query": {"()": "ops.logging.NoQueryStringFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {
@@ -231,13 +236,20 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": env("PPGDID_LOG_FORMAT", default="plain"),
-            "filters": ["request"],
+            "filters": ["request", "no_query"],
         }
     },
     "loggers": {
         "ppgdid": {"handlers": ["console"], "level": env("PPGDID_LOG_LEVEL", default="INFO")},
+        # Django's request errors and runserver's access lines: same handler, query strings stripped.
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# DPO's view (privacy/dpo.py): a user reading more distinct cases than this outside their usual scope in
+# one day is flagged (the usual scope is defined in privacy.dpo.usual_scope).
+PPGDID_DPO_OUTSIDE_SCOPE_READS_A_DAY = env.int("PPGDID_DPO_OUTSIDE_SCOPE_READS_A_DAY", default=20)
 
 # Username of the system actor recorded on history rows written by timers, Celery and commands.
 SYSTEM_ACTOR_USERNAME = "systeme"

@@ -60,3 +60,29 @@ def test_json_log_lines_carry_request_and_user_ids_but_no_personal_data(client, 
     assert lines[0]["request_id"] == response["X-Request-ID"]
     assert lines[0]["user_id"] == user.pk
     assert "jeanne" not in stream.getvalue()
+
+
+@pytest.mark.django_db
+def test_access_log_and_django_lines_never_carry_the_query_string(client):
+    from ops.logging import NoQueryStringFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s"))
+    handler.addFilter(NoQueryStringFilter())
+    loggers = [logging.getLogger("ppgdid.request"), logging.getLogger("django.server")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        client.force_login(member(Role.SOCIAL_WORKER, username="ts.log"))
+        assert client.get("/dossiers/", {"q": "Nomsecret", "etape": "diagnostic"}).status_code == 200
+        # runserver's access line, as django.core.servers.basehttp writes it (the request object attached).
+        logging.getLogger("django.server").info(
+            '"%s" %s %s', "GET /dossiers/?q=Nomsecret HTTP/1.1", "200", "512", extra={"request": "GET ?q=Nomsecret"}
+        )
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "path=/dossiers/ status=200" in text and "GET /dossiers/ HTTP/1.1" in text
+    assert "Nomsecret" not in text and "?" not in text

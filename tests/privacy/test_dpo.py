@@ -23,7 +23,7 @@ def dpo(world):
     return member(Role.DPO, world.ccas, username="dpo")
 
 
-def test_the_dpo_reads_the_log_filters_it_and_exports_it(client, world, closed_case, dpo, monkeypatch):
+def test_the_dpo_reads_the_log_filters_it_and_exports_it(client, world, closed_case, dpo):
     log_read(world.auditor, closed_case, Section.HEALTH)
     log_read(world.supervisor, closed_case, Section.PROTECTED_CASE, reason="Urgence signalée")
     services.place_hold(world.supervisor, closed_case, LegalHold.Kind.LITIGATION, "Contentieux en cours")
@@ -42,8 +42,51 @@ def test_the_dpo_reads_the_log_filters_it_and_exports_it(client, world, closed_c
     assert csv["Content-Type"].startswith("text/csv")
     lines = csv.content.decode().strip().splitlines()
     assert lines[0].startswith("date;utilisateur;dossier") and len(lines) == 2 and ";auditeur;" in lines[1]
-    monkeypatch.setattr(dpo_module, "MANY_CASES_A_DAY", 0)
-    assert "dossiers consultés dans la journée" in client.get(reverse("privacy:dpo")).content.decode()
+
+
+OUTSIDE = "dossiers consultés hors de son périmètre habituel dans la journée"
+
+
+@pytest.fixture
+def four_cases(world):
+    return [world.flag() for _ in range(4)]
+
+
+def test_reads_outside_the_usual_scope_are_flagged_above_the_threshold(client, world, dpo, four_cases, settings):
+    settings.PPGDID_DPO_OUTSIDE_SCOPE_READS_A_DAY = 3
+    outsider = member(Role.SOCIAL_WORKER, OrganisationFactory(name="Autre association (test)"), username="curieux")
+    for case in four_cases:  # the CCAS's own cases: usual for its supervisor, however many
+        log_read(world.supervisor, case, Section.NARRATIVE)
+        log_read(world.supervisor, case, Section.HEALTH)
+    for case in four_cases[:3]:  # at the threshold: not flagged (two reads of one case count once)
+        log_read(outsider, case, Section.NARRATIVE)
+        log_read(outsider, case, Section.HEALTH)
+    login(client, dpo)
+    html = client.get(reverse("privacy:dpo")).content.decode()
+    assert OUTSIDE not in html
+    log_read(outsider, four_cases[3], Section.NARRATIVE)  # one more case: above the threshold
+    html = client.get(reverse("privacy:dpo")).content.decode()
+    assert f"curieux : 4 {OUTSIDE}" in html and f"encadrant : 8 {OUTSIDE}" not in html
+    assert "Au-delà de 3 dossiers" in html
+    only = client.get(reverse("privacy:dpo"), {"outside_scope": "on"}).content.decode()
+    assert "<td>curieux</td>" in only and "<td>encadrant</td>" not in only
+    flags_csv = client.get(reverse("privacy:dpo"), {"format": "signalements"}).content.decode().splitlines()
+    assert flags_csv[0] == "jour;utilisateur;signalement" and any(";curieux;4 dossiers" in line for line in flags_csv)
+    # The filters apply to the flags: another reader, no flag.
+    assert OUTSIDE not in client.get(reverse("privacy:dpo"), {"user": world.supervisor.pk}).content.decode()
+
+
+def test_break_the_glass_is_never_usual_and_the_referent_always_is(world, four_cases, settings):
+    settings.PPGDID_DPO_OUTSIDE_SCOPE_READS_A_DAY = 0
+    for case in four_cases:
+        log_read(world.supervisor, case, Section.PROTECTED_CASE, reason="Urgence signalée")
+        log_read(world.social_worker, case, Section.NARRATIVE)  # its referent
+        log_read(world.auditor, case, Section.HISTORY)  # the auditor role reads every case
+    reads = dpo_module.reads({world.ccas.pk}, {})
+    outside = reads.exclude(dpo_module.usual_scope())
+    assert set(outside.values_list("user__username", flat=True)) == {"encadrant"}
+    flagged = [f for f in dpo_module.flags(reads) if OUTSIDE in f["kind"]]
+    assert [(f["user"], f["kind"].split()[0]) for f in flagged] == [("encadrant", "4")]
 
 
 def test_bad_filters_get_french_messages_not_a_500(client, dpo):
