@@ -6,15 +6,20 @@ every write anyway), so two transactions writing on the same case never fork its
 """
 
 import hashlib
+import json
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
+from decimal import Decimal
 from itertools import islice
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.utils import timezone
 
+from cases import txmarks
 from cases.models import Case, Proposal
 
 from .models import AccessLog, AuditChainHead, AuditEntry, Redaction, canonical_json, chain_key
@@ -44,6 +49,36 @@ def row_digests(model, pks) -> dict:
     return {pk: history_digest(data) for pk, data in rows.items()}
 
 
+def memory_digest(row) -> str | None:
+    """The digest `row_digests` would read back, computed from the row just written (each value as the
+    database returns it); None for a model with m2m history rows (those are read back)."""
+    model = type(row)
+    if getattr(model, "_history_m2m_fields", ()):
+        return None
+    return history_digest(
+        {"row": {f.attname: _as_stored(f, f.value_from_object(row)) for f in model._meta.concrete_fields}}
+    )
+
+
+def _as_stored(field, value):
+    """A value as the database gives it back: the Python type of its column, decimals at the column's
+    scale, moments in UTC, JSON through its encoder."""
+    if value is None:
+        return None
+    if field.is_relation:
+        field = field.target_field
+    if isinstance(field, models.JSONField):
+        return json.loads(json.dumps(value, cls=field.encoder), cls=field.decoder)
+    if hasattr(field, "from_db_value"):  # a field converting what it reads (viewflow's flow references)
+        return field.from_db_value(field.get_prep_value(value), None, connection)
+    value = field.to_python(value)
+    if isinstance(field, models.DecimalField):
+        return value.quantize(Decimal(1).scaleb(-field.decimal_places))
+    if isinstance(field, models.DateTimeField):
+        return value.astimezone(UTC) if timezone.is_aware(value) else value
+    return value
+
+
 def row_digest(model, pk) -> str | None:
     return row_digests(model, [pk]).get(_as_pk(model, pk))
 
@@ -64,6 +99,13 @@ def case_id_of(history_row) -> int | None:
     if getattr(history_row, "case_id", None):
         return history_row.case_id
     if getattr(history_row, "proposal_id", None):
+        source = getattr(history_row, "_audit_source", None)  # the saved instance (audit/signals.py)
+        if (
+            hasattr(type(source), "proposal")
+            and type(source).proposal.is_cached(source)
+            and source.proposal_id == history_row.proposal_id
+        ):
+            return source.proposal.case_id
         return Proposal.objects.filter(pk=history_row.proposal_id).values_list("case_id", flat=True).first()
     household_id = {"cases.household": "id", "cases.householdmember": "household_id"}.get(label)
     if household_id:
@@ -94,7 +136,7 @@ def _link_of(row) -> tuple:
 REDACTION_ACTION = "anon"
 
 
-def chain_history_rows(rows) -> list[AuditEntry]:
+def chain_history_rows(rows, *, written_now: bool = False) -> list[AuditEntry]:
     """Chain many history (or read-log) rows at once: one lock per chain, one insert, one head update.
 
     For the rows of one transaction (workflow services, a page's reads). Bulk loads of millions of
@@ -103,12 +145,22 @@ def chain_history_rows(rows) -> list[AuditEntry]:
 
     The entries are exactly those chain_history_row would write one by one, in the rows' order.
     Rows rolled back meanwhile (a savepoint the caller recovered from) no longer exist: skipped.
+
+    `written_now`: the rows are the instances this transaction has just written and still holds
+    (chained_at_end): their digests are computed from them, not read back (issue 17).
     """
     if not rows:
         return []
     digests: dict = {}
+    if written_now:
+        for row in rows:
+            digest = memory_digest(row)
+            if digest is not None:
+                digests[(type(row), row.pk)] = digest
     for model in {type(row) for row in rows}:
-        pks = [row.pk for row in rows if type(row) is model]
+        pks = [row.pk for row in rows if type(row) is model and (model, row.pk) not in digests]
+        if not pks:
+            continue
         digests.update({(model, pk): digest for pk, digest in row_digests(model, pks).items()})
     rows = [row for row in rows if (type(row), row.pk) in digests]
     links = [_link_of(row) for row in rows]
@@ -157,8 +209,11 @@ def chained_at_end():
     _batch.rows = []
     try:
         yield
-        rows, _batch.rows = _batch.rows, None
-        chain_history_rows(rows)
+        collected, _batch.rows = _batch.rows, None
+        # A row whose savepoint rolled back lost its mark with it (cases/txmarks.py): not chained.
+        alive = txmarks.alive_marks()
+        rows = [row for row, token in collected if token is None or id(token) in alive]
+        chain_history_rows(rows, written_now=True)
     finally:
         _batch.rows = None
 
@@ -169,7 +224,7 @@ def chain_or_collect(row) -> None:
     if rows is None:
         chain_history_rows([row])
     else:
-        rows.append(row)
+        rows.append((row, txmarks.mark()))
 
 
 # --- verification ----------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from .models import AccessLog
 
 
 @receiver(post_create_historical_record)
-def _chain_history_row(sender, history_instance, **kwargs):
+def _chain_history_row(sender, history_instance, instance=None, **kwargs):
+    history_instance._audit_source = instance  # its loaded relations tell the case without a query (case_id_of)
     chain_or_collect(history_instance)
 
 

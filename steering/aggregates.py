@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from cases import choices
+from cases import choices, txmarks
 from cases.models import Case, CommitteeReview, Proposal
 
 from .models import Allocation, CaseContribution, StatCount
@@ -241,9 +241,16 @@ def _refresh_batch(ids) -> None:
             stored[pk].keys, stored[pk].dirty, stored[pk].refreshed_at = _encode(new), False, now
         _apply(delta)
         CaseContribution.objects.bulk_update(list(stored.values()), ["keys", "dirty", "refreshed_at"])
+        txmarks.unmark({("steering.dirty", pk) for pk in stored})  # a later write marks them dirty again
 
 
 def mark_dirty(case_id) -> None:
+    # Once per case and transaction: a transition saves the case and its records several times, and
+    # the mark rolls back with them (cases/txmarks.py).
+    key = ("steering.dirty", case_id)
+    if txmarks.marked(key):
+        return
+    txmarks.mark(key)
     CaseContribution.objects.bulk_create(
         [CaseContribution(case_id=case_id, dirty=True)],
         update_conflicts=True,

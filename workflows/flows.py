@@ -36,7 +36,7 @@ from permissions.grants import grant_step
 from . import events
 from .deadlines import step_due_info
 from .escalation import look
-from .locking import held_case
+from .locking import held_case, memo
 from .models import CaseProcess
 
 log = logging.getLogger("ppgdid.workflows")
@@ -200,6 +200,8 @@ class CaseFlow(flow.Flow):
         case.status = status
         case.save(update_fields=["status"])
         grant_step(case, codename)
+        # Its deadline boundary, armed next in this transition, looks after this task (watch_moment).
+        memo(("opened_step", case.pk, activation.flow_task.name), lambda: activation.task)
         # In this transaction: what subscribers write (the outbox rows) commits with the step. The due
         # date is computed once for the transition: the step's deadline timer is armed from it.
         due = step_due_info(activation.task, case).due_date
@@ -208,7 +210,9 @@ class CaseFlow(flow.Flow):
     # Deadline branch. `watch_moment` is the delay of the boundary and of `watch_wait`: evaluated when
     # the timer row is created, it returns the next moment worth a look (now if something is due).
     def watch_moment(self, activation):
-        step = watched_task(activation.task)
+        host = getattr(activation.flow_task, "_attached_to", None)  # the boundary's step, not a WatchTimer
+        opened = host and memo(("opened_step", activation.process.coerced.case_id, host.name), lambda: None)
+        step = opened or watched_task(activation.task)
         activation.task.data = {**(activation.task.data or {}), "watched_task": step.pk}
         if isinstance(activation.flow_task, WatchTimer):
             # watch_wait after a look: the look has just computed the moment.
