@@ -9,9 +9,8 @@ permissions/migrations/0004_task_list_indexes.py). The case scope of the policy 
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import BigIntegerField, Exists, OuterRef, Value
-from django.db.models.functions import Cast, Concat
-from guardian.models import GroupObjectPermission
+from django.db.models import BigIntegerField, Exists, OuterRef
+from django.db.models.functions import Cast
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -114,32 +113,3 @@ def task_inbox_for(user, page: int = 1):
     mine = Task.objects.filter(owner=user, status__in=(STATUS.ASSIGNED, STATUS.STARTED))
     tasks = _in_scope(user, mine).select_related(*TASK_RELATED).order_by("created", "pk")
     return tasks[offset : offset + PAGE_SIZE + 1]
-
-
-def _may_take(user):
-    """The task's step grant is held by one of the user's groups (the rule the queue walk follows)."""
-    content_type = _case_content_type()
-    return Exists(
-        GroupObjectPermission.objects.filter(
-            group__user=user,
-            content_type=content_type,
-            object_pk=OuterRef("owner_permission_obj_pk"),
-            permission__codename__in=STEP_PERMISSIONS,
-        )
-        .annotate(full=Concat(Value(f"{content_type.app_label}."), "permission__codename"))
-        .filter(full=OuterRef("owner_permission"))
-    )
-
-
-def filtered_tasks(user, cases, *, mine: bool):
-    """The inbox (`mine`) or the queue, restricted to the tasks of `cases` (a filtered case queryset),
-    oldest first, as a queryset the caller cuts into pages. The filters narrow the walk, so a plain
-    query with the same rules (step grant of a group, case in scope) replaces the grant walk."""
-    if not user.is_authenticated:
-        return Task.objects.none()
-    if mine:
-        tasks = Task.objects.filter(owner=user, status__in=(STATUS.ASSIGNED, STATUS.STARTED))
-    else:
-        tasks = Task.objects.filter(status=STATUS.NEW, owner__isnull=True).filter(_may_take(user))
-    tasks = tasks.filter(process__caseprocess__case__in=cases.order_by().values("pk"))
-    return _in_scope(user, tasks).select_related(*TASK_RELATED).order_by("created", "pk")

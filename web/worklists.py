@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import django_filters
-from django import forms
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
@@ -40,11 +39,9 @@ from permissions.policy import (
     search_cases,
 )
 from permissions.presenters import MASKED, VisibleCase
-from permissions.queues import PAGE_SIZE as TASK_PAGE_SIZE
-from permissions.queues import filtered_tasks, task_inbox_for, task_queue_for
 from permissions.roles import Role
 from permissions.visibility import Category, can_see_category, can_see_field, case_accesses
-from workflows.deadlines import DueInfo, due_infos
+from workflows.deadlines import DueInfo
 from workflows.models import ACTIVE
 from workflows.queries import DUE_SCAN_CAP, open_steps_due
 
@@ -436,72 +433,6 @@ class CappedPaginator(Paginator):
         return self.count > self.cap
 
 
-def task_worklist(
-    user, filterset: CaseFilter, *, mine: bool, searching: bool = False, page=1, export: bool = False
-) -> Worklist:
-    """My steps (`mine`) or my team's available steps. Without filters nor search, the pages of
-    permissions.queues (the grant walk); with them, permissions.queues.filtered_tasks."""
-    filterset.is_valid()
-    data = filterset.form.cleaned_data if filterset.is_bound else {}
-    due_code, sort = _choice(data, "echeance"), _choice(data, "tri")
-    narrowed = any(v for v in data.values()) or export or searching
-    page = page_number(page)
-    if not narrowed:
-        fetched = list((task_inbox_for if mine else task_queue_for)(user, page))
-        tasks, has_next = fetched[:TASK_PAGE_SIZE], len(fetched) > TASK_PAGE_SIZE
-        infos = due_infos(tasks)
-    else:
-        limit = EXPORT_CAP if export else (DUE_SCAN_CAP if due_code or sort else None)
-        qs = filtered_tasks(user, filterset.qs, mine=mine)
-        if sort == "attente":
-            qs = qs.order_by("created", "pk")
-        elif sort == "dalo":
-            qs = qs.order_by(F("process__caseprocess__case__dalo_offer_deadline").asc(nulls_last=True), "created")
-        if limit is None:
-            offset = (page - 1) * TASK_PAGE_SIZE
-            fetched = list(qs[offset : offset + TASK_PAGE_SIZE + 1])
-            tasks, has_next = fetched[:TASK_PAGE_SIZE], len(fetched) > TASK_PAGE_SIZE
-            infos = due_infos(tasks)
-        else:
-            tasks = list(qs[:limit])
-            infos = due_infos(tasks)
-            today = timezone.localdate()
-            tasks = [t for t in tasks if due_matches(infos[t.pk], due_code, today)]
-            if sort == "echeance":
-                tasks.sort(key=lambda t: (infos[t.pk].due_date is None, infos[t.pk].due_date or today, t.created))
-            if not export:
-                offset = (page - 1) * TASK_PAGE_SIZE
-                has_next = len(tasks) > offset + TASK_PAGE_SIZE
-                tasks = tasks[offset : offset + TASK_PAGE_SIZE]
-            else:
-                has_next = False
-    return Worklist(
-        task_rows(user, tasks, infos, section="export" if export else "list"), len(tasks), False, None, page, has_next
-    )
-
-
-def task_rows(user, tasks, infos, *, section: str) -> list[Row]:
-    cases = [t.process.caseprocess.case for t in tasks]
-    accesses = case_accesses(user, {c.pk: c for c in cases}.values())
-    rows = []
-    for task, case in zip(tasks, cases, strict=True):
-        record_case_read(user, case, section)
-        values = VisibleCase(user, case, access=accesses[case.pk]).list_row()
-        commune = values.get("commune")
-        rows.append(
-            Row(
-                case=case,
-                name=_name(values),
-                commune=str(commune) if commune is not None else "—",
-                step=task.flow_task.task_title,
-                due=infos[task.pk],
-                waiting_since=task.created,
-                task=task,
-            )
-        )
-    return rows
-
-
 def case_filter(request) -> CaseFilter:
     """The filter set of a request: the user's search scope (policy.search_cases), then the filters."""
     user = request.user
@@ -517,7 +448,3 @@ def log_export(user, rows, name: str, fmt: str) -> None:
             for case in protected:
                 audit_reads.log_read(user, case, Section.PROTECTED_CASE)
     export_log.info("list export user_id=%s list=%s format=%s rows=%s", user.pk, name, fmt, len(rows))
-
-
-class SearchForm(forms.Form):
-    q = forms.CharField(label=gettext_lazy("Rechercher"), max_length=100, required=False)
