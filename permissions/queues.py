@@ -21,7 +21,7 @@ from .policy import Action, delegators_of, policy
 
 PAGE_SIZE = 50
 # What a task list row shows (case reference, due date by the household's commune).
-TASK_RELATED = ("process__caseprocess__case__household", "owner")
+TASK_RELATED = ("process__caseprocess__case__household__commune", "owner")
 
 
 def _case_content_type():

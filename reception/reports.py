@@ -3,12 +3,11 @@
 Contacts carry no personal data, so these counts are exact (no small-number masking: a count of
 visits identifies nobody)."""
 
-import csv
-import io
-
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
+
+from cases import tabular
 
 from .choices import Channel, DeskLevel, Topic
 from .models import Contact, ContactTopic
@@ -76,20 +75,8 @@ def export_rows(contacts):
 
 
 def as_csv(contacts) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    for row in export_rows(contacts):
-        writer.writerow(row)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: spreadsheets read the accents right
+    return tabular.as_csv(export_rows(contacts))
 
 
 def as_xlsx(contacts) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Informations délivrées"))
-    for row in export_rows(contacts):
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return tabular.as_xlsx(export_rows(contacts), _("Informations délivrées"))

@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 
 from cases import deadlines as legal
 from cases.calendar import next_working_day, working_days_between
-from cases.models import ClockPause, Commune, Proposal
+from cases.models import ClockPause, Commune, Household, Proposal
 from cases.territory import StepTimeLimits
 
 from .locking import memo
@@ -144,14 +144,19 @@ def due_infos(tasks, *, now: datetime | None = None) -> dict:
     """{task pk: DueInfo} for a list of tasks, in a fixed number of queries (task lists)."""
     tasks = list(tasks)
     cases = {t.pk: t.process.caseprocess.case for t in tasks}
-    communes = Commune.objects.in_bulk({c.household.commune_id for c in cases.values() if c.household.commune_id})
+    # Lists that select_related the household's commune spare the query.
+    loaded = {c.household.commune for c in cases.values() if Household.commune.is_cached(c.household)}
+    communes = {commune.pk: commune for commune in loaded if commune is not None}
+    wanted = {c.household.commune_id for c in cases.values() if c.household.commune_id} - set(communes)
+    if wanted:
+        communes |= Commune.objects.in_bulk(wanted)
     departements = {
         c.pk: communes[c.household.commune_id].departement if c.household.commune_id in communes else None
         for c in cases.values()
     }
     stored = StepTimeLimits.objects.in_bulk({d or "" for d in departements.values()})
     pauses: dict = {}
-    for pause in ClockPause.objects.filter(case__in={c.pk for c in cases.values()}):
+    for pause in ClockPause.objects.filter(case__in={c.pk for c in cases.values()}) if cases else ():
         pauses.setdefault(pause.case_id, []).append(pause)
     reply_case_ids = {cases[t.pk].pk for t in tasks if t.flow_task.name == "reply"}
     proposals: dict = {}

@@ -10,7 +10,7 @@ from viewflow.workflow.models import Task
 from cases import choices, deadlines, offers
 from cases.models import Case, Proposal
 
-from .deadlines import DueInfo, due_info
+from .deadlines import DueInfo, due_info, due_infos
 from .flows import CaseFlow
 from .models import ACTIVE
 
@@ -40,6 +40,26 @@ def case_due_info(case, *, now=None) -> DueInfo:
     """Due date of the case's open step (workflows/deadlines.py), none when no step is open."""
     task = active_task(case)
     return due_info(task, case=case, now=now) if task else DueInfo(None)
+
+
+# How many open steps a due-date filter or sort looks at (oldest first): the due date is computed in
+# Python (deadlines.py), never stored, so lists bound the work instead of reading every open step.
+DUE_SCAN_CAP = 1000
+
+
+def open_steps_due(cases: QuerySet, *, limit: int = DUE_SCAN_CAP, now=None) -> list[tuple[int, Task, DueInfo]]:
+    """(case pk, open human step, its DueInfo) for the open steps of `cases` (a queryset, used as a
+    subquery), oldest step first, at most `limit`: the worklists' due filters, sorts and columns.
+    A fixed number of queries: the steps, then those of deadlines.due_infos."""
+    tasks = list(
+        Task.objects.filter(
+            process__caseprocess__case__in=cases.order_by().values("pk"), status__in=ACTIVE, flow_task_type="HUMAN"
+        )
+        .select_related("process__caseprocess__case__household__commune")
+        .order_by("created", "pk")[:limit]
+    )
+    infos = due_infos(tasks, now=now)
+    return [(t.process.caseprocess.case_id, t, infos[t.pk]) for t in tasks]
 
 
 def done_steps(case) -> QuerySet:

@@ -6,6 +6,8 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.CaseListView.as_view(), name="list"),
+    path("export.csv", views.CaseExportView.as_view(), {"fmt": "csv"}, name="export_csv"),
+    path("export.xlsx", views.CaseExportView.as_view(), {"fmt": "xlsx"}, name="export_xlsx"),
     path("nouveau/", views.CaseCreateView.as_view(), name="create"),
     path("<int:pk>/", views.CaseDetailView.as_view(), name="detail"),
     path("<int:pk>/clore/", views.CaseCloseView.as_view(), name="close"),

@@ -5,29 +5,24 @@ import re
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import models, transaction
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.functional import cached_property
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from cases import choices
 from cases.models import Case, Diagnostic, Household, HouseholdMember
 from permissions.policy import (
-    LIST_COUNT_CAP,
     Action,
-    capped_count,
     log_denial,
-    memberships_of,
     policy,
     roles_of,
     search_cases,
 )
 from permissions.reads import log_sensitive_reads
 from permissions.visibility import Category, can_see_category, can_see_field, case_access, visible_fields
+from web import worklists
 from web.tasks import handover
 from web.tasks.forms import CloseForm, attach_errors
 from web.tasks.views import scoped_case
@@ -35,25 +30,7 @@ from workflows import notes, queries, services
 
 from .forms import CaseOptionsForm, CriterionFormSet, DaloForm, HouseholdForm, MemberFormSet
 
-PAGE_SIZE = 25
-
-
 NOTES_ON_CASE_PAGE = 5
-
-
-class CappedPaginator(Paginator):
-    """Counts up to LIST_COUNT_CAP rows: a scope of 40,000 cases shows "plus de 1 000" (and asks to
-    narrow the search) instead of counting every case on every page view."""
-
-    cap = LIST_COUNT_CAP
-
-    @cached_property
-    def count(self) -> int:
-        return capped_count(self.object_list, self.cap)
-
-    @property
-    def capped(self) -> bool:
-        return self.count > self.cap
 
 
 REFERENCE = re.compile(r"^PP-\d{4}-(\d{1,9})$", re.IGNORECASE)
@@ -86,53 +63,51 @@ def rows(obj, names) -> list[tuple[str, str]]:
 
 
 class CaseListView(LoginRequiredMixin, View):
+    """The case list: filters as codes in the URL, the search by POST behind a token (web/worklists.py)."""
+
     def get(self, request):
         user = request.user
-        step = request.GET.get("etape", "")
-        state = request.GET.get("etat", "")
-        query = request.GET.get("q", "").strip()
-        # permissions.policy.search_cases: the policy scope, and protected cases never found by name
-        # outside their organisation.
-        cases = search_cases(user, query).select_related("household")
-        if step in choices.CaseStatus.values:
-            cases = cases.filter(status=step)
-        if state == "ouverts":
-            cases = cases.filter(closed_at__isnull=True)
-        elif state == "clos":
-            cases = cases.filter(closed_at__isnull=False)
-        page = CappedPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-        roles = roles_of(user)
+        filterset = worklists.CaseFilter(
+            request.GET or None, search_cases(user, worklists.search_text(request)), user=user
+        )
+        worklist = worklists.case_worklist(user, filterset, page=request.GET.get("page"))
         filters = request.GET.copy()
         filters.pop("page", None)
+        without_search = filters.copy()
+        without_search.pop(worklists.SEARCH_PARAM, None)
         return render(
             request,
             "cases/list.html",
             {
                 "nav": "cases",
-                "page": page,
-                "step": step,
-                "state": state,
-                "query": query,
-                "steps": choices.CaseStatus.choices,
-                "show_identity": can_see_category(roles, Category.IDENTITY),
-                "show_criteria": can_see_category(roles, Category.CRITERIA),
+                "worklist": worklist,
+                "filterset": filterset,
+                "searching": bool(worklists.search_text(request)),
                 "filters": filters.urlencode(),
+                "without_search": without_search.urlencode(),
+                "cap": worklists.LIST_COUNT_CAP,
                 "can_flag": services.can_flag(user),
             },
         )
 
-    @staticmethod
-    def search(user, query: str) -> Q:
-        """By reference or NUD anywhere in scope; by name only among the user's own organisation's cases,
-        so that a protected case cannot be found by name outside its organisation."""
-        match = REFERENCE.match(query)
-        if match:
-            return Q(pk=int(match.group(1)))
-        own_orgs = {g.organisation_id for g in memberships_of(user)}
-        by_name = Q(household__applicant_last_name__icontains=query) | Q(
-            household__applicant_first_name__icontains=query
+    def post(self, request):
+        """The search form: the terms go to the session, the URL gets a token (never the terms)."""
+        return redirect(f"{reverse('cases:list')}?{worklists.search_redirect_query(request)}")
+
+
+class CaseExportView(LoginRequiredMixin, View):
+    """The filtered case list as CSV or XLSX: the cells the user may read, each row a logged read."""
+
+    def get(self, request, fmt):
+        if fmt not in ("csv", "xlsx"):
+            raise Http404
+        user = request.user
+        filterset = worklists.CaseFilter(
+            request.GET or None, search_cases(user, worklists.search_text(request)), user=user
         )
-        return Q(household__nud__iexact=query) | (by_name & Q(organisation_id__in=own_orgs))
+        worklist = worklists.case_worklist(user, filterset, export=True)
+        worklists.log_export(user, worklist.rows, "case_list", fmt)
+        return worklists.export_response(worklist.rows, fmt, "dossiers")
 
 
 def case_context(request, case, close_form=None) -> dict:
