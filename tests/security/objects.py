@@ -331,23 +331,20 @@ def handover_kwargs(mw, target):
 
 
 def delegation_of(mw, target):
-    """own: the social worker's delegation to a colleague; foreign: one of the Nantes organisation."""
+    """own: the social worker's delegation to a colleague; foreign: one in another organisation."""
     found = getattr(mw, "delegations", None)
     if found is None:
         today = timezone.localdate()
         world = mw.world
-        nantes = Membership.objects.get(user__username="ts-nantes").organisation
-        foreign_colleague = member(Role.SOCIAL_WORKER, nantes, username="ts-nantes-2")
+        elsewhere = OrganisationFactory(name="Autre association (test)", covers=[NANTES])
+        absent = member(Role.SOCIAL_WORKER, elsewhere, username="ts-ailleurs-1")
+        stand_in = member(Role.SOCIAL_WORKER, elsewhere, username="ts-ailleurs-2")
         found = mw.delegations = {
             "own": access_services.delegation_create(
                 actor=world.social_worker, delegate=world.colleague, starts_on=today, ends_on=today, reason="Congés"
             ),
             "foreign": access_services.delegation_create(
-                actor=foreign_colleague,
-                delegate=Membership.objects.get(user__username="ts-nantes").user,
-                starts_on=today,
-                ends_on=today,
-                reason="Congés",
+                actor=absent, delegate=stand_in, starts_on=today, ends_on=today, reason="Congés"
             ),
         }
     return found[target]
