@@ -1,11 +1,13 @@
 from django.urls import path
 
+from cases.routing import reads_from_replica
+
 from . import views
 
 app_name = "cases"
 
 urlpatterns = [
-    path("", views.CaseListView.as_view(), name="list"),
+    path("", reads_from_replica(views.CaseListView.as_view()), name="list"),
     path("nouveau/", views.CaseCreateView.as_view(), name="create"),
     path("<int:pk>/", views.CaseDetailView.as_view(), name="detail"),
     path("<int:pk>/clore/", views.CaseCloseView.as_view(), name="close"),
