@@ -1,6 +1,6 @@
 """Optional error reporting (sentry-sdk), on when SENTRY_DSN is set (config/settings/base.py).
 
-No personal data leaves: the SDK collects none (no user, cookies, bodies, variables), and `scrub` drops
+No personal data leaves: the SDK collects none (no user, cookies, bodies, variables), and `scrub` drops what
 an event may still carry (request bodies, query strings, headers but a few, local variables, log
 messages' free text, breadcrumbs' data): the exception's type, module and line are what is sent.
 """
