@@ -198,3 +198,26 @@ def taken_ranks(proposal) -> set[int]:
         for other in offers.ranking(proposal.offer)
         if other.pk != proposal.pk and offers.in_the_running(other)
     }
+
+
+def overdue_steps(*, now=None, chunk: int = 2000) -> dict[str, int]:
+    """{step name: open steps past their due date} over every open case, from the one rule of
+    workflows/deadlines.py (due dates are not stored: a pause or a new limit moves them). For the
+    metrics (ops/metrics.py, cached between scrapes): a fixed number of queries per `chunk` steps."""
+    counts: dict[str, int] = {}
+    steps = (
+        Task.objects.filter(
+            flow_task_type="HUMAN", status__in=ACTIVE, process__caseprocess__case__closed_at__isnull=True
+        )
+        .select_related("process__caseprocess__case__household")
+        .order_by("pk")
+    )
+    last = 0
+    while True:
+        batch = list(steps.filter(pk__gt=last)[:chunk])
+        if not batch:
+            return counts
+        names = {task.pk: task.flow_task.name for task in batch}
+        for pk, info in due_infos(batch, now=now).items():
+            counts[names[pk]] = counts.get(names[pk], 0) + info.overdue
+        last = batch[-1].pk

@@ -48,9 +48,11 @@ INSTALLED_APPS = [
     "accounts",
     "ops",
     "exchanges",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first and last: the whole request timed
     "permissions.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, DEBUG on or off (the demo runs with it off)
@@ -68,7 +70,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "audit.middleware.HistoryReasonMiddleware",
-    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
+    "axes.middleware.AxesMiddleware",  # turns a locked-out login into the lockout page
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -93,8 +96,27 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 # SQLite in the checkout unless DATABASE_URL says otherwise (PostgreSQL in CI and production).
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+def database(url: str) -> dict:
+    """A DATABASES entry whose queries are counted for /metrics (django-prometheus' wrapper of the backend)."""
+    config = env.db_url_config(url)
+    config["ENGINE"] = config["ENGINE"].replace("django.db.backends.", "django_prometheus.db.backends.")
+    config["ATOMIC_REQUESTS"] = False
+    return config
+
+
+def databases() -> dict:
+    """default, and `replica` when DATABASE_REPLICA_URL is set: reads of lists and statistics go there
+    (cases/routing.py); the replica is never migrated nor written."""
+    found = {"default": database(env("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+    if env("DATABASE_REPLICA_URL", default=""):
+        found["replica"] = database(env("DATABASE_REPLICA_URL")) | {"TEST": {"MIRROR": "default"}}
+    return found
+
+
+DATABASES = databases()
+DATABASE_ROUTERS = ["cases.routing.ReplicaRouter"]
+# The alias the router sends list and statistics reads to ("" = everything on default).
+PPGDID_READ_REPLICA = "replica" if "replica" in DATABASES else ""
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -199,7 +221,10 @@ CELERY_TASK_TIME_LIMIT = 90
 # down (notifications/outbox.py publishes without retries; the sweep re-queues the rows).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 1, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
-# Periodic jobs: run exactly ONE beat process (viewflow's start timers are not locked).
+# Periodic jobs. Several beats may run (one per node, for failover): each tick is fired by one of them
+# only, the one that takes its Redis lock (ops/beat.py); viewflow's start timers are not locked themselves.
+CELERY_BEAT_SCHEDULER = "ops.beat:LockedScheduler"
+PPGDID_BEAT_LOCK_URL = env("PPGDID_BEAT_LOCK_URL", default="")  # default: the broker's Redis
 CELERY_BEAT_SCHEDULE = {
     "workflow-timers": {"task": "workflows.fire_timers", "schedule": 60.0},
     "outbox-sweep": {"task": "notifications.sweep", "schedule": 60.0},
@@ -310,3 +335,16 @@ CELERY_BEAT_SCHEDULE["cases-offers-sweep"] = {"task": "workflows.tasks.offers_sw
 # territory's operator); sign-in attempts are counted in the cache (CACHES: shared in production).
 PPGDID_SMS_BACKEND = env("PPGDID_SMS_BACKEND", default="reception.sms.ConsoleBackend")
 PPGDID_SMS_FILE_PATH = env("PPGDID_SMS_FILE_PATH", default=str(BASE_DIR / "sent-sms"))
+
+# Metrics (/metrics, ops/metrics.py, Prometheus text format): refused unless the scraper shows this bearer
+# token or comes from one of these addresses (directly: a request forwarded by a proxy is refused).
+PPGDID_METRICS_TOKEN = env("PPGDID_METRICS_TOKEN", default="")
+PPGDID_METRICS_ALLOWED_IPS = env.list("PPGDID_METRICS_ALLOWED_IPS", default=[])
+# Overdue steps are computed from the current data (workflows/deadlines.py): kept this long between scrapes.
+PPGDID_METRICS_OVERDUE_SECONDS = env.int("PPGDID_METRICS_OVERDUE_SECONDS", default=300)
+# Optional error reporting (sentry-sdk, `pip install ".[prod]"`): no personal data (ops/errors.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from ops.errors import init_sentry
+
+    init_sentry(SENTRY_DSN)

@@ -6,7 +6,7 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
-DATABASES = {"default": env.db("DATABASE_URL")}
+env("DATABASE_URL")  # required here (base.databases() reads it, with the optional replica)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -34,9 +34,3 @@ CELERY_TASK_ROUTES = {
     "notifications.send_batch": {"queue": "emails"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "timers"
-# Optional error reporting: set SENTRY_DSN (sentry-sdk must then be installed; no personal data sent).
-SENTRY_DSN = env("SENTRY_DSN", default="")
-if SENTRY_DSN:
-    import sentry_sdk
-
-    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0)
