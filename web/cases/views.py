@@ -16,6 +16,7 @@ from django.views import View
 
 from cases import choices
 from cases.models import Case, Diagnostic, Household, HouseholdMember
+from documents.selectors import case_panel
 from permissions.policy import (
     LIST_COUNT_CAP,
     Action,
@@ -189,6 +190,7 @@ def case_context(request, case, close_form=None) -> dict:
         "can_close": can_close,
         "close_form": close_form or (CloseForm() if can_close else None),
         "can_change": case.is_open and policy.can(user, Action.CHANGE, case),
+        "documents": case_panel(user, case, roles),
     }
 
 
