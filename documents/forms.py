@@ -8,6 +8,7 @@ from .models import LetterTemplate
 
 
 class UploadForm(forms.Form):
+    prefix = "piece"  # the documents page holds two forms: distinct field ids
     kind = forms.ChoiceField(label=_("Type de document"))
     file = forms.FileField(
         label=_("Fichier"),
@@ -33,6 +34,7 @@ class UploadForm(forms.Form):
 
 
 class LetterForm(forms.Form):
+    prefix = "courrier"
     kind = forms.ChoiceField(
         label=_("Courrier"),
         choices=[(k.value, k.label) for k in DocumentKind if k in LETTER_KINDS],

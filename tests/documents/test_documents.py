@@ -69,7 +69,7 @@ def test_bad_files_get_a_french_message_and_nothing_is_stored(client, world, med
     case = world.flag()
     client.force_login(world.social_worker)
     response = client.post(
-        reverse("documents:upload", args=[case.pk]), {"kind": K.TAX_NOTICE, "file": upload(name, data)}
+        reverse("documents:upload", args=[case.pk]), {"piece-kind": K.TAX_NOTICE, "piece-file": upload(name, data)}
     )
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -90,7 +90,8 @@ def test_upload_page_then_download_as_an_attachment_logged_as_a_read(client, wor
     case = world.flag()
     client.force_login(world.social_worker)
     response = client.post(
-        reverse("documents:upload", args=[case.pk]), {"kind": K.IDENTITY, "file": upload("passeport DUPONT.pdf", PDF)}
+        reverse("documents:upload", args=[case.pk]),
+        {"piece-kind": K.IDENTITY, "piece-file": upload("passeport DUPONT.pdf", PDF)},
     )
     assert response.status_code == 302
     document = Document.objects.get()
@@ -189,7 +190,7 @@ def test_anonymisation_deletes_the_files_on_commit_and_keeps_the_rows(world, med
 def test_bad_kind_and_missing_file_messages(client, world, media):
     case = world.flag()
     client.force_login(world.social_worker)
-    response = client.post(reverse("documents:upload", args=[case.pk]), {"kind": "virus"})
+    response = client.post(reverse("documents:upload", args=[case.pk]), {"piece-kind": "virus"})
     text = response.content.decode()
     assert response.status_code == 200
     assert "Choisissez un type de document de la liste." in text and "Choisissez un fichier." in text

@@ -32,7 +32,7 @@ def offered(world, *, is_dalo=False, notified_on=None):
 
 
 def generate(client, case, kind):
-    return client.post(reverse("documents:letter", args=[case.pk]), {"kind": kind})
+    return client.post(reverse("documents:letter", args=[case.pk]), {"courrier-kind": kind})
 
 
 def pdf_text(client, response) -> str:
