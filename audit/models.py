@@ -36,6 +36,7 @@ class Section(models.TextChoices):
     EVIDENCE_PACK = "evidence_pack", _("Export de l'historique (pièce justificative)")
     HOUSEHOLD = "household", _("Consultation par le ménage (mon dossier)")
     SUBJECT_ACCESS = "subject_access", _("Export des données du ménage (droit d'accès, art. 15 RGPD)")
+    DOCUMENT = "document", _("Téléchargement d'un document du dossier")
 
 
 class AccessLog(models.Model):

@@ -42,4 +42,5 @@ urlpatterns = [
     path("statistiques/", include("steering.urls")),
     path("", include("reception.urls")),  # /accueil/ and /mon-dossier/
     path("", include("privacy.urls")),
+    path("", include("documents.urls")),  # /dossiers/<id>/documents/, /documents/
 ]

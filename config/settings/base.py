@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "notifications",
     "audit",
     "committees",
+    "documents",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

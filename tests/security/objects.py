@@ -434,6 +434,39 @@ API_CASE_URLS = (
     "case-lease",
 )
 
+
+def _documents(mw):
+    """An identity paper on the own case (by its referent) and one on the foreign case."""
+    if not hasattr(mw, "_document_objects"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from documents import services as document_services
+
+        foreign_sw = Membership.objects.get(role=Role.SOCIAL_WORKER, organisation=mw.foreign_case.organisation).user
+        mw._document_objects = {
+            target: document_services.document_upload(
+                actor=actor,
+                case=case,
+                kind="identity",
+                upload=SimpleUploadedFile("piece.pdf", b"%PDF-1.4 matrice", content_type="application/pdf"),
+            )
+            for target, actor, case in (
+                ("own", mw.users[Role.SOCIAL_WORKER], mw.case),
+                ("foreign", foreign_sw, mw.foreign_case),
+            )
+        }
+    return mw._document_objects
+
+
+DOCUMENT_URLS = {
+    "documents:download": lambda mw, target: {"pk": _documents(mw)[target].pk},
+    # The matrix territory admin's département (Var) and another one (Loire-Atlantique).
+    "documents:template_edit": lambda mw, target: {
+        "departement": "83" if target == "own" else "44",
+        "kind": "offer_letter",
+    },
+}
+
 URL_OBJECTS = {
     "dwellings:detail": dwelling_kwargs(),
     "dwellings:propose": dwelling_kwargs(),
@@ -459,6 +492,7 @@ URL_OBJECTS = {
     "workflows:reassign": lambda mw, target: handover_kwargs(mw, target),
     "permissions:delegation_revoke": lambda mw, target: {"pk": delegation_of(mw, target).pk},
     **RECEPTION_URLS,
+    **DOCUMENT_URLS,
 }
 
 

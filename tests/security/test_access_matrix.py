@@ -110,6 +110,7 @@ def request_status(client, mw, role, name, method, target, kwarg_names):
     with transaction.atomic():
         response = client.generic(method, url)
         transaction.set_rollback(True)
+    response.close()  # a served file (documents:download) stays open until then
     return response.status_code
 
 

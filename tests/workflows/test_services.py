@@ -16,9 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def open_nodes(case):
-    return sorted(
-        t.flow_task.name for t in Task.objects.filter(process__caseprocess__case=case, status__in=ACTIVE)
-    )
+    return sorted(t.flow_task.name for t in Task.objects.filter(process__caseprocess__case=case, status__in=ACTIVE))
 
 
 def test_flag_to_rehoused_with_one_refusal(world):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from cases.models import Case, Diagnostic, Household, HouseholdMember
+from documents.selectors import case_panel
 from permissions.policy import (
     Action,
     log_denial,
@@ -172,6 +173,7 @@ def case_context(request, case, close_form=None) -> dict:
         "case_notes": notes.visible_notes(user, case, roles, limit=NOTES_ON_CASE_PAGE, log=False),
         "may_write_notes": case.is_open and bool(set(roles.roles) & notes.NOTE_WRITERS),
         **handover.step_actions(user, open_task),
+        "documents": case_panel(user, case, roles),
     }
 
 
