@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from cases import choices
+from cases.forms_common import attach_errors
 from cases.models import Case, Diagnostic, Household, HouseholdMember
 from permissions.policy import (
     LIST_COUNT_CAP,
@@ -28,7 +29,7 @@ from permissions.policy import (
 )
 from permissions.reads import log_sensitive_reads
 from permissions.visibility import Category, can_see_category, can_see_field, case_access, visible_fields
-from web.tasks.forms import CloseForm, attach_errors
+from web.tasks.forms import CloseForm
 from web.tasks.views import scoped_case
 from workflows import queries, services
 
