@@ -16,7 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import View
 
-from cases import choices
+from cases import choices, formats
 from cases.forms_common import attach_errors
 from cases.models import Case, Diagnostic, Household, HouseholdMember
 from permissions.policy import (
@@ -70,13 +70,11 @@ def display(obj, field) -> str:
     if value in (None, ""):
         return "—"
     if isinstance(field, models.DateTimeField):
-        from django.utils import formats, timezone
-
-        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+        return formats.french_datetime(value)
     if isinstance(field, models.DateField):
-        from django.utils import formats
-
-        return formats.date_format(value, "SHORT_DATE_FORMAT")
+        return formats.french_date(value)
+    if isinstance(field, models.DecimalField):
+        return formats.amount(value)  # the label says the unit (€, €/mois)
     return str(value)
 
 
