@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
+from cases.formats import person_name
 from cases.history import HistoricalRecords
 from cases.models import CommitteeReview
 from workflows.models import CommitteeDecisionSource
@@ -115,7 +116,7 @@ class CommitteeMember(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.user.get_full_name() or self.user.username
+        return person_name(self.user)
 
     @property
     def is_bureau(self) -> bool:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from cases.forms_common import attach_errors
 from permissions.policy import Action, log_denial, policy
 from workflows.services import StepConflict, StepHeldElsewhere
 
@@ -34,15 +35,6 @@ from .models import CommitteeMember, Minutes, Session, SessionDecision, Vote, Vo
 from .synthesis import committee_roles, synthesis
 
 Function = CommitteeMember.Function
-
-
-def _apply_errors(form, error: ValidationError):
-    """Put a service's ValidationError next to the matching fields (others at the top)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _session_url(session):
@@ -76,7 +68,7 @@ def committee_detail(request, pk):
             try:
                 session = services.session_create(actor=request.user, committee=committee, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                attach_errors(form, error)
             except PermissionDenied:
                 raise Http404 from None
             else:
@@ -229,7 +221,7 @@ def agenda_add(request, pk):
         try:
             services.agenda_add(actor=request.user, session=session, case=form.cleaned_data["case"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            attach_errors(form, error)
         except (StepConflict, PermissionDenied) as error:
             form.add_error(None, str(error) or _("Cette action ne vous est pas permise."))
         else:
@@ -368,7 +360,7 @@ def _submit(request, form, form_name, call, success, *, render, done_url):
         try:
             call(form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            attach_errors(form, error)
         except StepConflict as conflict:
             # Someone was quicker, or the session moved on: say so above the page as it now stands.
             messages.error(request, conflict_message(conflict))
@@ -539,7 +531,7 @@ def procedure_open(request, pk):
             try:
                 procedure = services.procedure_open(actor=request.user, committee=committee, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                attach_errors(form, error)
             except (StepConflict, PermissionDenied) as error:
                 form.add_error(None, str(error) or _("Cette action ne vous est pas permise."))
             else:

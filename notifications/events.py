@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from cases import offers
 from cases.choices import ReplyAnswer
+from cases.formats import person_name
 from permissions.roles import Role
 from workflows.deadlines import due_info
 from workflows.flows import STEPS
@@ -213,7 +214,7 @@ def notify_break_glass(case, actor, reason: str, *, event_id=None) -> None:
         {m.organisation.name for m in actor.memberships.filter(is_active=True).select_related("organisation")}
     )
     context = {
-        "actor": actor.get_full_name() or actor.username,
+        "actor": person_name(actor),
         "actor_organisations": ", ".join(organisations),
         "reason": reason,
         "at": timezone.localtime().strftime("%d/%m/%Y %H:%M"),

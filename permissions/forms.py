@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.formats import person_name
 from cases.models import Commune, Organisation
 
 from .categories import CATEGORY_LABELS
@@ -32,7 +33,9 @@ class MembershipForm(forms.Form):
 
     def __init__(self, *args, organisations, roles, communes, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        users = get_user_model().objects.filter(is_active=True)
+        self.fields["user"].queryset = users.order_by("last_name", "first_name", "pk")
+        self.fields["user"].label_from_instance = person_name
         self.fields["organisation"].queryset = organisations
         self.fields["role"].choices = [("", "---------")] + [(r, Role(r).label) for r in roles]
         self.fields["communes"].queryset = communes

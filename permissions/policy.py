@@ -43,7 +43,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from cases.choices import CaleolDecisionType, CaseStatus, OfferStatus, ReplyAnswer
-from cases.models import Case, HouseholdMember, Proposal
+from cases.models import Case, Commune, HouseholdMember, Proposal
 
 from . import reads
 from .middleware import current_request_id
@@ -144,6 +144,14 @@ def load_memberships(users) -> None:
 
 def roles_of(user) -> set[str]:
     return {g.role for g in memberships_of(user)}
+
+
+def territory_communes(user) -> QuerySet:
+    """The communes of the user's territory (every active membership's): what their commune pickers
+    offer and accept. A superuser: every commune."""
+    if user.is_superuser:
+        return Commune.objects.all()
+    return Commune.objects.filter(pk__in=set().union(*(g.commune_ids for g in memberships_of(user))))
 
 
 def territory_commission_scope(user, grant: Grant) -> Q:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from cases.forms_common import attach_errors
 from cases.models import Commune
 
 from . import services
@@ -20,14 +21,6 @@ from .forms import MembershipForm, ProtectionForm, ReasonForm, ShareForm
 from .models import CaseShare
 from .policy import Action, case_or_404, log_denial, policy
 from .presenters import VisibleCase
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errs in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, error)
 
 
 def _admin_only(request) -> None:
@@ -52,7 +45,12 @@ def membership_list(request):
     return render(
         request,
         "permissions/membership_list.html",
-        {"memberships": memberships[:500], "show_all": show_all, "page_title": _("Habilitations")},
+        {
+            "memberships": memberships[:500],
+            "show_all": show_all,
+            "page_title": _("Habilitations"),
+            "nav": "memberships",
+        },
     )
 
 
@@ -81,7 +79,7 @@ def membership_create(request):
                 reason=data["reason"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            attach_errors(form, error)
         else:
             messages.success(request, _("Le rattachement est enregistré."))
             return redirect("permissions:membership_list")
@@ -107,7 +105,7 @@ def membership_deactivate(request, pk):
                 actor=request.user, membership=membership, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            attach_errors(form, error)
         else:
             messages.success(request, _("Le rattachement est désactivé."))
             return redirect("permissions:membership_list")
@@ -138,7 +136,7 @@ def case_protection(request, case_pk):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            attach_errors(form, error)
         else:
             messages.success(request, _("La protection du dossier est enregistrée."))
             return redirect("permissions:case_protection", case_pk=case.pk)
@@ -169,7 +167,7 @@ def break_glass(request, case_pk):
         try:
             services.break_glass_open(actor=request.user, case=case, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            attach_errors(form, error)
         else:
             # Reload: the access just opened changes what the page may show.
             case = case_or_404(request, case.pk, action=Action.BREAK_GLASS, section="break_glass")
@@ -208,7 +206,7 @@ def case_shares(request, case_pk):
                 ends_on=data["ends_on"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            attach_errors(form, error)
         else:
             messages.success(request, _("Le partage est enregistré."))
             return redirect("permissions:case_shares", case_pk=case.pk)
@@ -239,7 +237,7 @@ def share_revoke(request, pk):
         try:
             services.case_share_revoke(actor=request.user, share=share, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            attach_errors(form, error)
         else:
             messages.success(request, _("Le partage est révoqué."))
             return redirect("permissions:case_shares", case_pk=share.case_id)

@@ -5,17 +5,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.choices import CriterionSource, PriorityCriterion
+from cases.forms_common import DateInput
 from cases.models import Commune, Household
 
 from .choices import Channel, CodeChannel, Topic
 from .models import Desk, Network, PreFlag, ScriptEntry
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 def communes_of(networks):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cases.forms_common import attach_errors
 from cases.models import Commune
 from permissions.policy import Action, case_or_404
 from permissions.roles import SOCIAL_WORK_ROLES, Role
@@ -33,16 +34,6 @@ from .forms import (
 from .guidance import QUESTIONS, QuestionnaireForm, protection_advised, suggest
 from .models import CommuneStock, Desk, HouseholdAccess, Network, ScriptEntry
 from .stats import commune_figures
-
-
-def _attach(form, error: ValidationError) -> None:
-    """A service's ValidationError next to the fields it names; the rest on top of the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
 
 # --- public pages ----------------------------------------------------------------------------------
 
@@ -138,7 +129,7 @@ def desk_edit(request, pk=None):
         try:
             services.desk_save(actor=request.user, desk=form.instance)
         except ValidationError as error:
-            _attach(form, error)
+            attach_errors(form, error)
         except PermissionDenied:
             raise Http404 from None
         else:
@@ -202,7 +193,7 @@ def script_draft(request):
                 raise ValidationError(_("Action inconnue."))
         except ValidationError as error:
             target = publish_form if action == "publish" else entry_form
-            _attach(target, error)
+            attach_errors(target, error)
         except PermissionDenied:
             raise Http404 from None
     return render(
@@ -239,7 +230,7 @@ def script_entry(request, pk):
                 messages.success(request, _("Fiche modifiée."))
                 return redirect("reception:script_draft")
         except ValidationError as error:
-            _attach(form, error)
+            attach_errors(form, error)
     return render(request, "reception/script_entry.html", {"form": form, "entry": entry, "nav": "reception"})
 
 
@@ -272,7 +263,7 @@ def orientation(request):
         try:
             services.contact_record(actor=user, **info_form.cleaned_data)
         except ValidationError as error:
-            _attach(info_form, error)
+            attach_errors(info_form, error)
         except PermissionDenied:
             raise Http404 from None
         else:
@@ -291,7 +282,7 @@ def orientation(request):
                 topics=[Topic.PRIORITY],
             )
         except ValidationError as error:
-            _attach(referral_form, error)
+            attach_errors(referral_form, error)
         except PermissionDenied:
             raise Http404 from None
         else:
@@ -315,7 +306,7 @@ def contact_create(request):
         try:
             services.contact_record(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _attach(form, error)
+            attach_errors(form, error)
         else:
             messages.success(request, _("Information délivrée enregistrée."))
             return redirect("reception:contact_create")
@@ -430,7 +421,7 @@ def preflag(request, pk):
             )
         except ValidationError as error:
             confirm_form.instance.pk = None  # the household was rolled back with the transaction
-            _attach(confirm_form, error)
+            attach_errors(confirm_form, error)
         except PermissionDenied:
             raise Http404 from None
         else:
@@ -442,7 +433,7 @@ def preflag(request, pk):
         try:
             services.preflag_decline(actor=request.user, preflag=item, reason=decline_form.cleaned_data["reason"])
         except ValidationError as error:
-            _attach(decline_form, error)
+            attach_errors(decline_form, error)
         else:
             messages.success(request, _("Pré-signalement décliné."))
             return redirect("reception:preflags")
@@ -475,7 +466,7 @@ def household_access(request, case_pk):
         try:
             item, code = services.access_issue(actor=request.user, case=case, **form.cleaned_data)
         except ValidationError as error:
-            _attach(form, error)
+            attach_errors(form, error)
         except PermissionDenied:
             raise Http404 from None
         else:

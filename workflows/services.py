@@ -384,6 +384,44 @@ def diagnostic_complete(*, actor, case: Case, values: dict, areas_to_avoid=(), r
     return _complete_step(actor=actor, case=case, node_name="diagnostic", reason="Diagnostic terminé", write=write)
 
 
+DRAFT_REASON = "Brouillon du diagnostic"
+
+
+def diagnostic_save_draft(
+    *, actor, case: Case, values: dict, areas_to_avoid=None, recommended_communes=None
+) -> Case:
+    """Save the diagnostic as it stands, with its history, without completing the step: the case stays
+    at the diagnostic and the step page shows the draft again. Saving takes an unowned step for the
+    actor, as completing would; only its owner (or a holder of the step's grant) may save."""
+    with audited(actor, DRAFT_REASON):
+        case = _lock_case(case.pk)
+        holds = _require_view_and_step(actor, case, "diagnostic")
+        task = active_task(case, "diagnostic")
+        if task is None:
+            raise StepConflict(
+                _("Cette étape a déjà été enregistrée (peut-être par un autre utilisateur) : rechargez le dossier.")
+            )
+        if task.owner_id is None:
+            with task.activation() as activation:
+                if not (activation.assign.can_proceed() and _may_assign(task, holds)):
+                    log_denial(actor, "draft:diagnostic", "case", case.pk)
+                    raise PermissionDenied
+                activation.assign(actor)
+        elif task.owner_id != actor.pk:
+            log_denial(actor, "draft:diagnostic", "case", case.pk)
+            raise PermissionDenied
+        diagnostic = case.diagnostic
+        for field, value in values.items():
+            setattr(diagnostic, field, value)
+        diagnostic.full_clean(exclude=["case"])
+        diagnostic.save()
+        if areas_to_avoid is not None:
+            diagnostic.areas_to_avoid.set(areas_to_avoid)
+        if recommended_communes is not None:
+            diagnostic.recommended_communes.set(recommended_communes)
+    return case
+
+
 def _committee_source(actor, case: Case, source, kind: str):
     """The collective record a committee decision comes from, re-read under the case lock: a session
     decision not yet applied (session open) or a written procedure closed with its outcome, on this

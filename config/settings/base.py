@@ -89,7 +89,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
                 "steering.context_processors.steering_nav",
+                "permissions.context_processors.role_menu",
             ],
+            # French amounts, dates and names in every template (cases/formats.py).
+            "builtins": ["cases.templatetags.french"],
         },
     },
 ]

@@ -35,6 +35,17 @@ def url(case, **params):
     return base
 
 
+def all_pages(client, case) -> str:
+    """Every page of the timeline (newest first, a page at a time), one after the other."""
+    html, number = "", 1
+    while True:
+        page = client.get(url(case, page=number)).content.decode()
+        html += page
+        if 'rel="next"' not in page:
+            return html
+        number += 1
+
+
 def test_anonymous_is_sent_to_login(client, world):
     case = world.flag()
     response = client.get(url(case))
@@ -51,9 +62,8 @@ def test_outside_scope_is_404(client, world):
 
 def test_social_worker_sees_steps_and_changes_with_french_labels(client, rehoused, world):
     login(client, world.social_worker)
-    response = client.get(url(rehoused))
-    assert response.status_code == 200
-    html = response.content.decode()
+    assert client.get(url(rehoused)).status_code == 200
+    html = all_pages(client, rehoused)
     assert "« Diagnostic social » : étape terminée" in html
     assert "Parcours terminé" in html
     assert "Évaluation sociale détaillée" in html  # verbose_name, not the field name
@@ -99,7 +109,7 @@ def test_landlord_timeline_never_shows_hidden_categories(client, rehoused, world
 def test_the_landlord_check_can_fail(client, rehoused, world):
     """The same page for the referent does contain those values: the landlord test is not vacuous."""
     login(client, world.social_worker)
-    html = client.get(url(rehoused)).content.decode()
+    html = all_pages(client, rehoused)
     for value in HIDDEN_FROM_LANDLORD:
         assert value in html, value
 
@@ -127,7 +137,7 @@ def test_protected_case_hides_address_and_contact_from_the_landlord(client, worl
 def test_auditor_sees_reads_grants_and_chain_status(client, rehoused, world):
     log_read(world.supervisor, rehoused, Section.PROTECTED_CASE, reason="Appel du 115, urgence")
     login(client, world.auditor)
-    html = client.get(url(rehoused)).content.decode()
+    html = all_pages(client, rehoused)
     assert "Consultation : Dossier protégé (accès exceptionnel)" in html
     assert "Appel du 115, urgence" in html
     assert "Droit « " in html

@@ -89,7 +89,12 @@ def test_social_worker_flags_a_household_and_completes_the_diagnostic(world, peo
     applicant.get_by_label(label("Date de naissance du demandeur")).fill("1988-03-14")
     applicant.get_by_label(label("Téléphone")).fill("0611223344")
     applicant.get_by_label(label("Adresse actuelle")).fill("3 impasse des Tests")
-    applicant.get_by_label(label("Commune actuelle")).select_option(label="Toulon (83137)")
+    # The commune picker (static/js/combobox.js): type part of the name, pick among the territory's communes.
+    commune = applicant.get_by_role("combobox", name=label("Commune actuelle"))
+    commune.fill("toul")
+    expect(page.get_by_role("option", name="Nantes (44109)")).to_have_count(0)
+    page.get_by_role("option", name="Toulon (83137)").click()
+    expect(commune).to_have_value("Toulon (83137)")
     applicant.get_by_label(label("Situation de logement")).select_option(label="Hébergé chez un tiers")
     applicant.get_by_label(label("Salaires mensuels (€)")).fill("1100")
 
@@ -490,7 +495,7 @@ def test_keyboard_only_login_navigation_and_diagnostic(world, people):
 
     tab_to(ts, label_is("Situation familiale"))
     keyboard.type("Couple avec trois enfants, hébergé chez un parent.")
-    tab_to(ts, label_is("Ressources mensuelles du ménage (€)"), max_presses=1)
+    tab_to(ts, label_is("Ressources mensuelles du ménage (€)"), max_presses=6)  # past the household section
     keyboard.press("Control+A")
     keyboard.type("1875")
     focused = tab_to(ts, label_is("Urgence"))
@@ -511,3 +516,50 @@ def test_keyboard_only_login_navigation_and_diagnostic(world, people):
     assert diagnostic.urgency == choices.Urgency.CRITICAL
     assert fresh(case).status == choices.CaseStatus.COMMITTEE
     assert focused["tag"] == "select"
+
+
+def test_social_worker_saves_the_diagnostic_as_a_draft_and_completes_it_later(world, people):
+    """A draft keeps what was typed without completing the step; reopening the step shows it; completing
+    checks every required field."""
+    household = world.household(monthly_wages=1100, monthly_family_benefits=220)
+    case = world.flag(household)
+    ts = people.open("ts-draft")
+    page = ts.page
+    log_in(ts, "ts")
+    page.goto(reverse("cases:detail", args=[case.pk]))
+    do_open_step(ts, "Diagnostic social")
+    resources = page.get_by_label(label("Ressources mensuelles du ménage (€)"))
+    expect(resources).to_have_value("1\u00a0320,00")  # pre-filled from the flagging, French format
+    expect(page.get_by_role("group", name="Les ressources")).to_be_visible()
+    page.get_by_label(label("Situation familiale")).fill("Couple, deux enfants, hébergé chez un parent.")
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.get_by_role("status")).to_contain_text("Brouillon enregistré")
+    expect(page.get_by_text(re.compile("Brouillon enregistré le .* par "))).to_be_visible()
+    check_a11y(ts, "step-diagnostic-draft")
+    assert fresh(case).diagnostic.completed_at is None
+
+    # Later: back to the case, the step reopens with the draft.
+    page.goto(reverse("cases:detail", args=[case.pk]))
+    do_open_step(ts, "Diagnostic social")
+    family = page.get_by_label(label("Situation familiale"))
+    expect(family).to_have_value("Couple, deux enfants, hébergé chez un parent.")
+
+    # Completing checks the required fields: the synthesis is missing.
+    page.get_by_role("button", name="Enregistrer l'étape").click()
+    expect(page.get_by_role("alert")).to_contain_text("Le formulaire contient des erreurs")
+    synthesis = page.get_by_label(label("Synthèse pour la commission"))
+    assert synthesis.get_attribute("aria-required") == "true"
+    check_a11y(ts, "step-diagnostic-errors")
+    synthesis.fill("Besoin d'un T4 près de l'école.")
+    save_step(ts, "diagnostic-completed-after-draft")
+    case = fresh(case)
+    assert case.status == choices.CaseStatus.COMMITTEE
+    assert case.diagnostic.family_situation.startswith("Couple")
+
+    # The timeline: newest first, filtered by a period code in the URL.
+    page.goto(reverse("audit:timeline", args=[case.pk]) + "?periode=7j")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Historique")
+    expect(page.get_by_text("« Diagnostic social » : étape terminée")).to_be_visible()
+    times = page.locator(".timeline-event time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    assert times == sorted(times, reverse=True)  # newest first
+    check_a11y(ts, "timeline-filtered")

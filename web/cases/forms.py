@@ -8,7 +8,7 @@ from cases.models import CaseCriterion, Commune, Household, HouseholdMember, Org
 from permissions.policy import memberships_of
 from permissions.roles import Role
 from permissions.visibility import FIELD_CATEGORIES, CaseAccess, W, best_level, can_write_field
-from web.tasks.forms import StepFormMixin
+from web.tasks.forms import StepFormMixin, limit_communes
 
 FLAG_ROLES = (Role.SOCIAL_WORKER, Role.SUPERVISOR, Role.RECEPTION)
 
@@ -47,9 +47,12 @@ class HouseholdForm(StepFormMixin, forms.ModelForm):
         model = Household
         fields = HOUSEHOLD_FIELDS
 
-    def __init__(self, *args, roles=None, **kwargs):
+    def __init__(self, *args, roles=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["commune"].queryset = Commune.objects.order_by("name")
+        if user is None:
+            self.fields["commune"].queryset = Commune.objects.order_by("name")
+        else:
+            limit_communes(self.fields["commune"], user, keep=[self.instance.commune_id])
         self.fields["nud"].help_text = _("18 caractères, par exemple 08324012340000123A.")
         if roles is not None:
             keep = set(writable(roles, Household, HOUSEHOLD_FIELDS))
@@ -65,13 +68,17 @@ class MemberForm(StepFormMixin, forms.ModelForm):
 
 
 class BaseMemberFormSet(BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = _("Retirer ce membre du ménage")
+
     def members(self):
         """Members to save (unsaved instances, validated by the service)."""
         return [f.instance for f in self.forms if f.has_changed() and f not in self.deleted_forms]
 
 
 MemberFormSet = inlineformset_factory(
-    Household, HouseholdMember, form=MemberForm, formset=BaseMemberFormSet, extra=2, can_delete=True
+    Household, HouseholdMember, form=MemberForm, formset=BaseMemberFormSet, extra=1, can_delete=True
 )
 
 

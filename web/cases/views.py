@@ -6,12 +6,16 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.forms import BaseFormSet
+from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from cases import formats
+from cases.forms_common import attach_errors
 from cases.models import Case, Diagnostic, Household, HouseholdMember
 from documents.selectors import case_panel
 from permissions.policy import (
@@ -25,7 +29,7 @@ from permissions.reads import log_sensitive_reads
 from permissions.visibility import Category, can_see_category, can_see_field, case_access, visible_fields
 from web import worklists
 from web.tasks import handover
-from web.tasks.forms import CloseForm, attach_errors
+from web.tasks.forms import CloseForm
 from web.tasks.views import scoped_case
 from workflows import notes, queries, services
 
@@ -49,13 +53,11 @@ def display(obj, field) -> str:
     if value in (None, ""):
         return "—"
     if isinstance(field, models.DateTimeField):
-        from django.utils import formats, timezone
-
-        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+        return formats.french_datetime(value)
     if isinstance(field, models.DateField):
-        from django.utils import formats
-
-        return formats.date_format(value, "SHORT_DATE_FORMAT")
+        return formats.french_date(value)
+    if isinstance(field, models.DecimalField):
+        return formats.amount(value)  # the label says the unit (€, €/mois)
     return str(value)
 
 
@@ -246,6 +248,30 @@ class CaseCloseView(LoginRequiredMixin, View):
         return render(request, "cases/detail.html", case_context(request, case, close_form=form))
 
 
+ADD_MEMBER = "ajouter_membre"
+
+
+def with_one_more_member(data, prefix: str = "membres"):
+    """The posted page with one more empty member row ("Ajouter un membre" without JavaScript)."""
+    data = data.copy()
+    key = f"{prefix}-TOTAL_FORMS"
+    count = data.get(key, "0")
+    data[key] = str(int(count) + 1 if count.isdigit() and int(count) < 50 else count)
+    return data
+
+
+def without_errors(forms: dict) -> dict:
+    """Forms posted back only to add a row: shown with what was typed, without error messages yet."""
+    for form in forms.values():
+        if isinstance(form, BaseFormSet):
+            form._errors, form._non_form_errors = [], form.error_class()
+            for sub in form.forms:
+                sub._errors = ErrorDict()
+        else:
+            form._errors = ErrorDict()
+    return forms
+
+
 class CaseCreateView(LoginRequiredMixin, View):
     """One page: the household, its members, the priority criteria and the case options."""
 
@@ -261,7 +287,7 @@ class CaseCreateView(LoginRequiredMixin, View):
         household = Household()
         roles = roles_of(request.user)  # a reception agent records no resources and no evidence notes
         return {
-            "household_form": HouseholdForm(data, instance=household, prefix="menage", roles=roles),
+            "household_form": HouseholdForm(data, instance=household, prefix="menage", roles=roles, user=request.user),
             "members": MemberFormSet(data, instance=household, prefix="membres"),
             "criteria": CriterionFormSet(data, prefix="criteres", form_kwargs={"roles": roles}),
             "options": CaseOptionsForm(data, user=request.user, prefix="dossier"),
@@ -274,6 +300,8 @@ class CaseCreateView(LoginRequiredMixin, View):
         return self.render_forms(request, self.forms(request))
 
     def post(self, request):
+        if ADD_MEMBER in request.POST:
+            return self.render_forms(request, without_errors(self.forms(request, with_one_more_member(request.POST))))
         forms = self.forms(request, request.POST)
         valid = [f.is_valid() for f in forms.values()]  # validate all, to show every error at once
         if all(valid):
@@ -316,7 +344,7 @@ class HouseholdEditView(LoginRequiredMixin, View):
         household = Household.objects.get(pk=case.household_id)
         return {
             "household_form": HouseholdForm(
-                data, instance=household, prefix="menage", roles=case_access(request.user, case)
+                data, instance=household, prefix="menage", roles=case_access(request.user, case), user=request.user
             ),
             "members": MemberFormSet(data, instance=household, prefix="membres"),
             "dalo_form": DaloForm(
@@ -332,6 +360,9 @@ class HouseholdEditView(LoginRequiredMixin, View):
 
     def post(self, request, pk):
         case = self.get_case(request, pk)
+        if ADD_MEMBER in request.POST:
+            forms = without_errors(self.forms(request, case, with_one_more_member(request.POST)))
+            return render(request, self.template_name, {"nav": "cases", "case": case, **forms})
         forms = self.forms(request, case, request.POST)
         if all([f.is_valid() for f in forms.values()]):
             members = forms["members"]

@@ -1,35 +1,12 @@
 """Forms of the landlord's dwelling pages. They collect input; the services validate and write."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cases import choices
+from cases.forms_common import DateInput, DateTimeInput
 from cases.models import CaleolDecision, Dwelling, HouseholdReply, Organisation
 from web.tasks.forms import drop_suggested_rank, suggest_free_rank
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
-
-
-def attach_errors(form, error: ValidationError) -> None:
-    """A service's ValidationError next to the fields it names; the rest on top of the form."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 class DwellingForm(forms.ModelForm):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from cases import choices, offers
+from cases.forms_common import attach_errors
 from cases.models import Dwelling, Organisation, Proposal
 from permissions.policy import Action, log_denial, memberships_of, policy
 from permissions.roles import Role
@@ -74,7 +75,7 @@ class DwellingCreate(LoginRequiredMixin, View):
             try:
                 dwelling = dwelling_create(actor=request.user, landlord=landlord, values=values)
             except ValidationError as error:
-                forms.attach_errors(form, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("Logement enregistré."))
                 return redirect("dwellings:detail", pk=dwelling.pk)
@@ -174,7 +175,7 @@ class DwellingDetail(LoginRequiredMixin, View):
         try:
             service(actor=request.user, **kwargs)
         except ValidationError as error:
-            forms.attach_errors(form, error)
+            attach_errors(form, error)
             return False
         except services.StepConflict as error:
             form.add_error(None, str(error))

@@ -14,12 +14,13 @@ from functools import cache
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from audit.chain import history_models
 from audit.models import AccessLog
+from cases.formats import amount, french_date, french_datetime, person_name
 from cases.models import Case, Proposal
 from permissions.policy import roles_of
 from permissions.roles import Role
@@ -156,7 +157,7 @@ def build_timeline(user, case, *, kinds=None, date_from: date | None = None, dat
 def who(user) -> str:
     if user is None:
         return str(_("inconnu"))
-    return user.get_full_name() or user.get_username()
+    return person_name(user)  # by name, never by login
 
 
 class _Display:
@@ -175,9 +176,11 @@ class _Display:
         if model_field.is_relation and model_field.many_to_one:
             return self.related(model_field.related_model, value)
         if isinstance(value, datetime):
-            return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+            return french_datetime(value)
         if isinstance(value, date):
-            return formats.date_format(value, "SHORT_DATE_FORMAT")
+            return french_date(value)
+        if isinstance(model_field, models.DecimalField):
+            return amount(value)
         return str(value)
 
     def related(self, model, pk) -> str:

@@ -1,6 +1,7 @@
 """The case timeline page and the auditor's evidence pack (CSV, PDF)."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import render
@@ -18,6 +19,7 @@ from .forms import TimelineFilterForm
 from .timeline import Viewer, build_timeline
 
 SENSITIVE = (Category.HEALTH, Category.VIOLENCE, Category.NARRATIVE)
+PAGE_SIZE = 50
 
 
 def _case_in_scope(request, pk, section):
@@ -41,6 +43,10 @@ def timeline(request, pk):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
+    # Newest first, a page at a time; the filters stay in the pages' links.
+    page = Paginator(events[::-1], PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
     # The history repeats what sensitive sections held: opening it is a read of those sections.
     if case.is_protected or any(can_see_category(viewer.roles, c) for c in SENSITIVE) or viewer.full:
         log_read(request.user, case, Section.HISTORY)
@@ -51,7 +57,9 @@ def timeline(request, pk):
         {
             "case": case,
             "form": form,
-            "events": events,
+            "events": page.object_list,
+            "page": page,
+            "filters": filters.urlencode(),
             "viewer": viewer,
             "is_auditor": _is_auditor(request.user),
             "chain_break": chain_break,

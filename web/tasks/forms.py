@@ -4,72 +4,133 @@ The committee step has no form here: a committee decides in session or by writte
 (committees/forms.py DecisionForm), never one member from the step page."""
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cases import choices
-from cases.models import CaleolDecision, Diagnostic, Dwelling, HouseholdReply, Proposal
-from permissions.policy import memberships_of
+from cases.forms_common import FrenchFormMixin
+from cases.models import CaleolDecision, Commune, Diagnostic, Dwelling, Household, HouseholdReply, Proposal
+from permissions.policy import memberships_of, territory_communes
 from permissions.roles import Role
 from permissions.visibility import case_access, visible_fields
 from workflows import queries
 
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
+# The product's form pieces live one layer down (shared with reception/ and permissions/).
+StepFormMixin = FrenchFormMixin
 
 
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+OUTSIDE_TERRITORY = _("Cette commune n'est pas dans votre territoire : choisissez-la dans la liste proposée.")
 
 
-DATE_WIDGETS = {forms.DateField: DateInput, forms.DateTimeField: DateTimeInput}
+def limit_communes(field, user, keep=()) -> None:
+    """A commune picker offers the user's territory only, plus the communes already recorded (an edit
+    never loses them); any other commune posted is refused with a French message. A single choice
+    gets the searchable picker (static/js/combobox.js) over its <select>."""
+    keep = [pk for pk in keep if pk]
+    field.queryset = Commune.objects.filter(Q(pk__in=territory_communes(user).values("pk")) | Q(pk__in=keep)).order_by(
+        "name"
+    )
+    field.error_messages["invalid_choice"] = OUTSIDE_TERRITORY
+    if not isinstance(field, forms.ModelMultipleChoiceField):
+        field.widget.attrs["data-combobox"] = "commune"
 
 
-class StepFormMixin:
-    """Date pickers for date fields; errors are rendered by templates/includes/field.html."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget_class = DATE_WIDGETS.get(type(field))
-            if widget_class and not isinstance(field.widget, widget_class):
-                field.widget = widget_class()
-
-
-def attach_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError next to the form fields it names; the rest goes on top."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
+# The diagnostic's sections, in the order a social worker fills them in.
+DIAGNOSTIC_SECTIONS = [
+    ("menage", _("Le ménage"), ["family_situation", "health_autonomy", "violence_facts", "work_school_care_locations"]),
+    (
+        "ressources",
+        _("Les ressources"),
+        [
+            "monthly_resources", "monthly_housing_cost", "monthly_other_charges", "debts_amount", "debts_description",
+            "over_indebtedness_plan", "entitlements",
+        ],
+    ),
+    (
+        "logement",
+        _("Le logement"),
+        [
+            "housing_history", "wishes", "recommended_typology", "accessibility_need", "max_floor_without_lift",
+            "recommended_communes", "areas_to_avoid",
+        ],
+    ),
+    ("accompagnement", _("L'accompagnement"), ["independent_living", "support_needed"]),
+    ("preconisation", _("La préconisation"), ["urgency", "social_narrative", "committee_synthesis", "recommendation"]),
+]  # fmt: skip
+# What a completed diagnostic must state (a draft may leave anything empty).
+REQUIRED_TO_COMPLETE = {"family_situation", "monthly_resources", "support_needed", "urgency", "committee_synthesis"}
+DECLARED_INCOME = ["monthly_wages", "monthly_rsa", "monthly_aah", "monthly_family_benefits", "monthly_other_income"]
 
 
 class DiagnosticForm(StepFormMixin, forms.ModelForm):
+    """The diagnostic in sections. `draft=True`: saved as it stands (nothing required), the step stays
+    open; otherwise every field the completed diagnostic needs is required."""
+
     class Meta:
         model = Diagnostic
         fields = [
             f.name for f in Diagnostic._meta.get_fields() if f.editable and f.name not in ("id", "case", "completed_at")
         ]
 
-    def __init__(self, *args, user, case, **kwargs):
+    def __init__(self, *args, user, case, draft=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.draft = draft
         allowed = set(visible_fields(case_access(user, case), Diagnostic))
         for name in list(self.fields):
             if name not in allowed and not user.is_superuser:
                 del self.fields[name]
+        for name, field in self.fields.items():
+            field.required = name in REQUIRED_TO_COMPLETE and not draft
+            if field.required:
+                field.widget.attrs["aria-required"] = "true"
+            else:
+                field.widget.attrs.pop("aria-required", None)
+        for name in ("recommended_communes", "areas_to_avoid"):
+            if name in self.fields:
+                recorded = self.instance.pk and getattr(self.instance, name).values_list("pk", flat=True)
+                limit_communes(self.fields[name], user, keep=list(recorded or ()))
+        household = case.household
+        self.declared = []
+        if "monthly_resources" in self.fields:
+            # The resources declared at the flagging: shown beside the section, and the total pre-fills
+            # the household's resources until the social worker has written a figure of their own.
+            self.declared = [
+                (Household._meta.get_field(n).verbose_name, getattr(household, n))
+                for n in DECLARED_INCOME
+                if getattr(household, n)
+            ]
+            if not self.is_bound and not self.instance.completed_at and not self.instance.monthly_resources:
+                self.initial["monthly_resources"] = household.monthly_income
+
+    def sections(self):
+        """(anchor, title, bound fields) of each section holding a field this user may fill in."""
+        placed = set()
+        result = []
+        for anchor, title, names in DIAGNOSTIC_SECTIONS:
+            fields = [self[n] for n in names if n in self.fields]
+            placed.update(names)
+            if fields:
+                result.append((anchor, title, fields))
+        rest = [self[n] for n in self.fields if n not in placed]
+        if rest and result:
+            result[-1][2].extend(rest)
+        return result
+
+    def values(self) -> dict:
+        values = dict(self.cleaned_data)
+        if self.draft:
+            # A field left empty in a draft keeps what the model holds when it cannot be empty (an amount, a choice).
+            values = {k: v for k, v in values.items() if v not in (None, "") or Diagnostic._meta.get_field(k).blank}
+        return values
 
     def submit(self, services, *, actor, case):
-        values = dict(self.cleaned_data)
+        values = self.values()
         areas = values.pop("areas_to_avoid", None)
         communes = values.pop("recommended_communes", None)
+        if self.draft:
+            return services.diagnostic_save_draft(
+                actor=actor, case=case, values=values, areas_to_avoid=areas, recommended_communes=communes
+            )
         current = case.diagnostic
         return services.diagnostic_complete(
             actor=actor,

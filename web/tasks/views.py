@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from cases.forms_common import attach_errors
 from cases.models import Case
 from committees import selectors as committee_selectors
 from committees.models import AgendaItem, CommitteeMember, Session, WrittenProcedure
@@ -19,7 +20,7 @@ from workflows import queries, services
 from workflows.deadlines import due_infos
 from workflows.flows import STEPS, CaseFlow
 
-from .forms import STEP_FORMS, attach_errors
+from .forms import STEP_FORMS
 
 
 def scoped_case(request, pk) -> Case:
@@ -99,6 +100,7 @@ class StepView(LoginRequiredMixin, View):
         kwargs = {"user": request.user, "case": case}
         if node == "diagnostic":
             kwargs["instance"] = case.diagnostic
+            kwargs["draft"] = data is not None and data.get("action") == "draft"
         return STEP_FORMS[node](data, **kwargs)
 
     def render_step(self, request, case, task, node, form):
@@ -111,6 +113,7 @@ class StepView(LoginRequiredMixin, View):
             "proposal": queries.current_proposal(case) if node in ("caleol", "reply", "lease") else None,
             # The household cannot answer while a better-ranked one holds the dwelling: say why, no form.
             "waiting": queries.waiting_for(case) if node == "reply" else None,
+            "draft": last_draft(case) if node == "diagnostic" else None,
             "nav": "inbox",
         }
         return render(request, self.template_name, context)
@@ -180,9 +183,25 @@ class StepView(LoginRequiredMixin, View):
                 messages.error(request, str(conflict))
                 return redirect("cases:detail", pk=case.pk)
             else:
+                if getattr(form, "draft", False):
+                    messages.success(request, _("Brouillon enregistré : l'étape reste à terminer."))
+                    return redirect("workflows:step", pk=case.pk, node=node)
                 messages.success(request, _("Étape « %(step)s » enregistrée.") % {"step": task.flow_task.task_title})
                 return redirect("cases:detail", pk=case.pk)
         return self.render_step(request, case, task, node, form)
+
+
+def last_draft(case):
+    """The last draft of a diagnostic not completed yet (its history row: when and by whom), or None."""
+    diagnostic = case.diagnostic
+    if diagnostic.completed_at:
+        return None
+    return (
+        diagnostic.history.filter(history_change_reason=services.DRAFT_REASON)
+        .select_related("history_user")
+        .order_by("-history_date")
+        .first()
+    )
 
 
 def step_url_or_none(case, user):
