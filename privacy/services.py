@@ -11,6 +11,7 @@ cases.events.case_anonymised, inside the transaction, for the records of other t
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
@@ -273,7 +274,8 @@ def file_fields():
 
 
 def delete_documents(keys: CaseKeys) -> int:
-    """Delete from storage every file stored for these cases and empty the field (with history)."""
+    """Empty the file fields of these cases (with history) and delete the files from storage once the
+    anonymisation commits: a rolled-back batch must not lose files its rows still name."""
     deleted = 0
     for model, fields in file_fields():
         objs = []
@@ -282,7 +284,7 @@ def delete_documents(keys: CaseKeys) -> int:
             for f in fields:
                 stored = getattr(obj, f.attname)
                 if stored:
-                    stored.storage.delete(stored.name)
+                    transaction.on_commit(partial(stored.storage.delete, stored.name))
                     setattr(obj, f.attname, "")
                     deleted += 1
                     changed = True

@@ -217,13 +217,17 @@ def test_a_redaction_recorded_before_the_row_entry_is_not_accepted(closed_case):
     assert not _redacted(entry, "y", {(entry.source, entry.source_id): [(later, entry.seq + 1)]})
 
 
-def test_documents_are_deleted_from_storage(closed_case, world, media):
+def test_documents_are_deleted_from_storage(closed_case, world, media, django_capture_on_commit_callbacks):
     export = store(closed_case, world.social_worker, "json", b'{"nom": "secret"}')
     path = media / export.json_file.name
     assert path.exists()
     with time_machine.travel(due_at(closed_case) + timedelta(days=1), tick=False):
-        output = run()
+        with django_capture_on_commit_callbacks(execute=False) as deletions:
+            output = run()
     assert "1 document(s) supprimé(s)" in output
+    assert path.exists()  # until the anonymisation commits
+    for delete in deletions:
+        delete()
     assert not path.exists()
     export = SubjectAccessExport.objects.get(pk=export.pk)
     assert export.json_file.name == ""

@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _l
 from django.views import View
 
 from cases.choices import NoteKind
+from cases.forms_common import attach_errors
 from permissions.categories import CATEGORY_LABELS
 from permissions.delegations import DateInput, PersonChoiceField
 from permissions.visibility import case_access
-from web.tasks.forms import attach_errors
 from web.tasks.views import scoped_case
 from workflows import notes
 

@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views import View
 
+from cases.forms_common import attach_errors
 from permissions.delegations import PersonChoiceField
 from permissions.policy import delegators_of, log_denial
 from workflows import queries, services
 from workflows.flows import STEPS, CaseFlow
 
-from .forms import attach_errors
 from .views import scoped_case
 
 
