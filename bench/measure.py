@@ -351,7 +351,7 @@ def transition_breakdown(work: list[tuple[str, int]]) -> dict:
     ]
     grants_and_audit = [
         mock.patch("workflows.flows.grant_step", off),
-        mock.patch("audit.chain.chain_history_rows", lambda rows: []),
+        mock.patch("audit.chain.chain_history_rows", lambda rows, **kwargs: []),
     ]
     third = len(work) // 3
     figures = {}

@@ -19,6 +19,7 @@ from documents.selectors import case_panel
 from permissions.roles import Role
 from permissions.visibility import case_access
 from tests.factories import member
+from tests.responses import close_response
 from tests.workflows import steps
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +125,7 @@ def test_downloads_follow_the_visibility_matrix(client, world, media):
         client.force_login(user)
         for document, status in by_document.items():
             response = client.get(reverse("documents:download", args=[document.pk]))
-            response.close()  # a served file stays open until the response is closed
+            close_response(response)  # a served file stays open until the response is closed
             got = response.status_code
             assert got == status, (user.username, document.kind, got)
     assert (

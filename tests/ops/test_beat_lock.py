@@ -45,6 +45,8 @@ def test_two_real_beats_send_each_tick_once(redis_client, tmp_path):
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "tests.ops.beat_settings",
         "PPGDID_BEAT_TEST_REDIS_URL": REDIS_URL,
+        # Celery reads CELERY_BROKER_URL from the environment before the settings (CI sets it to db 0).
+        "CELERY_BROKER_URL": REDIS_URL,
         "PPGDID_LOG_LEVEL": "INFO",
     }
     beats, logs = [], []

@@ -18,6 +18,8 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.responses import close_response
+
 from .objects import ROLES, MatrixWorld, kwargs_builder
 
 MATRIX_FILE = Path(__file__).with_name("access_matrix.csv")
@@ -110,7 +112,7 @@ def request_status(client, mw, role, name, method, target, kwarg_names):
     with transaction.atomic():
         response = client.generic(method, url)
         transaction.set_rollback(True)
-    response.close()  # a served file (documents:download) stays open until then
+    close_response(response)  # a served file (documents:download) stays open until then
     return response.status_code
 
 

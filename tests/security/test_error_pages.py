@@ -29,7 +29,11 @@ def product_page(response, title):
 def test_the_demo_settings_run_with_debug_off_and_whitenoise():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_DEBUG"}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.dev"
-    code = "from django.conf import settings; print(settings.DEBUG, settings.MIDDLEWARE[2], settings.ALLOWED_HOSTS)"
+    # WhiteNoise right after SecurityMiddleware (django-prometheus's timer comes first of all).
+    code = (
+        "from django.conf import settings; m = settings.MIDDLEWARE; "
+        "print(settings.DEBUG, m[m.index('django.middleware.security.SecurityMiddleware') + 1], settings.ALLOWED_HOSTS)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split(" ", 2) == [
         "False",
