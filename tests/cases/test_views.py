@@ -371,7 +371,8 @@ def test_household_edit_bad_input_and_access(world, client):
 @pytest.mark.parametrize(("who", "queries"), [("social_worker", 34), ("landlord_agent", 28), ("auditor", 36)])
 def test_case_page_reads_each_record_once(client, world, who, queries, django_assert_max_num_queries):
     """The diagnostic and the criteria are read once for the page and its read log; lists of communes
-    only when shown. The figure pins the page's cost (read log and its chain included; the notes section: 1; the documents panel: 1)."""
+    only when shown. The figure pins the page's cost (read log and its chain included; the notes section: 1;
+    the documents panel: 1)."""
     case = steps.label(world, steps.diagnose(world, world.flag()))
     user = getattr(world, who)
     client.force_login(type(user).objects.get(pk=user.pk))
