@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import CaseNote
 from permissions.categories import CATEGORY_LABELS
-from permissions.policy import Action, log_denial, memberships_of, policy
+from permissions.policy import CASE_READERS, Action, log_denial, memberships_of, policy
 from permissions.reads import log_sensitive_reads
 from permissions.roles import Role
 from permissions.visibility import R, W, case_access
@@ -22,15 +22,7 @@ from . import events
 from .services import _lock_case, audited
 
 # Who may write notes: the partners who follow the case, not the auditor (read only).
-NOTE_WRITERS = {
-    Role.RECEPTION,
-    Role.SOCIAL_WORKER,
-    Role.SUPERVISOR,
-    Role.COMMISSION_MEMBER,
-    Role.COMMISSION_CHAIR,
-    Role.LANDLORD_AGENT,
-    Role.RESERVATAIRE_AGENT,
-}
+NOTE_WRITERS = CASE_READERS - {Role.AUDITOR}
 
 
 def readable_categories(access) -> list[str]:
