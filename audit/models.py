@@ -37,6 +37,7 @@ class Section(models.TextChoices):
     HOUSEHOLD = "household", _("Consultation par le ménage (mon dossier)")
     SUBJECT_ACCESS = "subject_access", _("Export des données du ménage (droit d'accès, art. 15 RGPD)")
     DOCUMENT = "document", _("Téléchargement d'un document du dossier")
+    STATE_EXPORT = "state_export", _("Export vers l'outil de l'État (contingent prioritaire)")
 
 
 class AccessLog(models.Model):

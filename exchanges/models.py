@@ -8,9 +8,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cases.history import HistoricalRecords
+
 
 class JobKind(models.TextChoices):
     APPLICATIONS = "applications", _("Demandes (registre ou fichier partagé)")
+    POOL_RESULTS = "pool_results", _("Résultats de l'outil de l'État (désignations, attributions)")
+    SIAO = "siao", _("Orientations du SIAO")
 
 
 class JobStatus(models.TextChoices):
@@ -69,3 +73,38 @@ class ImportedApplication(models.Model):
 
     def __str__(self):
         return f"Demande importée n° {self.pk}"
+
+
+class PoolResultKind(models.TextChoices):
+    DESIGNATION = "designation", _("Désignation sur un contingent")
+    ALLOCATION = "allocation", _("Attribution d'un logement")
+
+
+class PoolResult(models.Model):
+    """One result of the State's priority-pool tool brought back onto a case (exchanges.state_pool):
+    the household designated to a réservataire's contingent, or a dwelling allocated to it. A dated
+    event of the case with its own history; the case's progress itself stays with the workflow."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+", verbose_name=_("dossier"))
+    kind = models.CharField(_("type"), max_length=12, choices=PoolResultKind.choices)
+    on = models.DateField(_("date"))
+    reservataire = models.ForeignKey(
+        "cases.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("contingent réservataire")
+    )
+    dwelling_rpls = models.CharField(_("identifiant RPLS du logement"), max_length=20, blank=True)
+    dwelling = models.ForeignKey(
+        "cases.Dwelling", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("logement")
+    )
+    job = models.ForeignKey(ImportJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    recorded_at = models.DateTimeField(_("enregistré le"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["case", "on", "pk"]
+        verbose_name = _("résultat de l'outil de l'État")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind", "on"], name="exchanges_one_pool_result_per_case_kind_day")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} du {self.on:%d/%m/%Y}"

@@ -8,7 +8,11 @@ from cases.audit import acting_as
 
 from . import access, mappings
 from .applications import Importer, Report
-from .models import ImportJob, JobStatus
+from .models import ImportJob, JobKind, JobStatus
+from .siao import SiaoImport
+from .state_pool import ResultsImport
+
+LINE_IMPORTS = {JobKind.POOL_RESULTS: ResultsImport, JobKind.SIAO: SiaoImport}
 
 
 def progress_key(job_id: int) -> str:
@@ -24,15 +28,18 @@ def run_job(job: ImportJob) -> ImportJob:
     reason = f"Import n° {job.pk} ({job.mapping})"
     try:
         with acting_as(job.created_by, reason):
-            importer = Importer(
-                mappings.get(job.mapping),
-                reason=reason,
-                allowed_communes=access.territory(job.created_by),
-                dry_run=job.dry_run,
-                skip_invalid=job.skip_invalid,
-                report=Report(report),
-                progress=lambda lines: cache.set(progress_key(job.pk), lines, 3600),
-            )
+            options = {
+                "reason": reason,
+                "allowed_communes": access.territory(job.created_by),
+                "dry_run": job.dry_run,
+                "skip_invalid": job.skip_invalid,
+                "report": Report(report),
+                "progress": lambda lines: cache.set(progress_key(job.pk), lines, 3600),
+            }
+            if job.kind in LINE_IMPORTS:  # the State tool's results, the SIAO's referrals
+                importer = LINE_IMPORTS[job.kind](actor=job.created_by, job=job, **options)
+            else:
+                importer = Importer(mappings.get(job.mapping), **options)
             result = importer.run_file(io.BytesIO(bytes(job.content)), job.file_name)
     except Exception:
         job.status, job.finished_at = JobStatus.FAILED, timezone.now()

@@ -71,8 +71,14 @@ def can_orient(user) -> bool:
     return has_role(user, *FRONT_DESK_ROLES)
 
 
+def referral_import_communes(user) -> set[str]:
+    """The communes whose SIAO referrals the user imports (territory administrators)."""
+    return _communes(user, (Role.TERRITORY_ADMIN,))
+
+
 def deciding_preflags(user) -> QuerySet:
-    """Pre-flags the user may confirm or decline: those sent to its social-work organisations."""
+    """Pre-flags the user may confirm or decline: those sent to its social-work organisations, made at
+    a desk or referred by the SIAO (the referral names the organisation)."""
     return PreFlag.objects.filter(target_organisation_id__in=_orgs(user, SOCIAL_WORK_ROLES))
 
 

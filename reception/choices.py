@@ -38,6 +38,11 @@ class PreFlagStatus(models.TextChoices):
     DECLINED = "declined", _("Décliné")
 
 
+class PreFlagSource(models.TextChoices):
+    DESK = "desk", _("Lieu d'accueil")
+    SIAO = "siao", _("SIAO")
+
+
 class CodeChannel(models.TextChoices):
     """Where the one-time code of the household's own view is sent."""
 

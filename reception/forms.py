@@ -145,8 +145,8 @@ class ConfirmForm(forms.ModelForm):
         self.fields["commune"].queryset = Commune.objects.order_by("name")
         self.fields["nud"].help_text = _("18 caractères, par exemple 08324012340000123A.")
 
-    def criteria_items(self) -> list[dict]:
-        return [{"code": code, "source": CriterionSource.SOCIAL_WORKER} for code in self.cleaned_data["criteria"]]
+    def criteria_items(self, source: str = CriterionSource.SOCIAL_WORKER) -> list[dict]:
+        return [{"code": code, "source": source} for code in self.cleaned_data["criteria"]]
 
 
 class DeclineForm(forms.Form):

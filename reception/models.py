@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.choices import HousingSituation, Typology
 from cases.history import HistoricalRecords
 
-from .choices import Channel, CodeChannel, DeskLevel, PreFlagStatus, Topic
+from .choices import Channel, CodeChannel, DeskLevel, PreFlagSource, PreFlagStatus, Topic
 
 
 class Network(models.Model):
@@ -172,15 +172,26 @@ class CommuneStock(models.Model):
 
 
 class PreFlag(models.Model):
-    """A referral made at reception to a social worker's organisation: what the referral needs and
-    nothing more (data minimisation): who to call back, the criteria that may apply, whether the
-    case should be protected. A social worker of that organisation confirms it (the case is opened
-    by the workflow service) or declines it with a reason."""
+    """A referral to a social worker's organisation: what the referral needs and nothing more (data
+    minimisation): who to call back, the criteria that may apply, whether the case should be
+    protected. A social worker of that organisation confirms it (the case is opened by the workflow
+    service) or declines it with a reason.
+
+    Made at a reception desk (source "desk"), or imported from the SIAO's referrals of homeless or
+    sheltered households (source "siao", exchanges.siao): no desk then, but the referring structure
+    and the SIAO's own reference, unique within the SIAO's département (the import is idempotent)."""
 
     target_organisation = models.ForeignKey(
         "cases.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("orienté vers")
     )
-    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+", verbose_name=_("lieu d'accueil"))
+    source = models.CharField(_("origine"), max_length=5, choices=PreFlagSource.choices, default=PreFlagSource.DESK)
+    desk = models.ForeignKey(
+        Desk, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lieu d'accueil")
+    )
+    referrer_name = models.CharField(_("structure orientatrice"), max_length=200, blank=True)
+    referrer_siret = models.CharField(_("SIRET de la structure orientatrice"), max_length=14, blank=True)
+    siao_reference = models.CharField(_("référence SIAO"), max_length=40, blank=True)
+    siao_departement = models.CharField(_("département du SIAO"), max_length=3, blank=True)
     last_name = models.CharField(_("nom"), max_length=120)
     first_name = models.CharField(_("prénom"), max_length=120)
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)
@@ -209,9 +220,27 @@ class PreFlag(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("pré-signalement")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["siao_departement", "siao_reference"],
+                condition=Q(source=PreFlagSource.SIAO),
+                name="one_siao_referral_per_territory",
+            ),
+            models.CheckConstraint(
+                condition=Q(source=PreFlagSource.SIAO) | Q(desk__isnull=False), name="desk_preflag_has_a_desk"
+            ),
+        ]
 
     def __str__(self):
         return f"Pré-signalement n° {self.pk}"
+
+    @property
+    def referred_by(self) -> str:
+        """Who made the referral, for the pages: the desk, or the SIAO and the referring structure."""
+        if self.source == PreFlagSource.SIAO:
+            siret = f", SIRET {self.referrer_siret}" if self.referrer_siret else ""
+            return f"SIAO ({self.referrer_name}{siret}), réf. {self.siao_reference}"
+        return self.desk.name if self.desk_id else ""
 
     @property
     def criteria_labels(self) -> list[str]:

@@ -27,7 +27,7 @@ from permissions.roles import SOCIAL_WORK_ROLES
 from workflows.services import household_flag
 
 from . import access
-from .choices import CodeChannel, PreFlagStatus, Topic
+from .choices import CodeChannel, PreFlagSource, PreFlagStatus, Topic
 from .models import Contact, ContactTopic, Desk, HouseholdAccess, PreFlag, ScriptEntry, ScriptVersion
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or on paper
@@ -186,6 +186,27 @@ def preflag_create(*, actor, preflag: PreFlag, channel: str, topics) -> PreFlag:
             topics=[*topics, Topic.PRIORITY],
             referral=preflag,
         )
+    return preflag
+
+
+def preflag_receive(*, actor, preflag: PreFlag, reason: str) -> PreFlag:
+    """A referral received from the SIAO (exchanges.siao): a pre-flag without a desk, with the
+    referring structure and the SIAO's reference. The actor imports the referrals of its territory
+    (territory administrator); the social workers of the organisation named by the referral decide."""
+    if preflag.commune_id not in access.referral_import_communes(actor):
+        _deny(actor, "preflag_receive", "commune", preflag.commune_id)
+    if not referral_targets().filter(pk=preflag.target_organisation_id).exists():
+        raise ValidationError(
+            {"target_organisation": _("Cette organisation n'a pas de travailleur social pour recevoir l'orientation.")}
+        )
+    preflag.criteria = [c for c in dict.fromkeys(preflag.criteria) if c in PriorityCriterion.values]
+    with audited(actor, reason or _("Orientation reçue du SIAO")):
+        preflag.source = PreFlagSource.SIAO
+        preflag.desk = None
+        preflag.created_by = actor
+        preflag.status = PreFlagStatus.PENDING
+        preflag.full_clean()
+        preflag.save()
     return preflag
 
 

@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cases.forms_common import attach_errors
+from cases.choices import CriterionSource
 from cases.models import Commune
 from permissions.policy import Action, case_or_404
 from permissions.roles import SOCIAL_WORK_ROLES, Role
 
 from . import access, reports, services
-from .choices import PreFlagStatus, Topic
+from .choices import PreFlagSource, PreFlagStatus, Topic
 from .forms import (
     AccessIssueForm,
     ConfirmForm,
@@ -414,7 +415,9 @@ def preflag(request, pk):
                 actor=request.user,
                 preflag=item,
                 household=confirm_form.instance,
-                criteria=confirm_form.criteria_items(),
+                criteria=confirm_form.criteria_items(
+                    CriterionSource.SIAO if item.source == PreFlagSource.SIAO else CriterionSource.SOCIAL_WORKER
+                ),
                 is_protected=data["is_protected"],
                 is_dalo=data["is_dalo"],
                 comed_date=data["comed_decision_date"],
