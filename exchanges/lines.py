@@ -90,7 +90,9 @@ class LineImport:
                 key = self.key(values)
                 first = self.seen.get(key)
                 if first:
-                    errors = [(self.layout.columns[0].header, f"ligne en double : déjà présente ligne {first} du fichier")]
+                    errors = [
+                        (self.layout.columns[0].header, f"ligne en double : déjà présente ligne {first} du fichier")
+                    ]
                 else:
                     self.seen[key] = line
             if errors:

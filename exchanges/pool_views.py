@@ -76,4 +76,6 @@ def siao_page(request):
         job = _start_job(request, form, JobKind.SIAO, SIAO_REFERRALS)
         return redirect("exchanges:job", pk=job.pk)
     jobs = access.jobs(request.user).filter(kind=JobKind.SIAO)[:10]
-    return render(request, "exchanges/siao.html", {"form": form, "layout": SIAO_REFERRALS, "jobs": jobs, "nav": "exchanges"})
+    return render(
+        request, "exchanges/siao.html", {"form": form, "layout": SIAO_REFERRALS, "jobs": jobs, "nav": "exchanges"}
+    )

@@ -136,13 +136,17 @@ class SiaoImport(LineImport):
     def read(self, row: dict):
         errors = []
         values = {
-            "siao_reference": checked(errors, "reference_siao", text, row.get("reference_siao") or "", 40, required=True),
+            "siao_reference": checked(
+                errors, "reference_siao", text, row.get("reference_siao") or "", 40, required=True
+            ),
             "last_name": checked(errors, "nom", text, row.get("nom") or "", 120, required=True),
             "first_name": checked(errors, "prenom", text, row.get("prenom") or "", 120, required=True),
             "phone": checked(errors, "telephone", self._phone, row.get("telephone")),
             "email": checked(errors, "courriel", self._email, row.get("courriel")),
             "commune_id": checked(errors, "commune_insee", self._commune, row.get("commune_insee") or ""),
-            "housing_situation": checked(errors, "situation_logement", self._situation, row.get("situation_logement") or ""),
+            "housing_situation": checked(
+                errors, "situation_logement", self._situation, row.get("situation_logement") or ""
+            ),
             "criteria": checked(errors, "criteres", self._criteria, row.get("criteres") or ""),
             "protection_suggested": checked(errors, "protection", yes_no, row.get("protection") or ""),
             "referrer_name": checked(

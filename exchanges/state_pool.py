@@ -31,7 +31,7 @@ from cases.models import Case, CommitteeReview, Dwelling, Organisation
 from cases.validators import validate_nud
 from permissions.policy import Action, log_denial, memberships_of, policy
 from permissions.roles import COMMISSION_ROLES, Role
-from permissions.visibility import case_accesses, can_see_field
+from permissions.visibility import can_see_field, case_accesses
 
 from .layouts import POOL_EXPORT, POOL_RESULTS
 from .lines import LineImport, Rejected, checked, parse_date, text
@@ -59,7 +59,9 @@ def exporter_grants(user) -> list:
             pk__in={g.organisation_id for g in grants if g.role in STATE_ROLES}, kind=OrganisationKind.STATE
         ).values_list("pk", flat=True)
     )
-    return [g for g in grants if g.role == Role.TERRITORY_ADMIN or (g.role in STATE_ROLES and g.organisation_id in state)]
+    return [
+        g for g in grants if g.role == Role.TERRITORY_ADMIN or (g.role in STATE_ROLES and g.organisation_id in state)
+    ]
 
 
 def require_exporter(request_or_user) -> set[str]:

@@ -189,6 +189,14 @@ FIELD_CATEGORIES: dict[str, dict[str, str]] = {
         "reasons_detail": C.DECISIONS,
         "decided_on": C.DECISIONS,
     },
+    # The State priority-pool tool's results brought back onto a case (exchanges.state_pool).
+    "exchanges.poolresult": {
+        "kind": C.DECISIONS,
+        "on": C.DECISIONS,
+        "reservataire": C.DECISIONS,
+        "dwelling_rpls": C.DECISIONS,
+        "dwelling": C.DECISIONS,
+    },
     "cases.householdreply": {
         "answer": C.DECISIONS,
         "refusal_motive": C.DECISIONS,

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from cases.forms_common import attach_errors
 from cases.choices import CriterionSource
+from cases.forms_common import attach_errors
 from cases.models import Commune
 from permissions.policy import Action, case_or_404
 from permissions.roles import SOCIAL_WORK_ROLES, Role

@@ -45,7 +45,12 @@ def test_referrals_become_pending_siao_preflags_with_the_referring_structure(wor
     first = PreFlag.objects.get(siao_reference="SIAO83-2026-0001")
     assert first.source == PreFlagSource.SIAO and first.desk is None and first.status == PreFlagStatus.PENDING
     assert (first.referrer_name, first.referrer_siret) == ("Accueil de jour Les Mouettes (fictif)", "12345678900011")
-    assert (first.first_name, first.phone, first.criteria, first.siao_departement) == ("Léa", "0600000001", ["i", "c"], "83")
+    assert (first.first_name, first.phone, first.criteria, first.siao_departement) == (
+        "Léa",
+        "0600000001",
+        ["i", "c"],
+        "83",
+    )
     assert first.target_organisation == world.ccas and first.created_by == admin
     second = PreFlag.objects.get(siao_reference="SIAO83-2026-0002")
     assert second.housing_situation == "shelter" and second.protection_suggested
@@ -163,7 +168,8 @@ def test_the_named_organisation_confirms_and_the_case_opens(client, world, refer
 def test_decline_with_a_reason(client, world, referral):
     client.force_login(world.colleague)
     response = client.post(
-        reverse("reception:preflag", args=[referral.pk]), {"action": "decline", "decliner-reason": "Déjà suivi ailleurs"}
+        reverse("reception:preflag", args=[referral.pk]),
+        {"action": "decline", "decliner-reason": "Déjà suivi ailleurs"},
     )
     assert response.status_code == 302
     referral.refresh_from_db()

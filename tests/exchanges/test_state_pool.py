@@ -190,7 +190,12 @@ def test_the_state_service_exports_what_it_may_see_and_each_read_is_logged(clien
     # The DALO case still at the diagnostic is not in the commission's scope: the policy decides.
     assert set(by_nud) == {"08324011234500001A", "08324011234500003C"}
     first = by_nud["08324011234500001A"]
-    assert (first["version_format"], first["commune_insee"], first["dalo"], first["criteres"]) == ("1", TOULON, "non", "i")
+    assert (first["version_format"], first["commune_insee"], first["dalo"], first["criteres"]) == (
+        "1",
+        TOULON,
+        "non",
+        "i",
+    )
     assert first["reference_dossier"] == pool.first.reference and first["labellise_le"]
     assert by_nud["08324011234500003C"]["commune_insee"] == ""  # masked: protected case
     assert by_nud["08324011234500003C"]["dossier_protege"] == "oui"
@@ -227,3 +232,11 @@ def test_other_roles_get_403(client, pool):
     file = SimpleUploadedFile("r.csv", (SAMPLES / "contingent-resultats.csv").read_bytes())
     assert client.post(reverse("exchanges:state_pool"), {"file": file}).status_code == 403
     assert not ImportJob.objects.exists()
+
+
+def test_a_result_shows_on_the_case_timeline(client, pool):
+    run(pool, "contingent-resultats.csv")
+    client.force_login(pool.social_worker)
+    page = client.get(reverse("audit:timeline", args=[pool.first.pk])).content.decode()
+    assert "Désignation sur un contingent" in page and "Action Logement (test)" in page
+    assert "Import de test" in page

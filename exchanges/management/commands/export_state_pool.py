@@ -25,7 +25,9 @@ class Command(AuditedCommand):
         try:
             communes = state_pool.require_exporter(user)
         except PermissionDenied:
-            raise CommandError("Cet utilisateur n'est ni administrateur de territoire ni membre d'un service de l'État.") from None
+            raise CommandError(
+                "Cet utilisateur n'est ni administrateur de territoire ni membre d'un service de l'État."
+            ) from None
         if options["output"]:
             with open(options["output"], "w", newline="", encoding="utf-8") as stream:
                 count = state_pool.write_export(user, communes, stream)
