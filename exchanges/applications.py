@@ -430,11 +430,11 @@ class Importer:
         r = self.result
         writing = self.skip_invalid or not r.rejected  # after a rejection without skip_invalid: check only
         nuds = [values["nud"] for _line, values in batch]
-        known = {
-            nud: (pk, digest_, run, line)
-            for pk, nud, digest_, run, line in ImportedApplication.objects.filter(nud__in=nuds).values_list(
-                "pk", "nud", "digest", "run", "line"
-            )
+        known = {  # the household's NUD too: an anonymised household no longer carries the file's NUD
+            nud: (pk, digest_, run, line, household_nud == nud)
+            for pk, nud, digest_, run, line, household_nud in ImportedApplication.objects.filter(
+                nud__in=nuds
+            ).values_list("pk", "nud", "digest", "run", "line", "household__nud")
         }
         seen, pending = {}, []
         seen_again = []  # (snapshot pk, line): unchanged since the last import, only marked as seen by this run
@@ -448,7 +448,7 @@ class Importer:
                 continue
             seen[nud] = line
             row_digest = digest(values)
-            if snap is not None and snap[1] == row_digest:
+            if snap is not None and snap[1] == row_digest and snap[4]:
                 r.unchanged += 1  # the household exists (its snapshot goes with it): nothing to read
                 seen_again.append((snap[0], line))
             else:

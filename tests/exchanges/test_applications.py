@@ -269,3 +269,14 @@ def test_benchmark_prints_speed_load_and_memory():
     assert "30 inchangées" in text  # the second import of the same file
     assert "Charge de la machine avant : " in text and "Mémoire résidente : pic " in text
     assert not Household.objects.exists()  # rolled back
+
+
+def test_an_unchanged_line_whose_household_lost_its_nud_is_imported_again():
+    run(SAMPLES / "registre.csv")
+    household = Household.objects.get(nud=NUD_1)
+    with acting_as(UserFactory(), "Anonymisation (test)"):
+        household.nud = "08324019999900001A"  # as anonymisation does
+        household.save()
+    result = run(SAMPLES / "registre.csv")
+    assert (result.created, result.unchanged) == (1, 2)
+    assert Household.objects.filter(nud=NUD_1).exclude(pk=household.pk).exists()
