@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.bulk import (
@@ -33,11 +33,11 @@ from audit.bulk import (
     bulk_update_with_history,
     current_actor,
     delete_with_history,
-    insert_rows,
+    insert_dicts,
 )
 from cases.choices import HousingSituation, Relationship, ResidenceStatus
 from cases.models import Commune, Household, HouseholdMember
-from cases.validators import validate_nud
+from cases.validators import NUD_PATTERN, validate_nud
 
 from . import readers
 from .mappings import Mapping
@@ -127,7 +127,13 @@ class Report:
 # --- reading one line ---------------------------------------------------------------------------
 
 
+_AMOUNT = re.compile(r"[0-9]{1,8}(?:[,.][0-9]{1,2})?")  # the usual spelling: no spaces, no sign, no euro
+_DAY_MONTH_YEAR = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
+
+
 def _money(text: str) -> Decimal:
+    if _AMOUNT.fullmatch(text):  # fast path, same value as below
+        return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
     cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text).replace(",", ".")
     try:
         value = Decimal(cleaned)
@@ -143,14 +149,22 @@ def _money(text: str) -> Decimal:
 
 
 def _date(text: str, today: date) -> date:
-    for fmt in DATE_FORMATS:
+    value = None
+    found = _DAY_MONTH_YEAR.fullmatch(text)
+    if found:  # fast path for JJ/MM/AAAA (strptime costs ten times more)
         try:
-            value = datetime.strptime(text, fmt).date()
-            break
+            value = date(int(found[3]), int(found[2]), int(found[1]))
         except ValueError:
-            continue
-    else:
-        raise Rejected("date impossible ou illisible (attendu JJ/MM/AAAA, par exemple 17/05/1985)")
+            value = None
+    if value is None:
+        for fmt in DATE_FORMATS:
+            try:
+                value = datetime.strptime(text, fmt).date()
+                break
+            except ValueError:
+                continue
+        else:
+            raise Rejected("date impossible ou illisible (attendu JJ/MM/AAAA, par exemple 17/05/1985)")
     if value > today:
         raise Rejected("date impossible : elle est dans le futur")
     if value < OLDEST:
@@ -188,46 +202,93 @@ class LineReader:
                 f"Colonne(s) absente(s) du fichier pour le modèle {mapping.key} : {', '.join(missing)}."
             )
 
-    def _value(self, name: str, text: str):
-        if name in REQUIRED and not text:
-            raise Rejected("valeur obligatoire manquante")
-        if not text:
-            return "0.00" if name in MONEY and name != "tax_income_n2" else ""
-        if name in ("nud",):
-            try:
-                validate_nud(text.upper())
-            except ValidationError as error:
-                raise Rejected(error.messages[0]) from None
-            return text.upper()
+        # One parser per field, chosen once (not a chain of tests per cell).
+        fields = set(self.columns) | {f for m in self.members for f in m}
+        self.parsers = {name: self._parser(name) for name in fields}
+        self.empty = {name: ("0.00" if name in MONEY and name != "tax_income_n2" else "") for name in fields}
+        self.plan = [
+            (name, header, self.parsers[name], name in REQUIRED, self.empty[name])
+            for name, header in self.columns.items()
+        ]
+        self.member_plan = [[(f, header, self.parsers[f]) for f, header in m.items()] for m in self.members]
+
+    def _parser(self, name: str) -> Callable[[str], str]:
+        if name == "nud":
+            return self._nud
         if name in DATES or name == "birth_date":
-            return _date(text, self.today).isoformat()
+            return lambda text: _date(text, self.today).isoformat()
         if name in MONEY:
-            return str(_money(text))
+            return lambda text: str(_money(text))
         if name in CHOICES:
             words, message = self.words[name]
-            if text.casefold() not in words:
-                raise Rejected(message)
-            return words[text.casefold()]
+
+            def choice(text):
+                try:
+                    return words[text.casefold()]
+                except KeyError:
+                    raise Rejected(message) from None
+
+            return choice
         if name == "commune":
-            if text not in self.communes:
-                raise Rejected(f"commune inconnue : code INSEE « {text[:10]} » absent du référentiel")
-            if self.allowed is not None and text not in self.allowed:
-                raise Rejected("commune hors de votre territoire")
-            return text
+            return self._commune
         if name == "email":
-            try:
-                validate_email(text)
-            except ValidationError:
-                raise Rejected("adresse électronique invalide") from None
-        if name in TEXT_LIMITS and len(text) > TEXT_LIMITS[name]:
-            raise Rejected(f"texte trop long ({TEXT_LIMITS[name]} caractères au plus)")
+            return self._email
+        limit = TEXT_LIMITS.get(name)
+        if limit:
+
+            def text_(text):
+                if len(text) > limit:
+                    raise Rejected(f"texte trop long ({limit} caractères au plus)")
+                return text
+
+            return text_
+        return lambda text: text
+
+    @staticmethod
+    def _nud(text: str) -> str:
+        value = text.upper()
+        if NUD_PATTERN.match(value):
+            return value
+        try:
+            validate_nud(value)
+        except ValidationError as error:
+            raise Rejected(error.messages[0]) from None
+        return value
+
+    def _commune(self, text: str) -> str:
+        if text not in self.communes:
+            raise Rejected(f"commune inconnue : code INSEE « {text[:10]} » absent du référentiel")
+        if self.allowed is not None and text not in self.allowed:
+            raise Rejected("commune hors de votre territoire")
         return text
+
+    @staticmethod
+    def _email(text: str) -> str:
+        try:
+            validate_email(text)
+        except ValidationError:
+            raise Rejected("adresse électronique invalide") from None
+        return text
+
+    def _value(self, name: str, text: str):
+        if not text:
+            if name in REQUIRED:
+                raise Rejected("valeur obligatoire manquante")
+            return self.empty[name]
+        return self.parsers[name](text)
 
     def read(self, row: dict) -> tuple[dict | None, list]:
         values, errors = {}, []
-        for name, header in self.columns.items():
+        get = row.get
+        for name, header, parse, required, empty in self.plan:
+            text = get(header) or ""
             try:
-                values[name] = self._value(name, row.get(header) or "")
+                if text:
+                    values[name] = parse(text)
+                elif required:
+                    raise Rejected("valeur obligatoire manquante")
+                else:
+                    values[name] = empty
             except Rejected as error:
                 errors.append((header, str(error)))
         birth, since = values.get("applicant_birth_date"), values.get("housing_since")
@@ -235,16 +296,16 @@ class LineReader:
             errors.append((self.columns["housing_since"], "date impossible : antérieure à la date de naissance"))
         if self.members:
             members = []
-            for columns in self.members:
-                cells = {f: (row.get(h) or "") for f, h in columns.items()}
-                if not any(cells.values()):
+            for columns in self.member_plan:
+                cells = [get(header) or "" for _f, header, _parse in columns]
+                if not any(cells):
                     continue
                 member = []
-                for f, header in columns.items():
+                for (_f, header, parse), text in zip(columns, cells, strict=True):
                     try:
-                        if not cells[f]:
+                        if not text:
                             raise Rejected("valeur obligatoire manquante pour ce membre")
-                        member.append(self._value(f, cells[f]))
+                        member.append(parse(text))
                     except Rejected as error:
                         errors.append((header, str(error)))
                 if len(member) == len(columns):
@@ -291,8 +352,12 @@ def _assign(household: Household, name: str, value) -> None:
 
 def _members(household: Household, rows: list) -> list[HouseholdMember]:
     return [
-        HouseholdMember(
-            household=household, first_name=f, last_name=last, relationship=rel, birth_date=date.fromisoformat(born)
+        HouseholdMember(  # household_id, not household: the descriptor costs more than the row
+            household_id=household.pk,
+            first_name=f,
+            last_name=last,
+            relationship=rel,
+            birth_date=date.fromisoformat(born),
         )
         for f, last, rel, born in rows
     ]
@@ -360,23 +425,47 @@ class Importer:
         self.progress(self.result.lines)
 
     def _batch(self, batch: list) -> None:
+        """One batch of valid lines: a fixed number of queries whatever its size (what the last import
+        wrote, the households to compare, then the bulk writes)."""
         r = self.result
         writing = self.skip_invalid or not r.rejected  # after a rejection without skip_invalid: check only
         nuds = [values["nud"] for _line, values in batch]
-        known = {s.nud: s for s in ImportedApplication.objects.filter(nud__in=nuds)}
-        households = {h.nud: h for h in Household.objects.filter(nud__in=nuds).prefetch_related("members")}
-        seen = {}
-        new, changed, fields, members_of, snapshots_new, snapshots_old = [], [], set(), {}, [], []
+        known = {  # the household's NUD too: an anonymised household no longer carries the file's NUD
+            nud: (pk, digest_, run, line, household_nud == nud)
+            for pk, nud, digest_, run, line, household_nud in ImportedApplication.objects.filter(
+                nud__in=nuds
+            ).values_list("pk", "nud", "digest", "run", "line", "household__nud")
+        }
+        seen, pending = {}, []
+        seen_again = []  # (snapshot pk, line): unchanged since the last import, only marked as seen by this run
         for line, values in batch:
             nud = values["nud"]
             snap = known.get(nud)
-            first = seen.get(nud) or (snap.line if snap and snap.run == self.run else None)
+            first = seen.get(nud) or (snap[3] if snap and snap[2] == self.run else None)
             if first:
                 self.reject(line, self.mapping.columns["nud"], f"NUD déjà présent ligne {first} du fichier")
                 r.rejected += 1
                 continue
             seen[nud] = line
             row_digest = digest(values)
+            if snap is not None and snap[1] == row_digest and snap[4]:
+                r.unchanged += 1  # the household exists (its snapshot goes with it): nothing to read
+                seen_again.append((snap[0], line))
+            else:
+                pending.append((line, values, snap, row_digest))
+        to_read = [values["nud"] for _line, values, _snap, _digest in pending]
+        households = (
+            {h.nud: h for h in Household.objects.filter(nud__in=to_read).prefetch_related("members")} if to_read else {}
+        )
+        changed_snaps = [snap[0] for _line, _values, snap, _digest in pending if snap is not None]
+        last_values = (
+            dict(ImportedApplication.objects.filter(pk__in=changed_snaps).values_list("pk", "values"))
+            if changed_snaps
+            else {}
+        )
+        new, changed, fields, members_of, snapshots_new, snapshots_old = [], [], set(), {}, [], []
+        for line, values, snap, row_digest in pending:
+            nud = values["nud"]
             household = households.get(nud)
             if household is None:
                 household = Household()
@@ -386,10 +475,8 @@ class Importer:
                 new.append(household)
                 members_of[nud] = (household, None, values.get("members") or [])
                 r.created += 1
-            elif snap is not None and snap.digest == row_digest:
-                r.unchanged += 1
             else:
-                last = snap.values if snap else {}
+                last = last_values.get(snap[0], {}) if snap else {}
                 touched = []
                 for name, value in values.items():
                     current = _canonical(household, name)
@@ -420,8 +507,10 @@ class Importer:
                     if plain:
                         changed.append(household)
                         fields |= {"commune" if n == "commune" else n for n in plain}
-            target = snapshots_old if snap else snapshots_new
-            target.append((snap, nud, household, row_digest, values, line))
+            if snap:
+                snapshots_old.append((snap[0], household, row_digest, values, line))
+            else:
+                snapshots_new.append((nud, household, row_digest, values, line))
         if not writing:
             return
         # New rows through COPY with their '+' history rows, chained once per batch.
@@ -443,19 +532,43 @@ class Importer:
         if new_members:
             bulk_create_with_states(new_members, HouseholdMember, created(new_members), batch=history)
         history.chain()
-        insert_rows(  # bookkeeping, not audited: COPY on PostgreSQL
+        self._write_snapshots(snapshots_new, snapshots_old, seen_again, now)
+
+    def _write_snapshots(self, new: list, old: list, seen_again: list, now) -> None:
+        """Bookkeeping, not audited: what this import wrote per NUD, and which run saw it last (the
+        duplicate lines of a file are found through `run` and `line`)."""
+        insert_dicts(  # COPY on PostgreSQL
             ImportedApplication,
             [
-                ImportedApplication(nud=nud, household=h, digest=d, values=v, run=self.run, line=line)
-                for _s, nud, h, d, v, line in snapshots_new
+                {"nud": nud, "household_id": h.pk, "digest": d, "values": v, "run": self.run, "line": line}
+                | {"updated_at": now}
+                for nud, h, d, v, line in new
             ],
         )
-        updated = []
-        for snap, _nud, h, d, v, line in snapshots_old:
-            snap.household, snap.digest, snap.values, snap.run, snap.line = h, d, v, self.run, line
-            snap.updated_at = now
-            updated.append(snap)
-        if updated:
+        if old:
             ImportedApplication.objects.bulk_update(
-                updated, ["household", "digest", "values", "run", "line", "updated_at"], batch_size=BATCH
+                [
+                    ImportedApplication(
+                        pk=pk, household_id=h.pk, digest=d, values=v, run=self.run, line=line, updated_at=now
+                    )
+                    for pk, h, d, v, line in old
+                ],
+                ["household", "digest", "values", "run", "line", "updated_at"],
+                batch_size=BATCH,
             )
+        if not seen_again:
+            return
+        if connection.vendor == "postgresql":  # one statement, not bulk_update's CASE per row
+            table = connection.ops.quote_name(ImportedApplication._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} AS s SET run = %s, line = v.line, updated_at = %s "
+                    "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, line) WHERE s.id = v.id",
+                    [self.run, now, [pk for pk, _line in seen_again], [line for _pk, line in seen_again]],
+                )
+            return
+        ImportedApplication.objects.bulk_update(
+            [ImportedApplication(pk=pk, run=self.run, line=line, updated_at=now) for pk, line in seen_again],
+            ["run", "line", "updated_at"],
+            batch_size=BATCH,
+        )

@@ -208,3 +208,75 @@ def test_the_audit_chain_stays_whole_after_imports():
     out = io.StringIO()
     call_command("verify_audit_chain", stdout=out)
     assert "0 rompue(s)" in out.getvalue()
+
+
+# --- speed: a fixed number of queries per batch, unchanged lines not read again ------------------
+
+
+def generated(tmp_path, lines: int, name="gen.csv", first=0) -> Path:
+    from cases.models import Commune
+    from exchanges.management.commands.bench_import_applications import write_sample
+
+    path = tmp_path / name
+    write_sample(path, lines, list(Commune.objects.values_list("pk", flat=True)[:5]), first=first)
+    return path
+
+
+def queries_of(path: Path, **options) -> tuple[list[str], object]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        result = run(path, **options)
+    return [q["sql"] for q in captured.captured_queries], result
+
+
+def test_queries_do_not_grow_with_the_lines(tmp_path):
+    few, result_few = queries_of(generated(tmp_path, 40, "few.csv"))
+    many, result_many = queries_of(generated(tmp_path, 400, "many.csv", first=1000))
+    assert (result_few.created, result_many.created) == (40, 400)
+    # One query per line (or per household) would add 360; bulk inserts split by the database's
+    # parameter limit (SQLite) add a few.
+    assert len(many) - len(few) < 360 / 5
+
+
+def test_unchanged_lines_are_not_read_again(tmp_path):
+    path = generated(tmp_path, 300)
+    first, _result = queries_of(path)
+    again, result = queries_of(path)
+    assert (result.unchanged, result.created, result.updated) == (300, 0, 0)
+    assert not [sql for sql in again if 'FROM "cases_household"' in sql]  # digests compared only
+    assert len(again) < len(first) / 4
+
+
+def test_a_duplicate_of_an_unchanged_line_in_a_later_batch_is_rejected(monkeypatch):
+    import exchanges.applications as applications
+
+    run(SAMPLES / "registre.csv")
+    monkeypatch.setattr(applications, "BATCH", 1)  # each line its own batch
+    text = (SAMPLES / "registre.csv").read_text(encoding="utf-8")
+    header, first, *rest = text.splitlines()
+    result = run("\n".join([header, first, *rest, first]).encode())
+    assert (result.unchanged, result.rejected, result.applied) == (3, 1, False)
+    assert result.messages == [(5, "NUD", "rejet", "NUD déjà présent ligne 2 du fichier")]
+
+
+def test_benchmark_prints_speed_load_and_memory():
+    out = io.StringIO()
+    call_command("bench_import_applications", "--lines", "30", "--again", stdout=out)
+    text = out.getvalue()
+    assert "30 lignes (" in text and "lignes/s ; 30 créées" in text
+    assert "30 inchangées" in text  # the second import of the same file
+    assert "Charge de la machine avant : " in text and "Mémoire résidente : pic " in text
+    assert not Household.objects.exists()  # rolled back
+
+
+def test_an_unchanged_line_whose_household_lost_its_nud_is_imported_again():
+    run(SAMPLES / "registre.csv")
+    household = Household.objects.get(nud=NUD_1)
+    with acting_as(UserFactory(), "Anonymisation (test)"):
+        household.nud = "08324019999900001A"  # as anonymisation does
+        household.save()
+    result = run(SAMPLES / "registre.csv")
+    assert (result.created, result.unchanged) == (1, 2)
+    assert Household.objects.filter(nud=NUD_1).exclude(pk=household.pk).exists()
