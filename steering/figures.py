@@ -412,15 +412,20 @@ def dashboard(scope: Scope, filters: Filters, today: date | None = None) -> dict
 
     # DALO deadline compliance, by département.
     compliance = _counts(scope, filters, "dalo_rehoused", "departement", "value")
-    open_dalo = _counts(scope, filters, "dalo_open", "departement", "value", monthly=False)
+    # Only the deadlines already past count: compared in the query, one row per département.
+    open_dalo = (
+        StatCount.objects.filter(metric="dalo_open", value__lt=today.isoformat())
+        .filter(scope.q)
+        .filter(filters.q())
+        .values_list("departement")
+        .annotate(total=Sum("n"))
+        .order_by()
+    )
     depts: dict = {}
     for dept, value, n in compliance:
         depts.setdefault(dept, {"within": 0, "late": 0, "past": 0})[value] += n
-    today_iso = today.isoformat()
-    for dept, deadline, n in open_dalo:
-        row = depts.setdefault(dept, {"within": 0, "late": 0, "past": 0})
-        if deadline < today_iso:
-            row["past"] += n
+    for dept, n in open_dalo:
+        depts.setdefault(dept, {"within": 0, "late": 0, "past": 0})["past"] += n
     tables.append(
         Table(
             "dalo_delai",
@@ -446,9 +451,11 @@ def dashboard(scope: Scope, filters: Filters, today: date | None = None) -> dict
     )
 
     # Offers and refusals.
-    offers = _counts(scope, filters, "offer", "landlord_id", "commune", "dim", "value")
+    # One grouping per table (landlord, commune, typology): never the cross product of the three, whose
+    # rows grow with the volume (generate_steering_volume at 1,000,000 cases).
+    offers = {group: _counts(scope, filters, "offer", group, "value") for group in ("landlord_id", "commune", "dim")}
     tables.extend(_offer_tables(offers))
-    charts["refus_motif"] = [(row[0], row[1]) for row in _refusal_motives(offers)]
+    charts["refus_motif"] = [(row[0], row[1]) for row in _refusal_motives(offers["dim"])]
 
     # Rehousings (signed leases) per réservataire contingent.
     allocations = _counts(scope, filters, "alloc", "reservataire_id", "value")
@@ -481,7 +488,7 @@ def _masked(rows) -> list:
 
 def _refusal_motives(offers) -> list:
     motives: dict = {}
-    for _landlord, _commune, _typology, value, n in offers:
+    for _group, value, n in offers:
         _qpv, outcome, motive = value.split("|")
         if outcome in REFUSALS:
             key = motive or ("no_reply" if outcome == "no_reply" else "")
@@ -490,15 +497,16 @@ def _refusal_motives(offers) -> list:
     return sorted(((str(labels.get(m, _("Non précisé"))), n) for m, n in motives.items()), key=lambda r: -r[1])
 
 
-def _offer_tables(offers) -> list[Table]:
-    landlords = _names({row[0] for row in offers})
-    communes = _commune_names({row[1] for row in offers})
+def _offer_tables(offers: dict) -> list[Table]:
+    """`offers`: {"landlord_id" | "commune" | "dim" (the typology): [(group, value, n)]}."""
+    landlords = _names({row[0] for row in offers["landlord_id"]})
+    communes = _commune_names({row[0] for row in offers["commune"]})
 
-    def grouped(label_of):
+    def grouped(rows, label_of):
         groups: dict = {}
-        for landlord, commune, typology, value, n in offers:
+        for key, value, n in rows:
             qpv, outcome, _motive = value.split("|")
-            label = label_of(landlord, commune, typology, qpv)
+            label = label_of(key, qpv)
             row = groups.setdefault(label, dict.fromkeys(OUTCOME_LABELS, 0))
             row[outcome] = row.get(outcome, 0) + n
         out = []
@@ -515,31 +523,31 @@ def _offer_tables(offers) -> list[Table]:
             "offres_bailleur",
             _("Propositions et refus par bailleur"),
             [_("Bailleur"), *headers],
-            grouped(lambda lo, c, t, q: landlords.get(lo, "–")),
+            grouped(offers["landlord_id"], lambda lo, q: landlords.get(lo, "–")),
         ),
         Table(
             "offres_commune",
             _("Propositions et refus par commune"),
             [_("Commune"), *headers],
-            grouped(lambda lo, c, t, q: communes.get(c, c or "–")),
+            grouped(offers["commune"], lambda c, q: communes.get(c, c or "–")),
         ),
         Table(
             "offres_typologie",
             _("Propositions et refus par typologie"),
             [_("Typologie"), *headers],
-            grouped(lambda lo, c, t, q: t),
+            grouped(offers["dim"], lambda t, q: t),
         ),
         Table(
             "offres_qpv",
             _("Propositions et refus en et hors QPV"),
             [_("Localisation"), *headers],
-            grouped(lambda lo, c, t, q: str(_("En QPV") if q == "1" else _("Hors QPV"))),
+            grouped(offers["dim"], lambda t, q: str(_("En QPV") if q == "1" else _("Hors QPV"))),
         ),
         Table(
             "refus_motif",
             _("Refus par motif"),
             [_("Motif"), _("Refus")],
-            _masked(_refusal_motives(offers)),
+            _masked(_refusal_motives(offers["dim"])),
             _("Le taux de refus rapporte les refus et absences de réponse aux propositions ayant reçu une réponse."),
         ),
     ]
