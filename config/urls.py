@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from accounts.views import LoginView
+from web.home import HomeView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -29,7 +29,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("", RedirectView.as_view(pattern_name="workflows:inbox", permanent=False), name="home"),
+    path("", HomeView.as_view(), name="home"),  # each role's counts and pages (web/home.py)
     path("api/", include("api.urls")),
     path("echanges/", include("exchanges.urls")),  # imports and exchanges (issue 21)
     path("logements/", include("web.dwellings.urls")),

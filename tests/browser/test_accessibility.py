@@ -32,6 +32,8 @@ DEMO_USERS = [
     "reservataire.al",
     "auditeur",
 ]
+# Accounts without case pages: their home and their own pages only.
+OTHER_USERS = {"admin.territoire": ["exchanges:imports", "permissions:membership_list"]}
 
 
 def demo_log_in(session, username):
@@ -53,7 +55,13 @@ def sweep(session, username, problems, steps_seen):
     page = session.page
     user = get_user_model().objects.get(username=username)
     demo_log_in(session, username)
+    # The login lands on the role's home page (web/home.py).
+    expect(page.get_by_role("heading", level=1, name="Accueil")).to_be_visible()
+    problems += check_a11y(session, f"{username}:home", fail=False)
+    page.goto(reverse("workflows:inbox"))
     problems += check_a11y(session, f"{username}:inbox", fail=False)
+    page.goto(reverse("permissions:delegations"))
+    problems += check_a11y(session, f"{username}:absences", fail=False)
     page.goto(reverse("cases:list"))
     problems += check_a11y(session, f"{username}:case-list", fail=False)
     variants = set()
@@ -81,6 +89,14 @@ def sweep(session, username, problems, steps_seen):
                     page.get_by_role("button", name="Enregistrer l'étape").click()
                     expect(page.get_by_role("alert")).to_contain_text("erreurs")
                     problems += check_a11y(session, f"{name}:errors", fail=False)
+        if len(variants) == 1:  # the notes and documents pages of one case per user
+            for name, url in (
+                ("notes", reverse("cases:notes", args=[case.pk])),
+                ("documents", reverse("documents:case", kwargs={"case_pk": case.pk})),
+            ):
+                if page.goto(url).status == 200:
+                    problems += check_a11y(session, f"{username}:{name}", fail=False)
+            page.goto(reverse("cases:detail", args=[case.pk]))
         if case.is_open and page.get_by_role("link", name="Modifier le ménage").count():
             page.get_by_role("link", name="Modifier le ménage").click()
             problems += check_a11y(session, f"{username}:household-edit", fail=False)
@@ -92,6 +108,14 @@ def test_every_page_each_role_reaches_has_no_serious_violation(transactional_db,
     problems, steps_seen = [], set()
     for username in DEMO_USERS:
         sweep(people.open(username), username, problems, steps_seen)
+    for username, names in OTHER_USERS.items():
+        session = people.open(username)
+        demo_log_in(session, username)
+        expect(session.page.get_by_role("heading", level=1, name="Accueil")).to_be_visible()
+        problems += check_a11y(session, f"{username}:home", fail=False)
+        for name in names:
+            assert session.page.goto(reverse(name)).status == 200
+            problems += check_a11y(session, f"{username}:{name}", fail=False)
     assert not problems, "\n".join(problems)
     assert {node for node, _dalo, _review in steps_seen} >= {
         "diagnostic",

@@ -563,3 +563,28 @@ def test_social_worker_saves_the_diagnostic_as_a_draft_and_completes_it_later(wo
     times = page.locator(".timeline-event time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
     assert times == sorted(times, reverse=True)  # newest first
     check_a11y(ts, "timeline-filtered")
+
+
+def test_landlord_lands_on_the_home_page_and_opens_a_count(world, people):
+    """After login the landlord's home page counts the CALEOL decisions to record; the count leads to the
+    filtered case list, which shows that many rows."""
+    from tests.factories import HouseholdFactory
+
+    for name in ("Caleol1", "Caleol2"):
+        case = steps.label(world, steps.diagnose(world, world.flag(HouseholdFactory(applicant_last_name=name))))
+        steps.propose(world, case)
+    agent = people.open("bailleur")
+    log_in(agent, "bailleur")
+    page = agent.page
+    expect(page.get_by_role("heading", level=1, name="Accueil")).to_be_visible()
+    check_a11y(agent, "landlord-home")
+    tile = page.get_by_role("link", name=re.compile("Décisions CALEOL à enregistrer"))
+    expect(tile).to_contain_text("2")
+    agent.step("home")
+    tile.click()
+    expect(page.get_by_role("heading", level=1, name="Dossiers")).to_be_visible()
+    expect(page).to_have_url(re.compile(r".*etape=caleol.*"))
+    expect(page.locator("table caption")).to_have_text("2 dossiers")
+    expect(page.locator("table tbody tr")).to_have_count(2)
+    expect(page.locator("table tbody")).to_contain_text("CALEOL1")
+    agent.step("filtered-list")

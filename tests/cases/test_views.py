@@ -32,19 +32,21 @@ def test_every_page_needs_a_login(client, url):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_home_goes_to_the_inbox(world, client):
+def test_home_is_the_role_dashboard_and_links_the_inbox(world, client):
     client.force_login(world.social_worker)
-    assert client.get("/")["Location"] == reverse("workflows:inbox")
+    response = client.get("/")
+    assert response.status_code == 200
+    assert f'href="{reverse("workflows:inbox")}"' in response.content.decode()
 
 
-def test_login_in_french_then_inbox(world, client):
+def test_login_in_french_then_home(world, client):
     page = client.get("/accounts/login/").content.decode()
     assert "Connexion" in page and "Mot de passe" in page
     response = client.post("/accounts/login/", {"username": "ts", "password": "mauvais"})
     assert escape("Identifiant ou mot de passe incorrect") in response.content.decode()
     response = client.post("/accounts/login/", {"username": "ts", "password": "motdepasse-test-1"}, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("workflows:inbox")
-    assert escape("Mes tâches") in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert escape("Mes tâches") in response.content.decode() and "<h1>Accueil</h1>" in response.content.decode()
     assert client.post("/accounts/logout/").status_code == 302
     assert client.get("/taches/").status_code == 302
 

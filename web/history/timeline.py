@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from audit.chain import history_models
 from audit.models import AccessLog
 from cases.formats import amount, french_date, french_datetime, person_name
-from cases.models import Case, Proposal
+from cases.models import Case, CaseNote, Proposal
+from permissions.categories import CATEGORY_LABELS
 from permissions.policy import roles_of
 from permissions.roles import Role
 from permissions.visibility import (
@@ -32,6 +33,7 @@ from permissions.visibility import (
     case_access,
     is_masked,
 )
+from workflows.notes import readable_categories
 
 
 class Kind:
@@ -41,6 +43,7 @@ class Kind:
     NOTIFICATION = "notification"
     GRANT = "grant"
     READ = "read"
+    NOTE = "note"
 
 
 KIND_LABELS = {
@@ -48,6 +51,7 @@ KIND_LABELS = {
     Kind.CHANGE: _("Modifications"),
     Kind.DECISION: _("Décisions"),
     Kind.NOTIFICATION: _("Notifications envoyées"),
+    Kind.NOTE: _("Notes de suivi"),
     Kind.GRANT: _("Droits d'accès"),
     Kind.READ: _("Consultations"),
 }
@@ -63,8 +67,9 @@ MODEL_CATEGORIES = {
 }
 DECISION_MODELS = {"cases.committeereview", "cases.caleoldecision", "cases.householdreply"}
 GRANT_MODELS = {"guardian.groupobjectpermission", "guardian.userobjectpermission"}
-# History kept for the chain but not told as field changes: the process is told by its tasks.
-NOT_TOLD = {"workflows.caseprocess"}
+# History kept for the chain but not told as field changes: the process is told by its tasks, a note
+# by its own entry (note_events), which keeps to the note's category.
+NOT_TOLD = {"workflows.caseprocess", "cases.casenote"}
 HISTORY_TYPE_VERBS = {"+": _("création"), "~": _("modification"), "-": _("suppression")}
 
 
@@ -105,11 +110,15 @@ class Viewer:
     def kinds(self):
         return [k for k in KIND_LABELS if self.full or k not in AUDITOR_ONLY_KINDS]
 
-    def sees_field(self, case, model_label: str, name: str) -> bool:
-        # The roles reaching this case and its protection (referent and supervisors unmasked).
+    def access(self, case):
+        """The roles reaching this case and its protection (referent and supervisors unmasked)."""
         access = self.accesses.get(case.pk)
         if access is None:
             access = self.accesses[case.pk] = case_access(self.user, case)
+        return access
+
+    def sees_field(self, case, model_label: str, name: str) -> bool:
+        access = self.access(case)
         if self.full:
             # Every field, except what a protected case masks for all but its referent and supervisors.
             return not is_masked(access, model_label, name)
@@ -410,6 +419,31 @@ def step_events(case, viewer) -> list[Event]:
             done = _("étape terminée") if task.status == "DONE" else _("étape annulée")
             events.append(Event(at=task.finished, kind=Kind.STEP, title=f"« {title} » : {done}", actor=who(task.owner)))
     return events
+
+
+# --- case notes ------------------------------------------------------------------------------------
+
+
+@register_source(Kind.NOTE)
+def note_events(case, viewer) -> list[Event]:
+    """The case notes (workflows/notes.py) of the categories the viewer reads in full on this case, the
+    auditor included (one query): a note of another category is not told, not even that it exists."""
+    categories = readable_categories(viewer.access(case))
+    if not categories:
+        return []
+    notes = CaseNote.objects.filter(case=case, category__in=categories).select_related("author")
+    return [
+        Event(
+            at=note.created_at,
+            kind=Kind.NOTE,
+            title=f"{note.get_kind_display()} {_('du')} {french_date(note.contact_date)}"
+            + (f" ({_('correction d’une note précédente')})" if note.corrects_id else ""),
+            actor=who(note.author),
+            reason=f"{_('Visibilité')} : {CATEGORY_LABELS[note.category]}",
+            detail=note.text,
+        )
+        for note in notes.order_by("created_at", "pk")
+    ]
 
 
 # --- reads -----------------------------------------------------------------------------------------
