@@ -250,7 +250,7 @@ class LandlordAgent(ProductUser):
             "estimated_apl": "180",
             "notified_on": today.isoformat(),
             "reply_deadline": (today + timedelta(days=10)).isoformat(),
-            "dalo_notice_given_at": f"{today.isoformat()} 09:00",
+            "dalo_notice_given_at": f"{today.isoformat()}T09:00",
             "fewer_candidates_reason": "",
             "match_override_reason": "Logement adapté selon l'échange avec le ménage (test de charge).",
         }

@@ -7,6 +7,7 @@
 #   bash deploy/load/run.sh                        # 100,000 cases, 20 users, 3 minutes
 #   LOAD_CASES=10000 LOAD_USERS_N=20 LOAD_TIME=3m bash deploy/load/run.sh
 #   LOAD_REUSE=1 bash deploy/load/run.sh           # keep the database of the previous run (no generation)
+#   LOAD_PREPARED=users.json                       # with LOAD_REUSE: work items already prepared
 #
 # Needs PostgreSQL and Redis on loopback (PGHOST/PGUSER, LOAD_REDIS), the project's venv (PY, with
 # gunicorn: the "prod" extra) and locust (the "load" extra; LOCUST, default: locust next to PY, else on PATH).
@@ -40,9 +41,13 @@ if [[ "${LOAD_REUSE:-0}" != 1 ]]; then
   echo "generated $CASES cases in $((SECONDS - started)) s"
 fi
 # Work items: each account its own steps (about one diagnostic or proposal per 10 s per user).
-per_user=${LOAD_PER_USER:-40}
-"$PY" manage.py prepare_load --social $((USERS * 2 / 5)) --commission $((USERS * 3 / 10)) \
-  --landlords $((USERS - USERS * 2 / 5 - USERS * 3 / 10)) --per-user "$per_user" --out "$OUT/users.json"
+per_user=${LOAD_PER_USER:-12}
+if [[ -n "${LOAD_PREPARED:-}" ]]; then  # a users.json prepare_load wrote for this database (items still open)
+  cp "$LOAD_PREPARED" "$OUT/users.json"
+else
+  "$PY" manage.py prepare_load --social $((USERS * 2 / 5)) --commission $((USERS * 3 / 10)) \
+    --landlords $((USERS - USERS * 2 / 5 - USERS * 3 / 10)) --per-user "$per_user" --out "$OUT/users.json"
+fi
 
 # The outbox (notifications.Notification) and the effects of the run, counted in the database.
 counts() {

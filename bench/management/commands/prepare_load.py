@@ -3,8 +3,8 @@
     manage.py prepare_load --social 8 --commission 6 --landlords 6 --per-user 40 --out /tmp/load-users.json
 
 Run after `generate_territory` (its accounts and password). Through the services, as the users would:
-- social workers: `--per-user` open diagnostics of their organisation claimed for each (task_claim);
-- landlord agents: `--per-user` open proposal steps of cases designated to their landlord, claimed for
+- social workers: up to `--per-user` open diagnostics of their own cases (referent), claimed (task_claim);
+- landlord agents: up to `--per-user` open proposal steps of cases designated to their landlord, claimed for
   each, and the dwellings they may put forward;
 - commission members: commission accounts of the benchmark committee's territory seated on it
   (committee_member_add), with the agenda items of its planned session they may read and vote on.
@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 from viewflow.workflow.models import Task
 
 from audit.commands import AuditedCommand
@@ -28,11 +28,8 @@ from committees import services as committee_services
 from committees.models import Committee, CommitteeMember, Session
 from permissions.models import Membership
 from permissions.roles import Role
-from workflows import queries
 from workflows import services as workflow_services
 from workflows.flows import CaseFlow
-
-OPEN = ("NEW",)
 
 
 class Command(AuditedCommand):
@@ -43,7 +40,7 @@ class Command(AuditedCommand):
         parser.add_argument("--social", type=int, default=8)
         parser.add_argument("--commission", type=int, default=6)
         parser.add_argument("--landlords", type=int, default=6)
-        parser.add_argument("--per-user", type=int, default=40, help="étapes réservées à chaque compte")
+        parser.add_argument("--per-user", type=int, default=12, help="étapes réservées à chaque compte")
         parser.add_argument("--out", required=True)
 
     def handle(self, *args, social, commission, landlords, per_user, out, **options):
@@ -53,7 +50,7 @@ class Command(AuditedCommand):
         if not get_user_model().objects.filter(username="bench.ts").exists():
             raise CommandError("Lancez d'abord generate_territory.")
         result = {
-            "social": self.claimed(Role.SOCIAL_WORKER, "diagnostic", "organisation", social, per_user),
+            "social": self.claimed(Role.SOCIAL_WORKER, "diagnostic", "referent", social, per_user),
             "landlord": self.claimed(Role.LANDLORD_AGENT, "proposal", "designated_landlord", landlords, per_user),
             "commission": self.seats(commission),
         }
@@ -72,53 +69,48 @@ class Command(AuditedCommand):
         self.stdout.write(f"écrit : {out}")
 
     def claimed(self, role, node, case_field, n_users, per_user) -> list[dict]:
-        """The `n_users` accounts of `role` whose organisations have the most open `node` steps, with
-        `per_user` of those steps claimed for each (never the same case twice)."""
+        """`n_users` accounts of `role` with up to `per_user` open `node` steps each, claimed for them:
+        a social worker's own cases (case_field "referent"), a landlord agent's landlord's designated
+        cases (case_field "designated_landlord"). Accounts with the most open steps first."""
         flow_task = getattr(CaseFlow, node)
-        open_tasks = Task.objects.filter(flow_task=flow_task, flow_task_type="HUMAN", status__in=OPEN)
-        by_org = (
-            open_tasks.values(f"process__caseprocess__case__{case_field}")
-            .annotate(n=Count("pk"))
-            .order_by("-n")
-            .values_list(f"process__caseprocess__case__{case_field}", "n")
+        field = f"process__caseprocess__case__{case_field}"
+        open_tasks = Task.objects.filter(
+            flow_task=flow_task, flow_task_type="HUMAN", process__caseprocess__case__closed_at__isnull=True
+        )
+        by_scope = (
+            open_tasks.filter(status="NEW").values(field).annotate(n=Count("pk")).order_by("-n").values_list(field, "n")
         )
         User = get_user_model()
         entries = []
-        for org_id, _n in by_org:
+        for scope_id, _n in by_scope:
             if len(entries) >= n_users:
                 break
-            accounts = (
-                User.objects.filter(
-                    memberships__organisation_id=org_id, memberships__role=role, memberships__is_active=True
-                )
-                .exclude(username__startswith="bench.")
-                .order_by("username")
-            )
-            tasks = iter(
-                open_tasks.filter(**{f"process__caseprocess__case__{case_field}": org_id})
-                .select_related("process__caseprocess__case")
-                .order_by("pk")
-            )
-            for user in accounts:
+            if case_field == "referent":
+                accounts = User.objects.filter(pk=scope_id)
+            else:
+                accounts = User.objects.filter(
+                    memberships__organisation_id=scope_id, memberships__role=role, memberships__is_active=True
+                ).order_by("username")
+            for user in accounts.exclude(username__startswith="bench."):
                 if len(entries) >= n_users:
                     break
-                cases = []
-                for task in tasks:
+                mine = open_tasks.filter(Q(status="NEW") | Q(status="ASSIGNED", owner=user), **{field: scope_id})
+                cases, refused = [], 0
+                for task in mine.select_related("process__caseprocess__case").order_by("pk")[: per_user * 2]:
                     case = task.process.caseprocess.case
-                    if case.closed_at or not queries.can_do(user, task):
-                        continue
                     try:
-                        workflow_services.task_claim(actor=user, case=case, node_name=node)
+                        if task.owner_id != user.pk:
+                            workflow_services.task_claim(actor=user, case=case, node_name=node)
                     except (PermissionDenied, workflow_services.StepConflict):
+                        refused += 1
                         continue
                     cases.append(case.pk)
                     if len(cases) >= per_user:
                         break
-                if len(cases) < per_user:
-                    break  # this organisation has no more open steps
-                entries.append({"username": user.username, "node": node, "cases": cases})
+                if len(cases) >= per_user // 2:
+                    entries.append({"username": user.username, "node": node, "cases": cases, "refused": refused})
         if len(entries) < n_users:
-            raise CommandError(f"{role}: {len(entries)} comptes seulement avec {per_user} étapes « {node} ».")
+            raise CommandError(f"{role}: {len(entries)} comptes seulement avec des étapes « {node} ».")
         return entries
 
     def seats(self, n_users) -> list[dict]:
