@@ -46,11 +46,14 @@ def next_account(kind: str) -> dict:
         return entries[next(_counters[kind]) % len(entries)]
 
 
-class LoopbackProxyPolicy(http.cookiejar.DefaultCookiePolicy):
+def _return_secure_cookies(policy, cookie, request):
     """Secure cookies go back over the loopback connection (the TLS proxy's side of it)."""
+    return True
 
-    def return_ok_secure(self, cookie, request):
-        return True
+
+# requests copies the session's cookies into a fresh jar per request (default policy): so the policy's
+# class is patched, in this client process only.
+http.cookiejar.DefaultCookiePolicy.return_ok_secure = _return_secure_cookies
 
 
 class FormParser(HTMLParser):
@@ -142,7 +145,6 @@ class ProductUser(HttpUser):
         self.client.headers.update(
             {"X-Forwarded-Proto": "https", "Origin": f"https://{host.netloc}", "Referer": f"https://{host.netloc}/"}
         )
-        self.client.cookies.set_policy(LoopbackProxyPolicy())
         self.account = next_account(self.kind)
         self.todo = list(self.account.get("cases") or [])
         response = self.client.get("/accounts/login/", name="login page")

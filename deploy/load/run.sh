@@ -83,7 +83,7 @@ bash deploy/run-local-stack.sh -- bash -c run_locust 2>&1 | tee "$OUT/stack.txt"
 
 echo
 echo "== effects (before -> after)"
-paste -d' ' "$OUT/before.txt" <(counts) | sed 's/ / -> /'
+paste -d'|' "$OUT/before.txt" <(counts) | sed 's/|/  ->  /'
 echo
 echo "== figures ($CASES cases, $USERS users, $TIME, gunicorn ${GUNICORN_WORKERS:-3} workers; $(nproc) CPUs)"
 "$PY" - "$OUT/locust_stats.csv" <<'EOF'
@@ -101,5 +101,9 @@ echo "load average: before $(sed "s/.*average: //" "$OUT/uptime-before.txt"), af
 if [[ -s "$OUT/locust_failures.csv" ]] && (( $(wc -l <"$OUT/locust_failures.csv") > 1 )); then
   echo "failures:"; cat "$OUT/locust_failures.csv"
 fi
-echo "(all files in $OUT)"
+d=$(sed -n 's/.*logs in \(.*\))$/\1/p' "$OUT/stack.txt" | tail -1)
+# gunicorn's own time per request (access log, %(M)s): without the wait for a free worker.
+grep -ohE '" [0-9]{3} [0-9-]+ [0-9]+ms' "$OUT/web.log" | awk '{gsub("ms","",$4); print $4}' | sort -n |
+  awk '{a[NR]=$1} END {if (NR) print "server time (gunicorn access log): n=" NR " p50=" a[int(NR*0.5)] " ms p95=" a[int(NR*0.95)] " ms"}'
+echo "(all files in $OUT${d:+; stack logs in $d})"
 exit $status
