@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,13 +22,7 @@ from .forms import ClockPauseForm, PreferenceForm
 from .models import Notification, NotificationPreference
 from .outbox import case_path
 from .outbox import render as render_message
-
-
-def own_notifications(user):
-    """In-app rows of this user about no case or about a case still in their scope."""
-    return Notification.objects.filter(recipient=user, channel=Notification.Channel.IN_APP).filter(
-        Q(case__isnull=True) | Q(case__in=policy.queryset_for(user))
-    )
+from .selectors import own_notifications
 
 
 @login_required

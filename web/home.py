@@ -3,7 +3,7 @@
 A count is the number of rows its linked list shows, computed from the same pieces (issue 18, part 2):
 the case list's filter set and due-date scan (web.worklists: CaseFilter, open_steps_due, due_matches,
 the list's count cap), the task lists of "Mes tâches" (permissions.queues, first page), the notification
-centre's unread rows (notifications.views.own_notifications). A count the list would not show would be a
+centre's unread rows (notifications.selectors.own_notifications). A count the list would not show would be a
 leak, so nothing is counted outside those scopes.
 
 Cost: the simple counts go to the database as one SELECT of scalar subqueries; the due dates take the
@@ -26,7 +26,7 @@ from django.views import View
 
 from committees.models import CommitteeMember, Session
 from committees.selectors import seats_of
-from notifications.views import own_notifications
+from notifications.selectors import own_notifications
 from permissions.policy import CASE_READERS, LIST_COUNT_CAP, roles_of, search_cases
 from permissions.queues import PAGE_SIZE, task_inbox_for, task_queue_for
 from permissions.roles import COMMISSION_ROLES, Role
@@ -268,6 +268,7 @@ def dashboard(user) -> dict:
         )
     return {
         "tiles": tiles,
+        "unread_notifications": counts["unread"],  # the header's badge: counted once, with the tiles
         "session": next_session(user) if roles & set(COMMISSION_ROLES) else None,
         "links": role_links(user, roles),
         "personal": bool(mine),

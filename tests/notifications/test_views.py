@@ -54,8 +54,12 @@ def test_a_notification_about_a_case_no_longer_in_scope_is_hidden(client, world)
     membership.is_active = False
     membership.save()
     login(client, world.colleague)
+    assert mine.read_at is None  # unread: the badge would count it if it ignored the scope
     assert client.get(reverse("notifications:open", args=[mine.pk])).status_code == 404
-    assert client.get(reverse("notifications:centre")).context["items"] == []
+    response = client.get(reverse("notifications:centre"))
+    assert response.context["items"] == []
+    assert response.context["unread_notifications"] == 0
+    assert "Notifications <span class=\"badge" not in response.content.decode()  # no badge in the header
 
 
 def test_open_marks_read_and_goes_to_the_stored_path(client, world):
