@@ -21,13 +21,15 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.models import Task
-from viewflow.workflow.signals import task_finished
+from viewflow.workflow.flow.nodes import TimerBoundary
+from viewflow.workflow.status import STATUS
 
 from cases.choices import CaseStatus, CommitteeOutcome, ReplyAnswer
 from cases.models import Case
@@ -87,15 +89,47 @@ STEPS = {
 }
 
 
+class StepDeadline(TimerBoundary):
+    """The deadline boundary of a human step (viewflow's `.OnTimeout`, same node name `<step>__timeout`).
+
+    When its step finishes it cancels, in one query and without reading the process again, its own
+    pending row and the `watch_wait` rows of the step's branch (a plain Timer is not cancelled with
+    its step: a SCHEDULED row left would keep the process from finishing)."""
+
+    def _on_host_finished(self, **signal_kwargs):
+        host_task = signal_kwargs["task"]
+        if host_task.flow_task != self._attached_to:
+            return
+        flow_class = self.flow_class
+        pending = (
+            flow_class.task_class._default_manager.filter(process_id=host_task.process_id)
+            .filter(
+                Q(flow_task=self, previous=host_task)
+                | Q(flow_task=flow_class.watch_wait, status="SCHEDULED", data__watched_task=host_task.pk)
+            )
+            .exclude(status__in=[STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED, STATUS.ERROR])
+            .distinct()
+        )
+        for timer in pending:
+            timer.process = host_task.process  # the process the step's activation holds: no read again
+            activation = timer.flow_task.activation_class(timer)
+            if activation.cancel.can_proceed():
+                activation.cancel()
+
+
 def human_step(name: str, title):
     codename, _status = STEPS[name]
-    return (
+    node = (
         flow.View(not_served)
         .Permission(f"cases.{codename}", obj=case_of)
         .Annotation(title=title)
         .onCreate(this.step_created)
-        .OnTimeout(this.watch_moment, this.watch_step, interrupting=False, title=_("Échéance"))
     )
+    # As `.OnTimeout(this.watch_moment, this.watch_step, interrupting=False, title=...)`, with StepDeadline.
+    deadline = StepDeadline(None, delay=this.watch_moment, interrupting=False).Next(this.watch_step)
+    deadline.Annotation(title=_("Échéance"))
+    node._boundary_specs.append(("timeout", deadline))
+    return node
 
 
 def watched_task(task):
@@ -117,23 +151,7 @@ def watched_task(task):
 
 class WatchTimer(flow.Timer):
     """The "look again" timer of a deadline branch. Unlike a boundary, a plain Timer is not cancelled
-    when its step finishes: do it here, or a SCHEDULED row would keep the process from finishing."""
-
-    def _ready(self):
-        super()._ready()
-        task_finished.connect(self._on_step_finished, sender=self.flow_class, dispatch_uid=f"watch-{id(self)}")
-
-    def _on_step_finished(self, task, **kwargs):
-        if task.flow_task_type != "HUMAN":
-            return
-        pending = self.flow_class.task_class._default_manager.filter(
-            process=task.process_id, flow_task=self, status="SCHEDULED"
-        )
-        for timer in pending:
-            if (timer.data or {}).get("watched_task") == task.pk:
-                activation = self.activation_class(timer)
-                if activation.cancel.can_proceed():
-                    activation.cancel()
+    when its step finishes: the step's StepDeadline cancels it with its own row."""
 
 
 RETRY_AFTER_FAILURE = timedelta(hours=1)

@@ -40,7 +40,7 @@ from permissions.roles import Role
 from . import events
 from .flows import STEPS, CaseFlow
 from .locking import held_case, holding
-from .models import CommitteeDecisionSource, StepHandover
+from .models import ACTIVE, CommitteeDecisionSource, StepHandover
 from .queries import active_task, current_proposal
 
 log = logging.getLogger("ppgdid.workflow")
@@ -107,6 +107,28 @@ def _require_view_and_step(actor, case: Case, node_name: str) -> bool:
         log_denial(actor, Action.VIEW, "case", case.pk)
         raise PermissionDenied
     return holds or actor.is_superuser
+
+
+def _open_step(case: Case, node_name: str) -> Task | None:
+    """The case's open step of that node (as `queries.active_task`) with its process and CaseProcess
+    row in the same query: the activation below reads neither again."""
+    return (
+        Task.objects.filter(process__caseprocess__case=case, status__in=ACTIVE, flow_task_type="HUMAN")
+        .filter(flow_task=getattr(CaseFlow, node_name))
+        .select_related("process__caseprocess")
+        .order_by("-created")
+        .first()
+    )
+
+
+@contextmanager
+def _step_activation(task: Task):
+    """viewflow's `task.activation()` (the flow's process lock, then the activation) without its
+    re-reads: the task, its process and its CaseProcess were read by `_open_step` after the case row
+    was locked, and every writer of a human step (these services) locks the case row first, so the
+    re-read under the process lock would return the same row (three queries saved per step)."""
+    with task.flow_task.flow_class.lock(task.process_id):
+        yield task.flow_task.activation_class(task)
 
 
 def _may_assign(task, holds: bool) -> bool:
@@ -334,13 +356,13 @@ def _complete_step(
         case = _lock_case(case.pk)
         with holding(case):  # the flow's callbacks of this transition use this instance, not a new read
             holds = as_system or _require_view_and_step(actor, case, node_name)
-            task = active_task(case, node_name)
+            task = _open_step(case, node_name)
             if task is None:
                 raise StepConflict(
                     _("Cette étape a déjà été enregistrée (peut-être par un autre utilisateur) : rechargez le dossier.")
                 )
             flow_task = task.flow_task
-            with task.activation() as activation:
+            with _step_activation(task) as activation:
                 if as_system:
                     if task.owner_id is None:
                         activation.assign(actor)
