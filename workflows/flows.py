@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
-from viewflow.workflow.models import Task
 from viewflow.workflow.flow.nodes import TimerBoundary
+from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from cases.choices import CaseStatus, CommitteeOutcome, ReplyAnswer

@@ -409,9 +409,7 @@ def diagnostic_complete(*, actor, case: Case, values: dict, areas_to_avoid=(), r
 DRAFT_REASON = "Brouillon du diagnostic"
 
 
-def diagnostic_save_draft(
-    *, actor, case: Case, values: dict, areas_to_avoid=None, recommended_communes=None
-) -> Case:
+def diagnostic_save_draft(*, actor, case: Case, values: dict, areas_to_avoid=None, recommended_communes=None) -> Case:
     """Save the diagnostic as it stands, with its history, without completing the step: the case stays
     at the diagnostic and the step page shows the draft again. Saving takes an unowned step for the
     actor, as completing would; only its owner (or a holder of the step's grant) may save."""
