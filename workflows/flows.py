@@ -96,6 +96,30 @@ class StepDeadline(TimerBoundary):
     pending row and the `watch_wait` rows of the step's branch (a plain Timer is not cancelled with
     its step: a SCHEDULED row left would keep the process from finishing)."""
 
+    def _arm(self, host_activation):
+        """viewflow's arming (INSERT the row, then SAVEPOINT, UPDATE it to SCHEDULED, RELEASE) in one
+        INSERT of the row already scheduled: its moment (`watch_moment`) is computed before it is written."""
+        task = self.flow_class.task_class(
+            process=host_activation.process, flow_task=self, token=host_activation.task.token
+        )
+        task.data = {}
+        task.seed = None
+        activation = self.activation_class(task)
+        activation.host_task = host_activation.task  # the step it looks after (watch_moment), row not written yet
+        scheduled = None
+        with activation.exception_guard():  # as viewflow: an ERROR row when the flow does not propagate
+            moment = self._delay(activation) if callable(self._delay) else self._delay
+            if isinstance(moment, timedelta):
+                moment = timezone.now() + moment
+            if not isinstance(moment, datetime):
+                raise ValueError(f"Timer delay must be a timedelta or datetime, got {moment!r}")
+            scheduled = moment
+        if scheduled is not None:
+            task.scheduled = scheduled
+            task.status = STATUS.SCHEDULED
+            task.save()
+        task.previous.add(host_activation.task)
+
     def _on_host_finished(self, **signal_kwargs):
         host_task = signal_kwargs["task"]
         if host_task.flow_task != self._attached_to:
@@ -230,7 +254,7 @@ class CaseFlow(flow.Flow):
     def watch_moment(self, activation):
         host = getattr(activation.flow_task, "_attached_to", None)  # the boundary's step, not a WatchTimer
         opened = host and memo(("opened_step", activation.process.coerced.case_id, host.name), lambda: None)
-        step = opened or watched_task(activation.task)
+        step = getattr(activation, "host_task", None) or opened or watched_task(activation.task)
         activation.task.data = {**(activation.task.data or {}), "watched_task": step.pk}
         if isinstance(activation.flow_task, WatchTimer):
             # watch_wait after a look: the look has just computed the moment.

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from viewflow.workflow import lock
 from viewflow.workflow.models import Task
 
 from audit.chain import chained_at_end
@@ -122,12 +123,23 @@ def _open_step(case: Case, node_name: str) -> Task | None:
 
 
 @contextmanager
+def _process_row_lock(flow_class, process_pk):
+    """The flow's lock (viewflow's `select_for_update_lock`: the process row FOR UPDATE) taken in the
+    service's own transaction, without a savepoint around it. viewflow's lock opens one to retry a
+    NOWAIT lock after a failure; here the case row is locked first by every writer of a step, so only
+    a deadline timer fired by beat may hold the process row, for the time of its own step: wait for it."""
+    assert connection.in_atomic_block, "a step's process is locked inside the service's transaction"
+    flow_class.process_class._default_manager.filter(pk=process_pk).select_for_update().exists()
+    yield
+
+
+@contextmanager
 def _step_activation(task: Task):
     """viewflow's `task.activation()` (the flow's process lock, then the activation) without its
-    re-reads: the task, its process and its CaseProcess were read by `_open_step` after the case row
-    was locked, and every writer of a human step (these services) locks the case row first, so the
-    re-read under the process lock would return the same row (three queries saved per step)."""
-    with task.flow_task.flow_class.lock(task.process_id):
+    re-reads and savepoint: the task, its process and its CaseProcess were read by `_open_step` after
+    the case row was locked, and every writer of a human step (these services) locks the case row
+    first, so the re-read under the process lock would return the same row."""
+    with lock.lock_scope(_process_row_lock, task.flow_task.flow_class, task.process_id):
         yield task.flow_task.activation_class(task)
 
 

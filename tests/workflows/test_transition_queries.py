@@ -30,15 +30,15 @@ from workflows import services
 # allocation record, with history and chain entry, and the counters refreshed at commit). Issue 17 (perf):
 # chain digests computed from the rows in memory, the case marked dirty once per transaction, the
 # proposal's case and the opened step taken from memory (60 91 67 75 66 68 before); then the step's task
-# with its process in one read and no re-read under the flow lock, and its deadline timers cancelled in
-# one query without reading the process again (55 82 60 68 59 60 before).
+# with its process in one read, its process row locked without a savepoint and not re-read, its deadline
+# timers cancelled in one query and the next one armed in one INSERT (55 82 60 68 59 60 before).
 EXPECTED = {
-    "diagnostic": {"postgresql": 49, "sqlite": 49},
-    "committee": {"postgresql": 76, "sqlite": 76},
-    "proposal": {"postgresql": 54, "sqlite": 54},
-    "caleol": {"postgresql": 62, "sqlite": 62},
-    "reply": {"postgresql": 53, "sqlite": 53},
-    "lease": {"postgresql": 54, "sqlite": 54},
+    "diagnostic": {"postgresql": 44, "sqlite": 44},
+    "committee": {"postgresql": 71, "sqlite": 71},
+    "proposal": {"postgresql": 49, "sqlite": 49},
+    "caleol": {"postgresql": 57, "sqlite": 57},
+    "reply": {"postgresql": 48, "sqlite": 48},
+    "lease": {"postgresql": 52, "sqlite": 52},
 }
 
 _TABLE = re.compile(r'(?:FROM|INTO|UPDATE|JOIN)\s+"?([a-z_0-9]+)"?', re.IGNORECASE)
