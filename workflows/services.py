@@ -70,12 +70,13 @@ def audited(actor, reason: str):
         yield
 
 
-def _lock_case(case_id: int) -> Case:
-    """The case row locked for this transaction (read once: a caller holding it already passes it on)."""
+def _lock_case(case_id: int, related: tuple = ()) -> Case:
+    """The case row locked for this transaction (read once: a caller holding it already passes it on),
+    with `related` read in the same query (e.g. the diagnostic its step writes)."""
     held = held_case(case_id)
     if held is not None:
         return held
-    qs = Case.objects.select_related("household__commune", "organisation", "designated_landlord", "referent")
+    qs = Case.objects.select_related("household__commune", "organisation", "designated_landlord", "referent", *related)
     if connection.vendor == "postgresql":
         qs = qs.select_for_update(of=("self",), no_key=True)
     else:
@@ -354,7 +355,14 @@ def task_reassign(*, actor, case: Case, node_name: str, to_user, reason: str) ->
 
 
 def _complete_step(
-    *, actor, case: Case, node_name: str, reason: str, write: Callable[[Case], None], as_system: bool = False
+    *,
+    actor,
+    case: Case,
+    node_name: str,
+    reason: str,
+    write: Callable[[Case], None],
+    as_system: bool = False,
+    related: tuple = (),
 ) -> Case:
     """Claim if needed, check the grant, write the step's record, execute the task. All or nothing.
 
@@ -365,7 +373,7 @@ def _complete_step(
         log_denial(actor, f"as_system:{node_name}", "case", case.pk)
         raise PermissionDenied
     with audited(actor, reason):
-        case = _lock_case(case.pk)
+        case = _lock_case(case.pk, related)
         with holding(case):  # the flow's callbacks of this transition use this instance, not a new read
             holds = as_system or _require_view_and_step(actor, case, node_name)
             task = _open_step(case, node_name)
@@ -411,11 +419,19 @@ def diagnostic_complete(*, actor, case: Case, values: dict, areas_to_avoid=(), r
             setattr(diagnostic, field, value)
         diagnostic.completed_at = timezone.now()
         diagnostic.full_clean(exclude=["case"])  # the locked case's own diagnostic: no need to look it up
+        diagnostic._history_changed = True  # its completion moment is new: no need to read the last history row
         diagnostic.save()
         diagnostic.areas_to_avoid.set(areas_to_avoid)
         diagnostic.recommended_communes.set(recommended_communes)
 
-    return _complete_step(actor=actor, case=case, node_name="diagnostic", reason="Diagnostic terminé", write=write)
+    return _complete_step(
+        actor=actor,
+        case=case,
+        node_name="diagnostic",
+        reason="Diagnostic terminé",
+        write=write,
+        related=("diagnostic",),  # read with the locked case
+    )
 
 
 DRAFT_REASON = "Brouillon du diagnostic"
@@ -472,6 +488,14 @@ def _committee_source(actor, case: Case, source, kind: str):
     return fresh
 
 
+# Outcomes after which committee_decide saves the case itself (labelled, or closed by _close).
+_CASE_SAVED_AFTER_REVIEW = (
+    choices.CommitteeOutcome.LABELLED,
+    choices.CommitteeOutcome.NOT_KEPT,
+    choices.CommitteeOutcome.REDIRECTED,
+)
+
+
 def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
     """Record the committee's outcome (or its ruling on a loss of DALO benefit) and route the case.
 
@@ -484,7 +508,14 @@ def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
         kind = CommitteeReview.Kind.DALO_LOSS if case.dalo_loss_review_pending else CommitteeReview.Kind.PRIORITY
         origin = _committee_source(actor, case, source, kind)
         review = CommitteeReview(case=case, kind=kind, decided_by=actor, **values)
-        review.full_clean(exclude=["case", "decided_by"])  # the locked case and the actor: no need to look them up
+        # The locked case, the actor and the organisations given as instances (read by the form or the
+        # source; no other rule on these links): no need to look them up again.
+        given = [f for f in ("designated_landlord", "target_reservataire") if getattr(values.get(f), "pk", None)]
+        review.full_clean(exclude=["case", "decided_by", *given])
+        outcome = review.outcome
+        if kind == CommitteeReview.Kind.DALO_LOSS or outcome in _CASE_SAVED_AFTER_REVIEW:
+            # Written by the case's own save below, not by a separate one from CommitteeReview.save.
+            case.decided_in_committee = True
         review.save()
         origin.attach_review(review)
         if kind == CommitteeReview.Kind.DALO_LOSS:
@@ -494,8 +525,12 @@ def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
             else:
                 case.save()
             return
-        outcome = review.outcome
         if outcome == choices.CommitteeOutcome.LABELLED:
+            if (case.designated_landlord_id, case.target_reservataire_id) != (
+                review.designated_landlord_id,
+                review.target_reservataire_id,
+            ):
+                case._history_changed = True  # cases.history: differs from the last row, no need to read it
             case.designated_landlord = review.designated_landlord
             case.target_reservataire = review.target_reservataire
             case.save()
