@@ -12,9 +12,10 @@ step stays open, then either waits again (`watch_wait`, a `flow.Timer` whose mom
 because due dates move with clock pauses and delivery dates) or stops (`watch_stop`, a node without
 outgoing edge). The branch never reaches a `flow.End`: an End reached while the step is open does not
 cancel it in viewflow 2.4, but it would show as "parcours terminé" in the case timeline, and the
-process must finish only through rehoused/closed. When the step finishes, viewflow cancels the
-boundary and `WatchTimer` cancels its own pending rows, so no SCHEDULED timer outlives its step
-(an End counts unfinished rows before marking the process done).
+process must finish only through rehoused/closed. When the step finishes, its boundary
+(`StepDeadline`, viewflow's timer boundary with fewer queries) cancels its own row and the pending
+`watch_wait` rows of its branch, so no SCHEDULED timer outlives its step (an End counts unfinished
+rows before marking the process done).
 """
 
 import logging
@@ -27,8 +28,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.flow.nodes import TimerBoundary
 from viewflow.workflow.models import Task
+from viewflow.workflow.nodes.switch import SwitchActivation
 from viewflow.workflow.status import STATUS
 
 from cases.choices import CaseStatus, CommitteeOutcome, ReplyAnswer
@@ -141,6 +145,29 @@ class StepDeadline(TimerBoundary):
                 activation.cancel()
 
 
+class RouteActivation(SwitchActivation):
+    @Activation.status.super()
+    def activate(self):
+        """viewflow's Switch activation without its savepoint: the conditions only read (the records the
+        step's service has just written) in the service's transaction, which fails as a whole."""
+        with self.exception_guard():
+            for node, cond in self.flow_task._branches:
+                if cond:
+                    if cond(self):
+                        self.next_task = node
+                        break
+                else:
+                    self.next_task = node
+            if not self.next_task:
+                raise FlowRuntimeError(f"No next task available for {self.flow_task.name}")
+
+
+class Route(flow.Switch):
+    """The flow's switches (same node type and names as viewflow's Switch)."""
+
+    activation_class = RouteActivation
+
+
 def human_step(name: str, title):
     codename, _status = STEPS[name]
     node = (
@@ -199,22 +226,16 @@ class CaseFlow(flow.Flow):
     diagnostic = human_step("diagnostic", _("Diagnostic social")).Next(this.committee)
     committee = human_step("committee", _("Examen en commission")).Next(this.after_committee)
     after_committee = (
-        flow.Switch()
-        .Case(this.diagnostic, this.is_adjourned)
-        .Case(this.proposal, this.goes_to_proposal)
-        .Default(this.closed)
+        Route().Case(this.diagnostic, this.is_adjourned).Case(this.proposal, this.goes_to_proposal).Default(this.closed)
     )
     proposal = human_step("proposal", _("Proposition de logement")).Next(this.caleol)
     caleol = human_step("caleol", _("Décision CALEOL")).Next(this.after_caleol)
     after_caleol = (
-        flow.Switch()
-        .Case(this.reply, this.is_allocated)
-        .Case(this.proposal, this.is_not_allocated)
-        .Default(this.closed)
+        Route().Case(this.reply, this.is_allocated).Case(this.proposal, this.is_not_allocated).Default(this.closed)
     )
     reply = human_step("reply", _("Réponse du ménage")).Next(this.after_reply)
     after_reply = (
-        flow.Switch()
+        Route()
         .Case(this.lease, this.is_accepted)
         .Case(this.committee, this.needs_dalo_loss_review)
         .Default(this.proposal)
