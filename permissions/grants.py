@@ -157,9 +157,14 @@ def sync_case_grants(case, step_codename: str | None = None) -> None:
         wanted += [(g, VIEW_PERMISSION) for g in view_groups(case)]
     content_type = ContentType.objects.get_for_model(Case)
     perms = permission_ids()
-    groups = role_groups({pair for pair, _code in wanted}) if wanted else {}
+    rows = list(_case_rows(case).select_related("group"))
+    # The groups already holding a grant on the case are read with their rows: often all those wanted
+    # (a landlord's groups from one step to the next), then no group lookup.
+    groups = (
+        role_groups({pair for pair, _code in wanted}, known={r.group.name: r.group for r in rows}) if wanted else {}
+    )
     wanted_keys = {(groups[pair].pk, perms[code]) for pair, code in wanted}
-    existing = {(row.group_id, row.permission_id): row for row in _case_rows(case)}
+    existing = {(row.group_id, row.permission_id): row for row in rows}
     delete_with_history([row for key, row in existing.items() if key not in wanted_keys], GroupObjectPermission)
     create_with_history(
         [

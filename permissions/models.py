@@ -71,9 +71,17 @@ def role_group(organisation, role: str) -> Group:
     return role_groups([(organisation_id, role)])[(organisation_id, role)]
 
 
-def role_groups(pairs) -> dict:
-    """{(organisation id, role): its group} for many pairs: one query, plus one per missing group."""
-    names = {(org_id, role): f"org{org_id}:{role}" for org_id, role in pairs}
+def role_group_name(organisation_id, role: str) -> str:
+    """The name of the group a role in an organisation stands for."""
+    return f"org{organisation_id}:{role}"
+
+
+def role_groups(pairs, known=None) -> dict:
+    """{(organisation id, role): its group} for many pairs: one query, plus one per missing group;
+    none when `known` ({name: group}, groups already read) holds them all."""
+    names = {(org_id, role): role_group_name(org_id, role) for org_id, role in pairs}
+    if known is not None and all(name in known for name in names.values()):
+        return {pair: known[name] for pair, name in names.items()}
     found = {g.name: g for g in Group.objects.filter(name__in=names.values())}
     return {pair: found.get(name) or Group.objects.get_or_create(name=name)[0] for pair, name in names.items()}
 

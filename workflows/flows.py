@@ -12,22 +12,28 @@ step stays open, then either waits again (`watch_wait`, a `flow.Timer` whose mom
 because due dates move with clock pauses and delivery dates) or stops (`watch_stop`, a node without
 outgoing edge). The branch never reaches a `flow.End`: an End reached while the step is open does not
 cancel it in viewflow 2.4, but it would show as "parcours terminé" in the case timeline, and the
-process must finish only through rehoused/closed. When the step finishes, viewflow cancels the
-boundary and `WatchTimer` cancels its own pending rows, so no SCHEDULED timer outlives its step
-(an End counts unfinished rows before marking the process done).
+process must finish only through rehoused/closed. When the step finishes, its boundary
+(`StepDeadline`, viewflow's timer boundary with fewer queries) cancels its own row and the pending
+`watch_wait` rows of its branch, so no SCHEDULED timer outlives its step (an End counts unfinished
+rows before marking the process done).
 """
 
 import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.flow.nodes import TimerBoundary
 from viewflow.workflow.models import Task
-from viewflow.workflow.signals import task_finished
+from viewflow.workflow.nodes.switch import SwitchActivation
+from viewflow.workflow.status import STATUS
 
 from cases.choices import CaseStatus, CommitteeOutcome, ReplyAnswer
 from cases.models import Case
@@ -87,15 +93,94 @@ STEPS = {
 }
 
 
+class StepDeadline(TimerBoundary):
+    """The deadline boundary of a human step (viewflow's `.OnTimeout`, same node name `<step>__timeout`).
+
+    When its step finishes it cancels, in one query and without reading the process again, its own
+    pending row and the `watch_wait` rows of the step's branch (a plain Timer is not cancelled with
+    its step: a SCHEDULED row left would keep the process from finishing)."""
+
+    def _arm(self, host_activation):
+        """viewflow's arming (INSERT the row, then SAVEPOINT, UPDATE it to SCHEDULED, RELEASE) in one
+        INSERT of the row already scheduled: its moment (`watch_moment`) is computed before it is written."""
+        task = self.flow_class.task_class(
+            process=host_activation.process, flow_task=self, token=host_activation.task.token
+        )
+        task.data = {}
+        task.seed = None
+        activation = self.activation_class(task)
+        activation.host_task = host_activation.task  # the step it looks after (watch_moment), row not written yet
+        scheduled = None
+        with activation.exception_guard():  # as viewflow: an ERROR row when the flow does not propagate
+            moment = self._delay(activation) if callable(self._delay) else self._delay
+            if isinstance(moment, timedelta):
+                moment = timezone.now() + moment
+            if not isinstance(moment, datetime):
+                raise ValueError(f"Timer delay must be a timedelta or datetime, got {moment!r}")
+            scheduled = moment
+        if scheduled is not None:
+            task.scheduled = scheduled
+            task.status = STATUS.SCHEDULED
+            task.save()
+        task.previous.add(host_activation.task)
+
+    def _on_host_finished(self, **signal_kwargs):
+        host_task = signal_kwargs["task"]
+        if host_task.flow_task != self._attached_to:
+            return
+        flow_class = self.flow_class
+        pending = (
+            flow_class.task_class._default_manager.filter(process_id=host_task.process_id)
+            .filter(
+                Q(flow_task=self, previous=host_task)
+                | Q(flow_task=flow_class.watch_wait, status="SCHEDULED", data__watched_task=host_task.pk)
+            )
+            .exclude(status__in=[STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED, STATUS.ERROR])
+            .distinct()
+        )
+        for timer in pending:
+            timer.process = host_task.process  # the process the step's activation holds: no read again
+            activation = timer.flow_task.activation_class(timer)
+            if activation.cancel.can_proceed():
+                activation.cancel()
+
+
+class RouteActivation(SwitchActivation):
+    @Activation.status.super()
+    def activate(self):
+        """viewflow's Switch activation without its savepoint: the conditions only read (the records the
+        step's service has just written) in the service's transaction, which fails as a whole."""
+        with self.exception_guard():
+            for node, cond in self.flow_task._branches:
+                if cond:
+                    if cond(self):
+                        self.next_task = node
+                        break
+                else:
+                    self.next_task = node
+            if not self.next_task:
+                raise FlowRuntimeError(f"No next task available for {self.flow_task.name}")
+
+
+class Route(flow.Switch):
+    """The flow's switches (same node type and names as viewflow's Switch)."""
+
+    activation_class = RouteActivation
+
+
 def human_step(name: str, title):
     codename, _status = STEPS[name]
-    return (
+    node = (
         flow.View(not_served)
         .Permission(f"cases.{codename}", obj=case_of)
         .Annotation(title=title)
         .onCreate(this.step_created)
-        .OnTimeout(this.watch_moment, this.watch_step, interrupting=False, title=_("Échéance"))
     )
+    # As `.OnTimeout(this.watch_moment, this.watch_step, interrupting=False, title=...)`, with StepDeadline.
+    deadline = StepDeadline(None, delay=this.watch_moment, interrupting=False).Next(this.watch_step)
+    deadline.Annotation(title=_("Échéance"))
+    node._boundary_specs.append(("timeout", deadline))
+    return node
 
 
 def watched_task(task):
@@ -117,23 +202,7 @@ def watched_task(task):
 
 class WatchTimer(flow.Timer):
     """The "look again" timer of a deadline branch. Unlike a boundary, a plain Timer is not cancelled
-    when its step finishes: do it here, or a SCHEDULED row would keep the process from finishing."""
-
-    def _ready(self):
-        super()._ready()
-        task_finished.connect(self._on_step_finished, sender=self.flow_class, dispatch_uid=f"watch-{id(self)}")
-
-    def _on_step_finished(self, task, **kwargs):
-        if task.flow_task_type != "HUMAN":
-            return
-        pending = self.flow_class.task_class._default_manager.filter(
-            process=task.process_id, flow_task=self, status="SCHEDULED"
-        )
-        for timer in pending:
-            if (timer.data or {}).get("watched_task") == task.pk:
-                activation = self.activation_class(timer)
-                if activation.cancel.can_proceed():
-                    activation.cancel()
+    when its step finishes: the step's StepDeadline cancels it with its own row."""
 
 
 RETRY_AFTER_FAILURE = timedelta(hours=1)
@@ -157,22 +226,16 @@ class CaseFlow(flow.Flow):
     diagnostic = human_step("diagnostic", _("Diagnostic social")).Next(this.committee)
     committee = human_step("committee", _("Examen en commission")).Next(this.after_committee)
     after_committee = (
-        flow.Switch()
-        .Case(this.diagnostic, this.is_adjourned)
-        .Case(this.proposal, this.goes_to_proposal)
-        .Default(this.closed)
+        Route().Case(this.diagnostic, this.is_adjourned).Case(this.proposal, this.goes_to_proposal).Default(this.closed)
     )
     proposal = human_step("proposal", _("Proposition de logement")).Next(this.caleol)
     caleol = human_step("caleol", _("Décision CALEOL")).Next(this.after_caleol)
     after_caleol = (
-        flow.Switch()
-        .Case(this.reply, this.is_allocated)
-        .Case(this.proposal, this.is_not_allocated)
-        .Default(this.closed)
+        Route().Case(this.reply, this.is_allocated).Case(this.proposal, this.is_not_allocated).Default(this.closed)
     )
     reply = human_step("reply", _("Réponse du ménage")).Next(this.after_reply)
     after_reply = (
-        flow.Switch()
+        Route()
         .Case(this.lease, this.is_accepted)
         .Case(this.committee, this.needs_dalo_loss_review)
         .Default(this.proposal)
@@ -212,7 +275,7 @@ class CaseFlow(flow.Flow):
     def watch_moment(self, activation):
         host = getattr(activation.flow_task, "_attached_to", None)  # the boundary's step, not a WatchTimer
         opened = host and memo(("opened_step", activation.process.coerced.case_id, host.name), lambda: None)
-        step = opened or watched_task(activation.task)
+        step = getattr(activation, "host_task", None) or opened or watched_task(activation.task)
         activation.task.data = {**(activation.task.data or {}), "watched_task": step.pk}
         if isinstance(activation.flow_task, WatchTimer):
             # watch_wait after a look: the look has just computed the moment.

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from viewflow.workflow import lock
 from viewflow.workflow.models import Task
 
 from audit.chain import chained_at_end
@@ -40,7 +41,7 @@ from permissions.roles import Role
 from . import events
 from .flows import STEPS, CaseFlow
 from .locking import held_case, holding
-from .models import CommitteeDecisionSource, StepHandover
+from .models import ACTIVE, CommitteeDecisionSource, StepHandover
 from .queries import active_task, current_proposal
 
 log = logging.getLogger("ppgdid.workflow")
@@ -69,12 +70,13 @@ def audited(actor, reason: str):
         yield
 
 
-def _lock_case(case_id: int) -> Case:
-    """The case row locked for this transaction (read once: a caller holding it already passes it on)."""
+def _lock_case(case_id: int, related: tuple = ()) -> Case:
+    """The case row locked for this transaction (read once: a caller holding it already passes it on),
+    with `related` read in the same query (e.g. the diagnostic its step writes)."""
     held = held_case(case_id)
     if held is not None:
         return held
-    qs = Case.objects.select_related("household__commune", "organisation", "designated_landlord", "referent")
+    qs = Case.objects.select_related("household__commune", "organisation", "designated_landlord", "referent", *related)
     if connection.vendor == "postgresql":
         qs = qs.select_for_update(of=("self",), no_key=True)
     else:
@@ -107,6 +109,39 @@ def _require_view_and_step(actor, case: Case, node_name: str) -> bool:
         log_denial(actor, Action.VIEW, "case", case.pk)
         raise PermissionDenied
     return holds or actor.is_superuser
+
+
+def _open_step(case: Case, node_name: str) -> Task | None:
+    """The case's open step of that node (as `queries.active_task`) with its process and CaseProcess
+    row in the same query: the activation below reads neither again."""
+    return (
+        Task.objects.filter(process__caseprocess__case=case, status__in=ACTIVE, flow_task_type="HUMAN")
+        .filter(flow_task=getattr(CaseFlow, node_name))
+        .select_related("process__caseprocess")
+        .order_by("-created")
+        .first()
+    )
+
+
+@contextmanager
+def _process_row_lock(flow_class, process_pk):
+    """The flow's lock (viewflow's `select_for_update_lock`: the process row FOR UPDATE) taken in the
+    service's own transaction, without a savepoint around it. viewflow's lock opens one to retry a
+    NOWAIT lock after a failure; here the case row is locked first by every writer of a step, so only
+    a deadline timer fired by beat may hold the process row, for the time of its own step: wait for it."""
+    assert connection.in_atomic_block, "a step's process is locked inside the service's transaction"
+    flow_class.process_class._default_manager.filter(pk=process_pk).select_for_update().exists()
+    yield
+
+
+@contextmanager
+def _step_activation(task: Task):
+    """viewflow's `task.activation()` (the flow's process lock, then the activation) without its
+    re-reads and savepoint: the task, its process and its CaseProcess were read by `_open_step` after
+    the case row was locked, and every writer of a human step (these services) locks the case row
+    first, so the re-read under the process lock would return the same row."""
+    with lock.lock_scope(_process_row_lock, task.flow_task.flow_class, task.process_id):
+        yield task.flow_task.activation_class(task)
 
 
 def _may_assign(task, holds: bool) -> bool:
@@ -320,7 +355,14 @@ def task_reassign(*, actor, case: Case, node_name: str, to_user, reason: str) ->
 
 
 def _complete_step(
-    *, actor, case: Case, node_name: str, reason: str, write: Callable[[Case], None], as_system: bool = False
+    *,
+    actor,
+    case: Case,
+    node_name: str,
+    reason: str,
+    write: Callable[[Case], None],
+    as_system: bool = False,
+    related: tuple = (),
 ) -> Case:
     """Claim if needed, check the grant, write the step's record, execute the task. All or nothing.
 
@@ -331,16 +373,16 @@ def _complete_step(
         log_denial(actor, f"as_system:{node_name}", "case", case.pk)
         raise PermissionDenied
     with audited(actor, reason):
-        case = _lock_case(case.pk)
+        case = _lock_case(case.pk, related)
         with holding(case):  # the flow's callbacks of this transition use this instance, not a new read
             holds = as_system or _require_view_and_step(actor, case, node_name)
-            task = active_task(case, node_name)
+            task = _open_step(case, node_name)
             if task is None:
                 raise StepConflict(
                     _("Cette étape a déjà été enregistrée (peut-être par un autre utilisateur) : rechargez le dossier.")
                 )
             flow_task = task.flow_task
-            with task.activation() as activation:
+            with _step_activation(task) as activation:
                 if as_system:
                     if task.owner_id is None:
                         activation.assign(actor)
@@ -377,19 +419,25 @@ def diagnostic_complete(*, actor, case: Case, values: dict, areas_to_avoid=(), r
             setattr(diagnostic, field, value)
         diagnostic.completed_at = timezone.now()
         diagnostic.full_clean(exclude=["case"])  # the locked case's own diagnostic: no need to look it up
+        diagnostic._history_changed = True  # its completion moment is new: no need to read the last history row
         diagnostic.save()
         diagnostic.areas_to_avoid.set(areas_to_avoid)
         diagnostic.recommended_communes.set(recommended_communes)
 
-    return _complete_step(actor=actor, case=case, node_name="diagnostic", reason="Diagnostic terminé", write=write)
+    return _complete_step(
+        actor=actor,
+        case=case,
+        node_name="diagnostic",
+        reason="Diagnostic terminé",
+        write=write,
+        related=("diagnostic",),  # read with the locked case
+    )
 
 
 DRAFT_REASON = "Brouillon du diagnostic"
 
 
-def diagnostic_save_draft(
-    *, actor, case: Case, values: dict, areas_to_avoid=None, recommended_communes=None
-) -> Case:
+def diagnostic_save_draft(*, actor, case: Case, values: dict, areas_to_avoid=None, recommended_communes=None) -> Case:
     """Save the diagnostic as it stands, with its history, without completing the step: the case stays
     at the diagnostic and the step page shows the draft again. Saving takes an unowned step for the
     actor, as completing would; only its owner (or a holder of the step's grant) may save."""
@@ -440,6 +488,14 @@ def _committee_source(actor, case: Case, source, kind: str):
     return fresh
 
 
+# Outcomes after which committee_decide saves the case itself (labelled, or closed by _close).
+_CASE_SAVED_AFTER_REVIEW = (
+    choices.CommitteeOutcome.LABELLED,
+    choices.CommitteeOutcome.NOT_KEPT,
+    choices.CommitteeOutcome.REDIRECTED,
+)
+
+
 def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
     """Record the committee's outcome (or its ruling on a loss of DALO benefit) and route the case.
 
@@ -452,7 +508,14 @@ def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
         kind = CommitteeReview.Kind.DALO_LOSS if case.dalo_loss_review_pending else CommitteeReview.Kind.PRIORITY
         origin = _committee_source(actor, case, source, kind)
         review = CommitteeReview(case=case, kind=kind, decided_by=actor, **values)
-        review.full_clean(exclude=["case", "decided_by"])  # the locked case and the actor: no need to look them up
+        # The locked case, the actor and the organisations given as instances (read by the form or the
+        # source; no other rule on these links): no need to look them up again.
+        given = [f for f in ("designated_landlord", "target_reservataire") if getattr(values.get(f), "pk", None)]
+        review.full_clean(exclude=["case", "decided_by", *given])
+        outcome = review.outcome
+        if kind == CommitteeReview.Kind.DALO_LOSS or outcome in _CASE_SAVED_AFTER_REVIEW:
+            # Written by the case's own save below, not by a separate one from CommitteeReview.save.
+            case.decided_in_committee = True
         review.save()
         origin.attach_review(review)
         if kind == CommitteeReview.Kind.DALO_LOSS:
@@ -462,8 +525,12 @@ def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
             else:
                 case.save()
             return
-        outcome = review.outcome
         if outcome == choices.CommitteeOutcome.LABELLED:
+            if (case.designated_landlord_id, case.target_reservataire_id) != (
+                review.designated_landlord_id,
+                review.target_reservataire_id,
+            ):
+                case._history_changed = True  # cases.history: differs from the last row, no need to read it
             case.designated_landlord = review.designated_landlord
             case.target_reservataire = review.target_reservataire
             case.save()
