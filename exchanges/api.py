@@ -81,7 +81,9 @@ class FileImportIn(_Options):
         if not (upload.name or "").lower().endswith((".csv", ".xlsx")):
             raise serializers.ValidationError(_("Format non pris en charge : fichier .csv ou .xlsx attendu."))
         if upload.size > MAX_FILE:
-            raise serializers.ValidationError(_("Fichier trop volumineux (50 Mo au plus) : utilisez la commande d'import."))
+            raise serializers.ValidationError(
+                _("Fichier trop volumineux (50 Mo au plus) : utilisez la commande d'import.")
+            )
         return upload
 
 
