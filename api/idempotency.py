@@ -32,8 +32,23 @@ KEY_PARAMETER = OpenApiParameter(
 )
 
 
+def _file_digest(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return f"{upload.name} sha256:{digest.hexdigest()}"
+
+
+def _plain(data):
+    """A form or multipart body (QueryDict) as lists of values, each file by its name and content."""
+    if not hasattr(data, "lists"):
+        return data  # JSON: as parsed
+    return {key: [_file_digest(v) if hasattr(v, "chunks") else v for v in values] for key, values in data.lists()}
+
+
 def _digest(request) -> str:
-    body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
+    body = json.dumps(_plain(request.data), sort_keys=True, cls=DjangoJSONEncoder, default=str)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 

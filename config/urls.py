@@ -31,6 +31,7 @@ urlpatterns = [
     ),
     path("", HomeView.as_view(), name="home"),  # each role's counts and pages (web/home.py)
     path("api/", include("api.urls")),
+    path("api/v1/imports/", include("exchanges.api")),  # the application import for partners (issue 21)
     path("echanges/", include("exchanges.urls")),  # imports and exchanges (issue 21)
     path("logements/", include("web.dwellings.urls")),
     path("", include("web.tasks.urls")),

@@ -546,3 +546,5 @@ def _import_jobs(mw) -> dict:
 
 URL_OBJECTS["exchanges:job"] = lambda mw, t: {"pk": _import_jobs(mw)[t].pk}
 URL_OBJECTS["exchanges:job_report"] = URL_OBJECTS["exchanges:job"]
+URL_OBJECTS["imports_api:import-detail"] = URL_OBJECTS["exchanges:job"]
+URL_OBJECTS["imports_api:import-report"] = URL_OBJECTS["exchanges:job"]
