@@ -179,7 +179,7 @@ def _agenda_session(user):
 
 
 FILTERED_INBOX = "?dalo=non&tri=echeance"  # a due-date sort: the steps read, sorted in Python
-FILTERED_QUEUE = "?echeance=semaine&commune=Toulon"  # a due filter and a commune
+FILTERED_QUEUE = "?echeance=semaine&commune=Marseille"  # a due filter and a commune
 FILTERED_CASES = "?etat=ouverts&dalo=oui&tri=dalo"
 FILTERED_EXPORT = "?etat=ouverts&dalo30=oui"  # the DALO deadlines at risk, as a spreadsheet
 
