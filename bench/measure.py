@@ -178,6 +178,12 @@ def _agenda_session(user):
     )
 
 
+FILTERED_INBOX = "?dalo=non&tri=echeance"  # a due-date sort: the steps read, sorted in Python
+FILTERED_QUEUE = "?echeance=semaine&commune=Marseille"  # a due filter and a commune
+FILTERED_CASES = "?etat=ouverts&dalo=oui&tri=dalo"
+FILTERED_EXPORT = "?etat=ouverts&dalo30=oui"  # the DALO deadlines at risk, as a spreadsheet
+
+
 def measure_pages(repeat: int, stock: bool, log=print) -> list[Sample]:
     logging.disable(logging.WARNING)  # denial and read logs would drown the figures
     users = {u.username: u for u in get_user_model().objects.filter(username__in=ROLES)}
@@ -194,6 +200,14 @@ def measure_pages(repeat: int, stock: bool, log=print) -> list[Sample]:
             (name, "task queue", lambda u=user: task_queue_for(_fresh(u)), _stock_queue(user) if stock else None),
             (name, "case list", _our_case_list(user), _stock_case_list(user) if stock else None),
             (name, "case list page", _get(client, reverse("cases:list")), None),
+        ]
+        # The worklists with filters (web/worklists.py): each family of filter reads another way.
+        runs += [
+            (name, "inbox, filtered", _get(client, reverse("workflows:inbox") + FILTERED_INBOX), None),
+            (name, "queue, filtered", _get(client, reverse("workflows:queue") + FILTERED_QUEUE), None),
+            (name, "cases, filtered", _get(client, reverse("cases:list") + FILTERED_CASES), None),
+            (name, "cases export xlsx", _get(client, reverse("cases:export_xlsx") + FILTERED_EXPORT), None),
+            (name, "queue export csv", _get(client, reverse("workflows:queue_export_csv") + FILTERED_QUEUE), None),
         ]
         case = _case_with_history(user)
         if case is not None:

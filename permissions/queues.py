@@ -9,8 +9,9 @@ permissions/migrations/0004_task_list_indexes.py). The case scope of the policy 
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import BigIntegerField, Exists, OuterRef
-from django.db.models.functions import Cast
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
+from guardian.models import GroupObjectPermission
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -78,10 +79,11 @@ def _queue_sql(n_groups: int) -> str:
     return " UNION ALL ".join([branch] * n_groups) + " ORDER BY grant_id LIMIT %s OFFSET %s"
 
 
-def task_queue_for(user, page: int = 1) -> list[Task]:
+def task_queue_for(user, page: int = 1, *, prepare=None) -> list[Task]:
     """Open steps nobody has taken yet that the user may take (step grant + case in scope).
 
     One page (PAGE_SIZE rows, plus one to tell whether a next page exists), oldest grant first.
+    `prepare`: applied to the rows' queryset (the worklists add their columns in the same query).
     """
     if not user.is_authenticated:
         return []
@@ -101,12 +103,13 @@ def task_queue_for(user, page: int = 1) -> list[Task]:
         cursor.execute(_queue_sql(len(group_ids)), params)
         ordered_ids = [task_id for _grant_id, task_id in cursor.fetchall()]
     tasks = _in_scope(user, Task.objects.filter(pk__in=ordered_ids, status=STATUS.NEW, owner__isnull=True))
-    by_id = {task.pk: task for task in tasks.select_related(*TASK_RELATED)}
+    tasks = tasks.select_related(*TASK_RELATED)
+    by_id = {task.pk: task for task in (prepare(tasks) if prepare else tasks)}
     queue = [by_id[pk] for pk in dict.fromkeys(ordered_ids) if pk in by_id]
-    return delegated_tasks_for(user) + queue if page == 1 else queue
+    return delegated_tasks_for(user, prepare=prepare) + queue if page == 1 else queue
 
 
-def delegated_tasks_for(user) -> list[Task]:
+def delegated_tasks_for(user, *, prepare=None) -> list[Task]:
     """The steps taken by the colleagues `user` stands in for today (permissions.models.Delegation),
     which the delegate may take (workflows.services.task_claim): first on the queue's first page.
     No query for a user who stands in for nobody."""
@@ -114,14 +117,49 @@ def delegated_tasks_for(user) -> list[Task]:
     if not delegators:
         return []
     mine = Task.objects.filter(owner_id__in=sorted(delegators), status__in=(STATUS.ASSIGNED, STATUS.STARTED))
-    return list(_in_scope(user, mine).select_related(*TASK_RELATED).order_by("created", "pk")[:PAGE_SIZE])
+    tasks = _in_scope(user, mine).select_related(*TASK_RELATED).order_by("created", "pk")
+    return list((prepare(tasks) if prepare else tasks)[:PAGE_SIZE])
 
 
-def task_inbox_for(user, page: int = 1):
+def task_inbox_for(user, page: int = 1, *, prepare=None):
     """Steps the user has taken and not finished, on cases still in their scope (one page, plus one)."""
     if not user.is_authenticated:
         return Task.objects.none()
     offset = (page - 1) * PAGE_SIZE
     mine = Task.objects.filter(owner=user, status__in=(STATUS.ASSIGNED, STATUS.STARTED))
     tasks = _in_scope(user, mine).select_related(*TASK_RELATED).order_by("created", "pk")
-    return tasks[offset : offset + PAGE_SIZE + 1]
+    return (prepare(tasks) if prepare else tasks)[offset : offset + PAGE_SIZE + 1]
+
+
+def _may_take(user):
+    """The task's step grant is held by one of the user's groups (the rule the queue walk follows)."""
+    content_type = _case_content_type()
+    return Exists(
+        GroupObjectPermission.objects.filter(
+            group__user=user,
+            content_type=content_type,
+            object_pk=OuterRef("owner_permission_obj_pk"),
+            permission__codename__in=STEP_PERMISSIONS,
+        )
+        .annotate(full=Concat(Value(f"{content_type.app_label}."), "permission__codename"))
+        .filter(full=OuterRef("owner_permission"))
+    )
+
+
+def filtered_tasks(user, cases, *, mine: bool):
+    """The inbox (`mine`) or the queue (with the steps of the colleagues `user` stands in for),
+    restricted to the tasks of `cases` (a filtered case queryset), oldest first, as a queryset the
+    caller cuts into pages (web/worklists.py). The filters narrow the rows, so a plain query with the
+    same rules (step grant of a group, case in scope) replaces the grant walk."""
+    if not user.is_authenticated:
+        return Task.objects.none()
+    if mine:
+        tasks = Task.objects.filter(owner=user, status__in=(STATUS.ASSIGNED, STATUS.STARTED))
+    else:
+        free = Q(status=STATUS.NEW, owner__isnull=True) & Q(_may_take(user))
+        delegators = delegators_of(user)
+        if delegators:
+            free |= Q(owner_id__in=sorted(delegators), status__in=(STATUS.ASSIGNED, STATUS.STARTED))
+        tasks = Task.objects.filter(free)
+    tasks = tasks.filter(process__caseprocess__case__in=cases.order_by().values("pk"))
+    return _in_scope(user, tasks).select_related(*TASK_RELATED).order_by("created", "pk")

@@ -39,9 +39,11 @@ from permissions.policy import (
     search_cases,
 )
 from permissions.presenters import MASKED, VisibleCase
+from permissions.queues import PAGE_SIZE as TASK_PAGE_SIZE
+from permissions.queues import filtered_tasks, task_inbox_for, task_queue_for
 from permissions.roles import Role
 from permissions.visibility import Category, can_see_category, can_see_field, case_accesses
-from workflows.deadlines import DueInfo
+from workflows.deadlines import DueInfo, due_infos
 from workflows.models import ACTIVE
 from workflows.queries import DUE_SCAN_CAP, open_steps_due
 
@@ -83,7 +85,7 @@ def search_text(request) -> str:
 def search_redirect_query(request) -> str:
     """The query string to redirect to after a POSTed search: the filters of the form, and the token."""
     query = request.GET.copy()
-    for name in ("page", SEARCH_PARAM, "q"):
+    for name in [n for n in query if n.startswith("page")] + [SEARCH_PARAM, "q"]:
         query.pop(name, None)
     for name in CaseFilter.base_filters:
         value = request.POST.get(name, "")
@@ -272,24 +274,22 @@ def build_rows(user, cases, columns, steps: dict, *, section: str = "list") -> l
     """One row per case, in the order given. `cases` carry the policy's reach columns (`columns`, from
     policy.annotate_reach); `steps`: {case pk: (task, DueInfo)}. Reads are logged as the rules require."""
     accesses = case_accesses(user, cases, columns=columns)
-    out = []
-    for case in cases:
-        record_case_read(user, case, section)
-        values = VisibleCase(user, case, access=accesses[case.pk]).list_row()
-        task, info = steps.get(case.pk, (None, None))
-        commune = values.get("commune")
-        out.append(
-            Row(
-                case=case,
-                name=_name(values),
-                commune=str(commune) if commune is not None else "—",
-                step=task.flow_task.task_title if task else case.status_label,
-                due=info,
-                waiting_since=task.created if task else None,
-                task=task,
-            )
-        )
-    return out
+    return [_row(user, case, accesses[case.pk], *steps.get(case.pk, (None, None)), section) for case in cases]
+
+
+def _row(user, case, access, task, info, section: str) -> Row:
+    record_case_read(user, case, section)
+    values = VisibleCase(user, case, access=access).list_row()
+    commune = values.get("commune")
+    return Row(
+        case=case,
+        name=_name(values),
+        commune=str(commune) if commune is not None else "—",
+        step=task.flow_task.task_title if task else case.status_label,
+        due=info,
+        waiting_since=task.created if task else None,
+        task=task,
+    )
 
 
 EXPORT_HEADER = (
@@ -318,6 +318,12 @@ def export_rows(rows):
             row.dalo_deadline,
             timezone.localtime(row.waiting_since).date() if row.waiting_since else None,
         ]
+
+
+def export(user, rows, fmt: str, name: str, basename: str) -> HttpResponse:
+    """Every list's export: the rows' visible cells as CSV or XLSX, logged as a read of each row."""
+    log_export(user, rows, name, fmt)
+    return export_response(rows, fmt, basename)
 
 
 def export_response(rows, fmt: str, basename: str) -> HttpResponse:
@@ -448,3 +454,108 @@ def log_export(user, rows, name: str, fmt: str) -> None:
             for case in protected:
                 audit_reads.log_read(user, case, Section.PROTECTED_CASE)
     export_log.info("list export user_id=%s list=%s format=%s rows=%s", user.pk, name, fmt, len(rows))
+
+
+# --- the task lists -----------------------------------------------------------------------------------
+
+TASK_LISTS = ("mine", "available")  # my steps (the inbox), my team's available steps (the queue)
+TASK_ROW_RELATED = tuple(f"process__caseprocess__case__{name}" for name in VisibleCase.LIST_RELATED)
+
+
+class TaskFilter(CaseFilter):
+    """The filters of the task lists: those of the case list but the case state (a step is open)."""
+
+    tri = django_filters.ChoiceFilter(
+        label=gettext_lazy("Trier par"),
+        choices=SORT_CHOICES,
+        empty_label=gettext_lazy("Les plus anciennes d'abord"),
+        method="later",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.filters["etat"]
+
+
+def task_filter(request) -> TaskFilter:
+    user = request.user
+    return TaskFilter(request.GET or None, search_cases(user, search_text(request)), user=user)
+
+
+def _reach_on_tasks(user):
+    """A function adding the policy's reach columns (policy.annotate_reach) and the row's relations
+    to a task queryset, so that the visibility of the rows costs no query of its own; the columns."""
+    reach, columns = policy.annotate_reach(Case.objects.filter(pk=OuterRef("process__caseprocess__case")), user)
+
+    def prepare(tasks):
+        return tasks.select_related(*TASK_ROW_RELATED).annotate(
+            **{name: Subquery(reach.values(name)[:1]) for name, _g in columns}
+        )
+
+    return prepare, columns
+
+
+def task_worklists(
+    user, filterset: TaskFilter, *, lists=TASK_LISTS, pages=None, searching: bool = False, export: bool = False
+) -> dict[str, Worklist]:
+    """My steps ("mine") and my team's available steps ("available"), one Worklist each (no total
+    count: it is what costs). Without filters nor search, the pages of permissions.queues (the grant
+    walk); with them, permissions.queues.filtered_tasks, the due filter and sort applied in Python on
+    at most DUE_SCAN_CAP steps. One batch of due dates and one of visibility for all the lists."""
+    filterset.is_valid()
+    data = filterset.form.cleaned_data if filterset.is_bound else {}
+    due_code, sort = _choice(data, "echeance"), _choice(data, "tri")
+    narrowed = any(data.values()) or searching or export
+    prepare, columns = _reach_on_tasks(user)
+    pages = pages or {}
+    fetched = {}  # key: (tasks, page number, already one page)
+    for key in lists:
+        mine = key == "mine"
+        page = page_number(pages.get(key))
+        if not narrowed:
+            fetched[key] = (list((task_inbox_for if mine else task_queue_for)(user, page, prepare=prepare)), page, True)
+            continue
+        tasks = prepare(filtered_tasks(user, filterset.qs, mine=mine))
+        if sort == "dalo":
+            tasks = tasks.order_by(
+                F("process__caseprocess__case__dalo_offer_deadline").asc(nulls_last=True), "created", "pk"
+            )
+        if export or due_code or sort == "echeance":
+            fetched[key] = (list(tasks[: EXPORT_CAP if export else DUE_SCAN_CAP]), page, False)
+        else:
+            offset = (page - 1) * TASK_PAGE_SIZE
+            fetched[key] = (list(tasks[offset : offset + TASK_PAGE_SIZE + 1]), page, True)
+    infos = due_infos([task for tasks, _p, _one in fetched.values() for task in tasks])
+    today = timezone.localdate()
+    shown = {}
+    for key, (tasks, page, one_page) in fetched.items():
+        if not one_page:
+            tasks = [t for t in tasks if due_matches(infos[t.pk], due_code, today)]
+            if sort == "echeance":
+                tasks.sort(key=lambda t: (infos[t.pk].due_date is None, infos[t.pk].due_date or today, t.created))
+            if not export:
+                tasks = tasks[(page - 1) * TASK_PAGE_SIZE :]
+        shown[key] = (tasks if export else tasks[:TASK_PAGE_SIZE], page, not export and len(tasks) > TASK_PAGE_SIZE)
+    cases = {}
+    for tasks, _p, _n in shown.values():
+        for task in tasks:
+            case = task.process.caseprocess.case
+            for name, _g in columns:
+                setattr(case, name, getattr(task, name))
+            cases.setdefault(case.pk, case)
+    accesses = case_accesses(user, cases.values(), columns=columns)
+    section = "export" if export else "list"
+    return {
+        key: Worklist(
+            [
+                _row(user, t.process.caseprocess.case, accesses[t.process.caseprocess.case_id], t, infos[t.pk], section)
+                for t in tasks
+            ],
+            len(tasks),
+            False,
+            None,
+            page,
+            has_next,
+        )
+        for key, (tasks, page, has_next) in shown.items()
+    }

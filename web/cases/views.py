@@ -109,8 +109,7 @@ class CaseExportView(LoginRequiredMixin, View):
             request.GET or None, search_cases(user, worklists.search_text(request)), user=user
         )
         worklist = worklists.case_worklist(user, filterset, export=True)
-        worklists.log_export(user, worklist.rows, "case_list", fmt)
-        return worklists.export_response(worklist.rows, fmt, "dossiers")
+        return worklists.export(user, worklist.rows, fmt, "case_list", "dossiers")
 
 
 def case_context(request, case, close_form=None) -> dict:

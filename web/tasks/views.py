@@ -1,11 +1,13 @@
-"""The task pages: my inbox and queue, claiming a step, and one generic page per human step."""
+"""The task pages: my inbox and queue (filtered, exported), claiming a step, and one generic page per human step."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -15,9 +17,8 @@ from committees import selectors as committee_selectors
 from committees.models import AgendaItem, CommitteeMember, Session, WrittenProcedure
 from committees.synthesis import synthesis
 from permissions.policy import case_or_404, log_denial
-from permissions.queues import PAGE_SIZE, task_inbox_for, task_queue_for
+from web import worklists
 from workflows import queries, services
-from workflows.deadlines import due_infos
 from workflows.flows import STEPS, CaseFlow
 
 from .forms import STEP_FORMS
@@ -30,30 +31,68 @@ def scoped_case(request, pk) -> Case:
     return case_or_404(request, pk)
 
 
-def _page_number(request, name: str) -> int:
-    """A page number from the query string; anything else than a positive number is page 1."""
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
-
-
 class InboxView(LoginRequiredMixin, TemplateView):
-    """My steps and my team's available steps, a page of each (no total count: it is what costs)."""
+    """My steps and my team's available steps, a page of each (no total count: it is what costs), with
+    the worklist filters in the URL, the search by POST behind a token and the exports (web/worklists.py)."""
 
     template_name = "workflows/inbox.html"
+    lists = worklists.TASK_LISTS
+    url_name = "workflows:inbox"
+    title = gettext_lazy("Mes tâches")
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        lists = {}
-        for key, fetch in (("mine", task_inbox_for), ("available", task_queue_for)):
-            page = _page_number(self.request, f"page_{key}")
-            rows = list(fetch(user, page))
-            lists[key] = rows[:PAGE_SIZE]
-            lists[f"{key}_page"] = page
-            lists[f"{key}_has_next"] = len(rows) > PAGE_SIZE
-        infos = due_infos(lists["mine"] + lists["available"])  # one batch for both lists
-        for task in lists["mine"] + lists["available"]:
-            task.due = infos[task.pk]
-        return super().get_context_data(nav="inbox", page_title=_("Mes tâches"), **lists, **kwargs)
+        request = self.request
+        filterset = worklists.task_filter(request)
+        searching = bool(worklists.search_text(request))
+        lists = worklists.task_worklists(
+            request.user,
+            filterset,
+            lists=self.lists,
+            pages={key: request.GET.get(f"page_{key}") for key in self.lists},
+            searching=searching,
+        )
+        filters = request.GET.copy()
+        for name in [n for n in filters if n.startswith("page")]:
+            filters.pop(name)
+        without_search = filters.copy()
+        without_search.pop(worklists.SEARCH_PARAM, None)
+        return super().get_context_data(
+            nav="inbox",
+            page_title=self.title,
+            filterset=filterset,
+            searching=searching,
+            filters=filters.urlencode(),
+            without_search=without_search.urlencode(),
+            mine=lists.get("mine"),
+            available=lists.get("available"),
+            **kwargs,
+        )
+
+    def post(self, request):
+        """The search form: the terms go to the session, the URL gets a token (never the terms)."""
+        return redirect(f"{reverse(self.url_name)}?{worklists.search_redirect_query(request)}")
+
+
+class QueueView(InboxView):
+    """My team's available steps alone, with the same filters and exports."""
+
+    lists = ("available",)
+    url_name = "workflows:queue"
+    title = gettext_lazy("Étapes disponibles pour mon équipe")
+
+
+class TaskExportView(LoginRequiredMixin, View):
+    """My steps or my team's available steps, filtered, as CSV or XLSX: the cells the user may read,
+    each row a logged read (the case list's export, web/worklists.py)."""
+
+    def get(self, request, key, fmt):
+        if fmt not in ("csv", "xlsx") or key not in worklists.TASK_LISTS:
+            raise Http404
+        filterset = worklists.task_filter(request)
+        searching = bool(worklists.search_text(request))
+        lists = worklists.task_worklists(request.user, filterset, lists=(key,), searching=searching, export=True)
+        name, basename = {"mine": ("task_inbox", "mes-etapes"), "available": ("task_queue", "etapes-disponibles")}[key]
+        return worklists.export(request.user, lists[key].rows, fmt, name, basename)
 
 
 class ClaimView(LoginRequiredMixin, View):
