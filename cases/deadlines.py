@@ -8,6 +8,8 @@ asks these functions; nothing re-counts days on its own. This module sits in the
 notifications and workflows import it, never the reverse.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -22,8 +24,29 @@ from .territory import DepartementSettings
 LEGAL_MIN_REPLY_DAYS = 10
 
 
+# A list computing many steps' deadlines reads each département's settings once (settings_preloaded).
+_preloaded: ContextVar[dict | None] = ContextVar("departement_settings", default=None)
+
+
+@contextmanager
+def settings_preloaded(departements):
+    """Within the block, the settings of these départements come from one query instead of one per deadline."""
+    codes = {d for d in departements if d}
+    rows = dict.fromkeys(codes) | {row.code: row for row in DepartementSettings.objects.filter(code__in=codes)}
+    token = _preloaded.set(rows)
+    try:
+        yield
+    finally:
+        _preloaded.reset(token)
+
+
 def _settings(departement: str | None) -> DepartementSettings | None:
-    return DepartementSettings.objects.filter(code=departement).first() if departement else None
+    if not departement:
+        return None
+    rows = _preloaded.get()
+    if rows is not None and departement in rows:
+        return rows[departement]
+    return DepartementSettings.objects.filter(code=departement).first()
 
 
 def reply_days(departement: str | None) -> int:

@@ -165,19 +165,20 @@ def due_infos(tasks, *, now: datetime | None = None) -> dict:
             proposals[proposal.case_id] = proposal  # the latest wins
     now = now or timezone.now()
     result = {}
-    for task in tasks:
-        case = cases[task.pk]
-        departement = departements[case.pk]
-        proposal = proposals.get(case.pk)
-        result[task.pk] = _compute(
-            task,
-            case,
-            departement=departement,
-            limits=stored.get(departement or "") or StepTimeLimits(departement=departement or ""),
-            pauses=pauses.get(case.pk, []),
-            proposal=proposal,
-            now=now,
-        )
+    with legal.settings_preloaded(departements.values() if proposals else ()):  # reply deadlines: one query
+        for task in tasks:
+            case = cases[task.pk]
+            departement = departements[case.pk]
+            proposal = proposals.get(case.pk)
+            result[task.pk] = _compute(
+                task,
+                case,
+                departement=departement,
+                limits=stored.get(departement or "") or StepTimeLimits(departement=departement or ""),
+                pauses=pauses.get(case.pk, []),
+                proposal=proposal,
+                now=now,
+            )
     return result
 
 
