@@ -44,12 +44,14 @@ def run_job(job: ImportJob) -> ImportJob:
     except Exception:
         job.status, job.finished_at = JobStatus.FAILED, timezone.now()
         job.summary = {"file_error": "L'import a échoué : aucune donnée n'a été enregistrée."}
-        job.save(update_fields=["status", "finished_at", "summary"])
+        job.content = b""  # the file's personal data is not kept once it has run (no job runs twice)
+        job.save(update_fields=["status", "finished_at", "summary", "content"])
         raise
     job.summary = {"total": job.summary.get("total")} | result.as_dict() | {"verdict": result.verdict}
     job.report = report.getvalue()
     job.status, job.finished_at = JobStatus.DONE, timezone.now()
-    job.save(update_fields=["summary", "report", "status", "finished_at"])
+    job.content = b""
+    job.save(update_fields=["summary", "report", "status", "finished_at", "content"])
     return job
 
 

@@ -39,6 +39,7 @@ def test_upload_runs_the_import_and_shows_the_result(client, admin, upload):
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("exchanges:job", args=[job.pk])
     assert job.status == JobStatus.DONE and job.summary["total"] == 3
+    assert bytes(job.content) == b""  # the uploaded file (names, incomes) is not kept once imported
     page = client.get(response["Location"]).content.decode()
     assert "Import enregistré." in page
     assert "commune hors de votre territoire" in page  # the Nantes line, outside this territory
