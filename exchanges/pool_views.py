@@ -3,11 +3,8 @@ upload of the tool's results) and of the SIAO's referrals (/echanges/siao/). The
 territory administrators and State services (exchanges.state_pool.require_exporter), the uploads to
 territory administrators; an upload runs as the application import does (Celery job, result page)."""
 
-import io
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
@@ -15,29 +12,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 from permissions.policy import log_denial
 from permissions.roles import Role
 
-from . import access, readers, state_pool
+from . import access, state_pool
 from .forms import LayoutUploadForm
 from .layouts import POOL_EXPORT, POOL_RESULTS, SIAO_REFERRALS
-from .models import ImportJob, JobKind
-from .tasks import run_import
-
-
-def _start_job(request, form, kind: str, layout) -> ImportJob:
-    upload = form.cleaned_data["file"]
-    content = upload.read()
-    job = ImportJob.objects.create(
-        kind=kind,
-        created_by=request.user,
-        organisation_id=access.organisation_id(request.user),
-        mapping=layout.key,
-        file_name=upload.name[-200:],
-        content=content,
-        summary={"total": readers.count_lines(io.BytesIO(content), upload.name)},
-        dry_run=form.cleaned_data["dry_run"],
-        skip_invalid=form.cleaned_data["skip_invalid"],
-    )
-    transaction.on_commit(lambda: run_import.delay(job.pk))
-    return job
+from .models import JobKind
+from .views import start_job
 
 
 @login_required
@@ -50,7 +29,7 @@ def state_pool_page(request):
         raise PermissionDenied
     form = LayoutUploadForm(request.POST or None, request.FILES or None) if can_import else None
     if request.method == "POST" and form.is_valid():
-        job = _start_job(request, form, JobKind.POOL_RESULTS, POOL_RESULTS)
+        job = start_job(request, form, JobKind.POOL_RESULTS, POOL_RESULTS.key)
         return redirect("exchanges:job", pk=job.pk)
     jobs = access.jobs(request.user).filter(kind=JobKind.POOL_RESULTS)[:10] if can_import else []
     context = {"form": form, "export": POOL_EXPORT, "results": POOL_RESULTS, "jobs": jobs, "nav": "exchanges"}
@@ -73,7 +52,7 @@ def siao_page(request):
     access.require_importer(request)
     form = LayoutUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = _start_job(request, form, JobKind.SIAO, SIAO_REFERRALS)
+        job = start_job(request, form, JobKind.SIAO, SIAO_REFERRALS.key)
         return redirect("exchanges:job", pk=job.pk)
     jobs = access.jobs(request.user).filter(kind=JobKind.SIAO)[:10]
     return render(

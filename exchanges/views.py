@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from . import access, readers
 from .forms import UploadForm
-from .models import ImportJob, JobStatus
+from .models import ImportJob, JobKind, JobStatus
 from .tasks import progress_key, run_import
 
 SUMMARY_DEFAULTS = dict.fromkeys(("lines", "created", "updated", "unchanged", "rejected", "conflicts"), 0) | {
@@ -22,25 +22,32 @@ SUMMARY_DEFAULTS = dict.fromkeys(("lines", "created", "updated", "unchanged", "r
 }
 
 
+def start_job(request, form, kind: str, mapping: str) -> ImportJob:
+    """The uploaded file of a valid upload form as a job of its author, run by Celery once the request commits."""
+    upload = form.cleaned_data["file"]
+    content = upload.read()
+    job = ImportJob.objects.create(
+        kind=kind,
+        created_by=request.user,
+        organisation_id=access.organisation_id(request.user),
+        mapping=mapping,
+        file_name=upload.name[-200:],
+        content=content,
+        summary={"total": readers.count_lines(io.BytesIO(content), upload.name)},
+        dry_run=form.cleaned_data["dry_run"],
+        skip_invalid=form.cleaned_data["skip_invalid"],
+    )
+    transaction.on_commit(lambda: run_import.delay(job.pk))
+    return job
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def imports(request):
     access.require_importer(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        content = upload.read()
-        job = ImportJob.objects.create(
-            created_by=request.user,
-            organisation_id=access.organisation_id(request.user),
-            mapping=form.cleaned_data["mapping"],
-            file_name=upload.name[-200:],
-            content=content,
-            summary={"total": readers.count_lines(io.BytesIO(content), upload.name)},
-            dry_run=form.cleaned_data["dry_run"],
-            skip_invalid=form.cleaned_data["skip_invalid"],
-        )
-        transaction.on_commit(lambda: run_import.delay(job.pk))
+        job = start_job(request, form, JobKind.APPLICATIONS, form.cleaned_data["mapping"])
         return redirect("exchanges:job", pk=job.pk)
     jobs = access.jobs(request.user).select_related("created_by")[:20]
     return render(request, "exchanges/imports.html", {"form": form, "jobs": jobs, "nav": "exchanges"})
