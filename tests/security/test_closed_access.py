@@ -131,6 +131,7 @@ def test_every_cell_of_the_closed_matrix(client, closed_world):
     for role, user in closed_world.users.items():
         client.force_login(type(user).objects.get(pk=user.pk))
         listing = client.get(reverse("cases:list")).content.decode()
+        exported = client.get(reverse("cases:export_csv")).content.decode("utf-8-sig")  # the list as a file
         in_scope = set(policy.queryset_for(user).values_list("pk", flat=True))
         api_listed = set()
         if role in partners:
@@ -142,6 +143,7 @@ def test_every_cell_of_the_closed_matrix(client, closed_world):
             got["api_detail"] = str(partners[role].get(f"cases/{case.pk}/").status_code) if role in partners else "-"
             listed = {
                 case.reference in listing,
+                case.reference in exported,
                 case.pk in in_scope,
                 capped_count(policy.queryset_for(user).filter(pk=case.pk)) == 1,
             }
