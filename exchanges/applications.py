@@ -11,19 +11,17 @@ One pass over the file, streamed in batches, inside one transaction:
 Writes go through audit.bulk (history rows with the import's reason, audit chain), in batches.
 """
 
-import csv
 import hashlib
 import json
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from audit.bulk import (
@@ -40,6 +38,7 @@ from cases.models import Commune, Household, HouseholdMember
 from cases.validators import NUD_PATTERN, validate_nud
 
 from . import readers
+from .files import FileImport, Rejected
 from .mappings import Mapping
 from .models import ImportedApplication
 
@@ -65,63 +64,6 @@ TEXT_LIMITS = {
 }
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y")
 OLDEST = date(1900, 1, 1)
-MAX_LISTED = 200  # messages kept for the result page; the report lists them all
-
-
-class Rejected(Exception):
-    pass
-
-
-@dataclass
-class Result:
-    lines: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    conflicts: int = 0
-    applied: bool = False
-    dry_run: bool = False
-    mapping: str = ""
-    file_error: str = ""
-    messages: list = field(default_factory=list)  # (line, column, kind, message), the first MAX_LISTED
-
-    def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
-
-    @property
-    def verdict(self) -> str:
-        if self.file_error:
-            return self.file_error
-        if self.rejected and not self.applied:
-            return (
-                f"{self.rejected} ligne(s) rejetée(s) : rien n'a été importé "
-                "(relancer avec « importer les lignes valides seulement » pour importer les autres)."
-            )
-        if self.dry_run:
-            return "Simulation : rien n'a été enregistré."
-        if not self.created and not self.updated:
-            return "Aucun changement : ce fichier a déjà été importé tel quel."
-        return "Import enregistré."
-
-
-class Report:
-    """The rejection and conflict report (CSV, semicolon-separated, for a spreadsheet)."""
-
-    HEADER = ["ligne", "colonne", "type", "message"]
-
-    def __init__(self, stream=None):
-        self.stream = stream
-        self.writer = csv.writer(stream, delimiter=";") if stream is not None else None
-        if self.writer:
-            self.writer.writerow(self.HEADER)
-
-    def add(self, result: Result, line: int, column: str, kind: str, message: str) -> None:
-        item = (line, column, kind, message)
-        if len(result.messages) < MAX_LISTED:
-            result.messages.append(item)
-        if self.writer:
-            self.writer.writerow(item)
 
 
 # --- reading one line ---------------------------------------------------------------------------
@@ -363,49 +305,24 @@ def _members(household: Household, rows: list) -> list[HouseholdMember]:
     ]
 
 
-class Importer:
-    def __init__(
-        self,
-        mapping: Mapping,
-        *,
-        reason: str,
-        allowed_communes: set[str] | None = None,
-        dry_run=False,
-        skip_invalid=False,
-        report: Report | None = None,
-        progress: Callable[[int], None] | None = None,
-    ):
+class Importer(FileImport):
+    def __init__(self, mapping: Mapping, **options):
         self.mapping = mapping
-        self.reason = reason[:100]
-        self.allowed = allowed_communes
-        self.dry_run = dry_run
-        self.skip_invalid = skip_invalid
-        self.report = report or Report()
-        self.progress = progress or (lambda lines: None)
+        self.delimiter = mapping.delimiter
+        self.format_name = mapping.key
+        super().__init__(**options)
         self.run = uuid.uuid4()
-        self.result = Result(dry_run=dry_run, mapping=mapping.key)
+        self.reader: LineReader | None = None
 
     def reject(self, line, column, message):
         self.report.add(self.result, line, column, "rejet", message)
 
-    def run_file(self, binary, name: str) -> Result:
-        rows = readers.rows(binary, name, self.mapping.delimiter)
-        try:
-            header = next(rows)
-            reader = LineReader(self.mapping, header, set(Commune.objects.values_list("pk", flat=True)), self.allowed)
-            with transaction.atomic():
-                self._import(rows, reader)
-                self.result.applied = not self.dry_run and (self.skip_invalid or not self.result.rejected)
-                if not self.result.applied:
-                    transaction.set_rollback(True)
-        except readers.FileFormatError as error:
-            self.result.file_error = error.messages[0]
-            self.result.applied = False
-        finally:
-            rows.close()
-        return self.result
+    def begin(self, header: list[str]) -> None:
+        communes = set(Commune.objects.values_list("pk", flat=True))
+        self.reader = LineReader(self.mapping, header, communes, self.allowed)
 
-    def _import(self, rows, reader: LineReader) -> None:
+    def import_rows(self, rows) -> None:
+        reader = self.reader
         batch = []
         for line, row in rows:
             self.result.lines += 1

@@ -10,7 +10,7 @@ from audit.commands import AuditedCommand
 from permissions.policy import memberships_of
 from permissions.roles import Role
 
-from .applications import Report
+from .files import Report
 
 
 def importer_user(username: str):

@@ -1,54 +1,35 @@
 """A small-file line import (the State tool's results, the SIAO's referrals), on the pattern of the
-application import: one transaction; each line read and checked (French message per line and
+application import (exchanges/files.py): one transaction; each line read and checked (French message per line and
 column, in the same report); a file with rejected lines imports nothing unless `skip_invalid`, a dry
-run imports nothing; the outcome in the application import's Result (same verdicts, same pages).
+run imports nothing; the same Result (same verdicts, same pages).
 
 A subclass gives its layout, `read(row) -> (values, [(column, message)])` and
 `apply(line, values) -> "created" | "unchanged" | (column, conflict message)`.
 """
 
-from collections.abc import Callable
 from datetime import datetime
-
-from django.db import transaction
 
 from audit.chain import chained_at_end
 from cases.audit import acting_as
 
-from . import readers
-from .applications import Report, Result
+from .files import FileImport, Rejected
 from .layouts import Layout
 
 
-class Rejected(Exception):
-    pass
-
-
-class LineImport:
+class LineImport(FileImport):
     layout: Layout
 
-    def __init__(
-        self,
-        *,
-        actor,
-        reason: str,
-        allowed_communes: set[str] | None = None,
-        dry_run=False,
-        skip_invalid=False,
-        report: Report | None = None,
-        progress: Callable[[int], None] | None = None,
-        job=None,
-    ):
+    def __init__(self, *, actor, job=None, **options):
         self.actor = actor
-        self.reason = reason[:100]
-        self.allowed = allowed_communes
-        self.dry_run = dry_run
-        self.skip_invalid = skip_invalid
-        self.report = report or Report()
-        self.progress = progress or (lambda lines: None)
         self.job = job
-        self.result = Result(dry_run=dry_run, mapping=self.layout.key)
+        self.delimiter = self.layout.delimiter
+        self.format_name = self.layout.key
+        super().__init__(**options)
         self.seen: dict = {}  # key of a line → its line number (a key twice in one file)
+
+    def begin(self, header: list[str]) -> None:
+        self.layout.check_header(header)
+        self.prepare()
 
     def prepare(self) -> None:
         """Reference data read once per file."""
@@ -62,24 +43,9 @@ class LineImport:
     def apply(self, line: int, values: dict):
         raise NotImplementedError
 
-    def run_file(self, binary, name: str) -> Result:
-        rows = readers.rows(binary, name, self.layout.delimiter)
-        try:
-            self.layout.check_header(next(rows))
-            self.prepare()
-            with transaction.atomic():
-                with acting_as(self.actor, self.reason), chained_at_end():
-                    self._import(rows)
-                r = self.result
-                r.applied = not self.dry_run and (self.skip_invalid or not r.rejected)
-                if not r.applied:
-                    transaction.set_rollback(True)
-        except readers.FileFormatError as error:
-            self.result.file_error = error.messages[0]
-            self.result.applied = False
-        finally:
-            rows.close()
-        return self.result
+    def import_rows(self, rows) -> None:
+        with acting_as(self.actor, self.reason), chained_at_end():
+            self._import(rows)
 
     def _import(self, rows) -> None:
         r = self.result

@@ -7,7 +7,8 @@ from django.utils import timezone
 from cases.audit import acting_as
 
 from . import access, mappings
-from .applications import Importer, Report
+from .applications import Importer
+from .files import Report
 from .models import ImportJob, JobKind, JobStatus
 from .siao import SiaoImport
 from .state_pool import ResultsImport

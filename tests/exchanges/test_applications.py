@@ -11,7 +11,8 @@ from audit.models import AuditEntry
 from cases.audit import acting_as
 from cases.models import Household, HouseholdMember
 from exchanges import mappings
-from exchanges.applications import Importer, Report
+from exchanges.applications import Importer
+from exchanges.files import Report
 from tests.factories import HouseholdFactory, UserFactory
 
 SAMPLES = Path(__file__).with_name("samples")

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from cases.choices import CriterionSource
 from cases.models import CaseCriterion
-from exchanges.applications import Report
+from exchanges.files import Report
 from exchanges.models import ImportJob, JobKind
 from exchanges.siao import SiaoImport
 from permissions.roles import Role

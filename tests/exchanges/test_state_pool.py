@@ -14,7 +14,7 @@ from django.urls import reverse
 from audit.models import AccessLog, Section
 from cases import choices
 from cases.models import CommitteeReview
-from exchanges.applications import Report
+from exchanges.files import Report
 from exchanges.layouts import POOL_EXPORT
 from exchanges.models import ImportJob, JobKind, PoolResult, PoolResultKind
 from exchanges.state_pool import ResultsImport

@@ -8,7 +8,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from audit.commands import AuditedCommand
 from exchanges import mappings, readers
-from exchanges.applications import Importer, Report
+from exchanges.applications import Importer
+from exchanges.files import Report
 
 
 def import_file(path: Path, mapping, *, dry_run=False, skip_invalid=False, report=None, also=None):
