@@ -1,6 +1,8 @@
 import io
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -61,3 +63,17 @@ def run_import(job_id: int) -> None:
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.status == JobStatus.PENDING:  # a redelivered message does not import twice
         run_job(job)
+
+
+def purge_jobs(now=None) -> int:
+    """Import jobs finished more than PPGDID_IMPORT_JOBS_KEPT_DAYS ago are deleted with their report (the
+    report's lines name rows of a file, not households; the records the import wrote keep its number in
+    their history). Returns how many were deleted."""
+    kept_since = (now or timezone.now()) - timedelta(days=settings.PPGDID_IMPORT_JOBS_KEPT_DAYS)
+    deleted, _ = ImportJob.objects.filter(finished_at__lt=kept_since).delete()
+    return deleted
+
+
+@shared_task(name="exchanges.purge_jobs", ignore_result=True)
+def purge_jobs_task() -> int:
+    return purge_jobs()

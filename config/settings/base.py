@@ -99,6 +99,7 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 
+
 # SQLite in the checkout unless DATABASE_URL says otherwise (PostgreSQL in CI and production).
 def database(url: str) -> dict:
     """A DATABASES entry whose queries are counted for /metrics (django-prometheus' wrapper of the backend)."""
@@ -333,6 +334,13 @@ SPECTACULAR_SETTINGS = {
 # Steering aggregates: the cases marked dirty since the last run (steering/aggregates.py).
 CELERY_BEAT_SCHEDULE["steering-refresh"] = {"task": "steering.refresh", "schedule": 5 * 60.0}
 CELERY_BEAT_SCHEDULE["cases-offers-sweep"] = {"task": "workflows.tasks.offers_sweep", "schedule": 60 * 60}
+# Import jobs (exchanges/tasks.py) and their reports are kept this long after they finish, then
+# deleted by the monthly purge.
+PPGDID_IMPORT_JOBS_KEPT_DAYS = env.int("PPGDID_IMPORT_JOBS_KEPT_DAYS", default=365)
+CELERY_BEAT_SCHEDULE["exchanges-purge-jobs"] = {
+    "task": "exchanges.purge_jobs",
+    "schedule": crontab(day_of_month=1, hour=3, minute=45),
+}
 
 # Reception network and the household's own view (reception/). The household's one-time codes go by
 # e-mail (EMAIL_BACKEND) or SMS through this provider class (reception/sms.py: console, file, or a

@@ -1,15 +1,18 @@
 """The upload page: territory administrators only, run as a Celery task (eager in tests), result page
 and report; another organisation's job is a 404."""
 
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.models import Household
 from exchanges.models import ImportJob, JobStatus
+from exchanges.tasks import purge_jobs
 from permissions.roles import Role
 from tests.factories import LA_SEYNE, NANTES, TOULON, member
 
@@ -76,3 +79,18 @@ def test_other_roles_get_403_and_other_organisations_404(client, admin, upload):
     client.force_login(member(Role.SOCIAL_WORKER))
     assert client.get(reverse("exchanges:imports")).status_code == 403
     assert client.get(reverse("exchanges:job", args=[job.pk])).status_code == 403
+
+
+def test_finished_jobs_and_their_reports_are_purged_after_the_kept_period(client, admin, upload, settings):
+    settings.PPGDID_IMPORT_JOBS_KEPT_DAYS = 30
+    upload(skip_invalid="on")
+    upload(name="registre.csv", skip_invalid="on")
+    old, recent = ImportJob.objects.order_by("pk")
+    ImportJob.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    pending = ImportJob.objects.create(
+        created_by=admin, organisation=old.organisation, mapping="registre@1", file_name="x.csv", content=b"x"
+    )
+    assert purge_jobs() == 1
+    assert set(ImportJob.objects.values_list("pk", flat=True)) == {recent.pk, pending.pk}
+    assert client.get(reverse("exchanges:job", args=[old.pk])).status_code == 404
+    assert Household.objects.count() == 2  # what the imports wrote stays
