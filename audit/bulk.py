@@ -11,7 +11,9 @@ would append for the same rows in the same order (tests/bench/test_bulk_chain.py
 """
 
 import hashlib
+import threading
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -295,11 +297,41 @@ def chain_history_ids(pairs) -> int:
     return _append([loaded[model][hid] for model, hid in pairs])
 
 
+_deferred = threading.local()
+
+
+@contextmanager
+def chained_on_exit():
+    """For a long transaction (a file import): the rows the bulk helpers write in the block are linked
+    to their chains once, as it ends, instead of batch by batch. A head stays locked from its first
+    entry until the commit: linked at the end, the global chain's head (shared by every writer of
+    rows outside a case) is held for the import's last seconds, not its whole length."""
+    if getattr(_deferred, "rows", None) is not None:
+        yield  # nested: the outermost block links
+        return
+    _deferred.rows, _deferred.seen = [], set()
+    try:
+        yield
+        rows = _deferred.rows
+        _deferred.rows = None
+        _append(rows)
+    finally:
+        _deferred.rows = _deferred.seen = None
+
+
 def _append(rows: list[_Row]) -> int:
     """Link rows to their chains, in order: the heads locked, entries and hashes computed here.
 
     The case chains first, the global chain (shared by every writer) last: its head stays locked for
-    the shortest time."""
+    the shortest time. Inside `chained_on_exit`, the rows wait for the block's end (each row once)."""
+    waiting = getattr(_deferred, "rows", None)
+    if waiting is not None:
+        new = [r for r in rows if (r.source, r.source_id) not in _deferred.seen]
+        _deferred.seen.update((r.source, r.source_id) for r in new)
+        waiting.extend(new)
+        return len(new)
+    if not rows:
+        return 0
     with transaction.atomic():
         shared = [r for r in rows if r.case_id is None]
         own = [r for r in rows if r.case_id is not None] if shared else rows

@@ -29,10 +29,12 @@ from audit.bulk import (
     State,
     bulk_create_with_states,
     bulk_update_with_history,
+    chained_on_exit,
     current_actor,
     delete_with_history,
     insert_dicts,
 )
+from audit.chain import chained_at_end
 from cases.choices import HousingSituation, Relationship, ResidenceStatus
 from cases.models import Commune, Household, HouseholdMember
 from cases.validators import NUD_PATTERN, validate_nud
@@ -322,6 +324,12 @@ class Importer(FileImport):
         self.reader = LineReader(self.mapping, header, communes, self.allowed)
 
     def import_rows(self, rows) -> None:
+        # The history rows are linked to the audit chains once, at the end: the global chain's head
+        # (households without a case) is not held by an import for its whole length.
+        with chained_at_end(), chained_on_exit():
+            self._import(rows)
+
+    def _import(self, rows) -> None:
         reader = self.reader
         batch = []
         for line, row in rows:

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections
 
-from audit.models import AuditEntry
+from audit.chain import verify_chain
+from audit.models import GLOBAL_CHAIN, AuditEntry
 from cases.audit import acting_as
 from cases.models import Household, HouseholdMember
 from exchanges import mappings
@@ -281,3 +283,40 @@ def test_an_unchanged_line_whose_household_lost_its_nud_is_imported_again():
     result = run(SAMPLES / "registre.csv")
     assert (result.created, result.unchanged) == (1, 2)
     assert Household.objects.filter(nud=NUD_1).exclude(pk=household.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_leaves_the_global_audit_chain_free_until_its_end(monkeypatch):
+    """The households of a file have no case yet: their history joins the global chain, which every writer
+    of rows outside a case shares. While the import runs, another connection can still take its head."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    import exchanges.applications as applications
+
+    with acting_as(UserFactory(), "Préparation du test"):
+        HouseholdFactory()  # the global chain's head exists and is committed
+    monkeypatch.setattr(applications, "BATCH", 1)  # each line its own batch, then the progress callback
+    free_during_import = []
+
+    def probe(lines):
+        other = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("BEGIN")
+                cursor.execute(f"SELECT 1 FROM audit_auditchainhead WHERE chain = '{GLOBAL_CHAIN}' FOR UPDATE NOWAIT")
+                free_during_import.append(cursor.fetchone() is not None)
+                cursor.execute("ROLLBACK")
+        except OperationalError:  # LockNotAvailable
+            free_during_import.append(False)
+        finally:
+            other.close()
+
+    result = run(SAMPLES / "registre.csv", progress=probe)
+    assert result.created == 3 and result.applied
+    assert free_during_import and all(free_during_import)
+    assert verify_chain(GLOBAL_CHAIN) is None
+    entries = AuditEntry.objects.filter(
+        source="cases.historicalhousehold",
+        source_id__in=[str(i) for i in Household.history.values_list("history_id", flat=True)],
+    )
+    assert entries.count() == Household.history.count() == 4  # the factory's household and the file's three
