@@ -41,11 +41,12 @@ def _current_actor_id():
     return getattr(_current_actor(), "pk", None)
 
 
-def _tell(case, users, *, template: str, key, context: dict, exclude=()) -> None:
-    """Write the notifications of one event, to those of `users` who may see the case."""
-    notify_all(
-        recipients.visible_only(case, users, exclude=exclude), template=template, key=key, context=context, case=case
-    )
+def _tell(case, candidates, *, template: str, key, context: dict, exclude=()) -> None:
+    """Write the notifications of one event, to those of `candidates` (recipients.py) who may see the
+    case: two queries (the candidates' memberships, then the INSERT that checks their scope on the case
+    row), whatever their number."""
+    audience = recipients.visible_only(case, candidates, exclude=exclude)
+    notify_all(audience.users, template=template, key=key, context=context, case=case, scope=audience.scope)
 
 
 UNKNOWN = object()  # a due date the sender did not pass: computed here
@@ -65,7 +66,7 @@ def step_opened(case, task, due=UNKNOWN) -> None:
         due = due_info(task, case=case).due_date
     context = {"step": _step_title(task), "due": _fmt(due)}
     if task.owner_id:
-        template, users = "task_assigned", [task.owner]
+        template, users = "task_assigned", recipients.users(task.owner_id)
     elif task.flow_task.name == "proposal" and not case.proposals.exists():
         template, users = "case_designated", recipients.step_holders(case, codename)
     else:
@@ -193,7 +194,7 @@ def offer_passed_down(proposal) -> None:
         "commune": dwelling.commune.name,
         "rank": holder.caleol_decision.effective_rank,
     }
-    users = recipients.role_members([holder.landlord_id], Role.LANDLORD_AGENT) + recipients.followers(case)
+    users = recipients.role_members([holder.landlord_id], Role.LANDLORD_AGENT) | recipients.followers(case)
     _tell(
         case,
         users,
@@ -231,10 +232,10 @@ def notify_break_glass(case, actor, reason: str, *, event_id=None) -> None:
 
 def reply_due_soon(case, task, due) -> None:
     context = {"due": _fmt(due)}
-    users = recipients.step_holders(case, "record_reply") if not task.owner_id else [task.owner]
+    users = recipients.step_holders(case, "record_reply") if not task.owner_id else recipients.users(task.owner_id)
     _tell(
         case,
-        users + [case.referent],
+        users | recipients.users(case.referent_id),
         template="reply_due_soon",
         key=lambda user: f"task:{task.pk}:reply_due_soon:{due.isoformat()}:{user.pk}",
         context=context,
@@ -245,7 +246,7 @@ def step_overdue(case, task, due, level: int, working_days_late: int) -> None:
     """Level 1: the assignee, or everyone who may take the step. Level 2: supervisor or chair."""
     node = task.flow_task.name
     if level == 1:
-        users = [task.owner] if task.owner_id else recipients.step_holders(case, STEPS[node][0])
+        users = recipients.users(task.owner_id) if task.owner_id else recipients.step_holders(case, STEPS[node][0])
         template = "step_overdue"
     else:
         users = recipients.escalation_targets(case, node)
@@ -256,7 +257,7 @@ def step_overdue(case, task, due, level: int, working_days_late: int) -> None:
 
 def reply_silence_refusal(case, proposal, due) -> None:
     context = {"due": _fmt(due)}
-    users = recipients.followers(case) + recipients.role_members([proposal.dwelling.landlord_id], "landlord_agent")
+    users = recipients.followers(case) | recipients.role_members([proposal.dwelling.landlord_id], Role.LANDLORD_AGENT)
     _tell(
         case,
         users,
@@ -273,7 +274,7 @@ def dalo_deadline(case, days_before: int) -> None:
     template = "dalo_deadline_passed" if days_before <= 0 else "dalo_deadline_soon"
     _tell(
         case,
-        recipients.followers(case) + recipients.partners(case),
+        recipients.followers(case) | recipients.partners(case),
         template=template,
         key=lambda user: f"dalo:{case.pk}:{deadline.isoformat()}:{max(days_before, 0)}:{user.pk}",
         context=context,
@@ -286,7 +287,7 @@ def note_mentioned(case, note, mentioned) -> None:
     author = note.author
     _tell(
         case,
-        [mentioned],
+        recipients.users(mentioned),
         template="note_mentioned",
         key=lambda user: f"note:{note.pk}:mentioned:{user.pk}",
         context={"author": author.get_full_name() or "", "contact_date": _fmt(note.contact_date)},

@@ -38,6 +38,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
+from cases import txmarks
+
 from .models import MAX_ATTEMPTS, DeliveryLog, Notification, NotificationPreference
 
 log = logging.getLogger("ppgdid.notifications")
@@ -72,12 +74,17 @@ def notify(*, recipient, template: str, key: str, context: dict | None = None, c
     return notify_all([recipient], template=template, key=lambda _user: key, context=context, case=case)
 
 
-def notify_all(recipients, *, template: str, key, context: dict | None = None, case=None) -> list[Notification]:
+def notify_all(
+    recipients, *, template: str, key, context: dict | None = None, case=None, scope=None
+) -> list[Notification]:
     """`notify` for several users at once (`key(user)` names the event for each), in one statement
     whatever their number: an INSERT … SELECT of the in-app rows and, for the users who want e-mails
     (their preference read in the same statement), the e-mail rows, with ON CONFLICT DO NOTHING on the
-    idempotency key instead of a read of the keys already written. Returns the rows written (ids,
-    channel, status, digest and key only): an event already notified returns nothing."""
+    idempotency key instead of a read of the keys already written. `scope` (recipients.Audience.scope):
+    the case policy's scope of each user, evaluated on the case row in the same statement, so that a
+    user out of scope gets no row. Returns the rows written (ids, channel, status, digest and key only):
+    an event already notified returns nothing. The e-mails of the call are published after the commit
+    as one message (enqueue_many)."""
     events = {}
     for user in recipients:
         events.setdefault(key(user), user.pk)
@@ -88,17 +95,23 @@ def notify_all(recipients, *, template: str, key, context: dict | None = None, c
         context.setdefault("case_id", case.pk)
         context.setdefault("case_reference", case.reference)
         context.setdefault("path", case_path(case))
-    new = _insert_notifications(events, template=template, context=context, case_id=getattr(case, "pk", None))
+    new = _insert_notifications(
+        events, template=template, context=context, case_id=getattr(case, "pk", None), scope=scope
+    )
+    if new and case is not None:
+        txmarks.unmark({("step_notices_closed", case.pk)})  # new notices: close_step_notices must look again
     to_send = [row.pk for row in new if row.channel == Notification.Channel.EMAIL and not row.digest]
     if to_send:
         transaction.on_commit(partial(enqueue_many, to_send))
     return new
 
 
-def _insert_notifications(events: dict, *, template: str, context: dict, case_id) -> list[Notification]:
+def _insert_notifications(events: dict, *, template: str, context: dict, case_id, scope=None) -> list[Notification]:
     """One INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING for {event key: user id} (PostgreSQL and
     SQLite alike). A concurrent writer of the same event keeps one row per key (the unique key), and
-    only the rows this statement wrote come back, so an e-mail is enqueued by the writer of its row."""
+    only the rows this statement wrote come back, so an e-mail is enqueued by the writer of its row.
+    With `scope` ((one-row case query of boolean columns, {user id: column})), a user whose column is
+    false on the case row is left out: the policy's own SQL, read at the moment of the write."""
     now = timezone.now()
     ops = connection.ops
     table = Notification._meta.db_table
@@ -107,19 +120,32 @@ def _insert_notifications(events: dict, *, template: str, context: dict, case_id
     context_value = Notification._meta.get_field("context").get_db_prep_save(context, connection)
     at = ops.adapt_datetimefield_value(now)
     email_due = ops.adapt_datetimefield_value(now + retry_delay(1))
-    values = ", ".join(["(%s, %s)"] * len(events))
-    value_params = [p for event_key, user_id in events.items() for p in (int(user_id), event_key)]
+    column_of_user = scope[1] if scope is not None else {}
+    values = ", ".join(["(%s, %s, %s)"] * len(events))
+    value_params = [
+        p for event_key, user_id in events.items() for p in (int(user_id), event_key, column_of_user.get(user_id, ""))
+    ]
+    if scope is None:
+        audience, audience_params = "SELECT user_id, event_key FROM v", []
+    else:
+        # The case row with one boolean per distinct scope (the policy's Q, compiled by Django): a user
+        # is kept when their scope's column is true. No column (no scope): nobody.
+        case_sql, case_params = scope[0].query.sql_with_params()
+        columns = sorted(set(column_of_user.values()))
+        reach = " OR ".join(f"(v.scope = %s AND s.{connection.ops.quote_name(c)})" for c in columns) or "1 = 0"
+        audience = f"SELECT v.user_id, v.event_key FROM v CROSS JOIN ({case_sql}) s WHERE {reach}"
+        audience_params = [*case_params, *columns]
     mode = "COALESCE(p.email_mode, %s)"
     sql = f"""
-        WITH v (user_id, event_key) AS (VALUES {values})
+        WITH v (user_id, event_key, scope) AS (VALUES {values}), r AS ({audience})
         INSERT INTO {table} (recipient_id, channel, template, context, case_id, idempotency_key, status, digest,
                              attempts, last_error, next_attempt_at, created_at, updated_at, sent_at)
         SELECT * FROM (
-            SELECT u.id, %s, %s, %s, CAST(%s AS INTEGER), v.event_key || %s, %s, %s, 0, '', %s, %s, %s, %s
-            FROM v INNER JOIN {users} u ON u.id = v.user_id
+            SELECT u.id, %s, %s, %s, CAST(%s AS INTEGER), r.event_key || %s, %s, %s, 0, '', %s, %s, %s, %s
+            FROM r INNER JOIN {users} u ON u.id = r.user_id
             UNION ALL
-            SELECT u.id, %s, %s, %s, CAST(%s AS INTEGER), v.event_key || %s, %s, {mode} = %s, 0, '', %s, %s, %s, NULL
-            FROM v INNER JOIN {users} u ON u.id = v.user_id LEFT JOIN {preferences} p ON p.user_id = u.id
+            SELECT u.id, %s, %s, %s, CAST(%s AS INTEGER), r.event_key || %s, %s, {mode} = %s, 0, '', %s, %s, %s, NULL
+            FROM r INNER JOIN {users} u ON u.id = r.user_id LEFT JOIN {preferences} p ON p.user_id = u.id
             WHERE u.email <> '' AND u.is_active AND {mode} <> %s
         ) AS written WHERE 1 = 1
         ON CONFLICT (idempotency_key) DO NOTHING
@@ -133,6 +159,7 @@ def _insert_notifications(events: dict, *, template: str, context: dict, case_id
     channel, status = Notification.Channel, Notification.Status
     params = [
         *value_params,
+        *audience_params,
         *(channel.IN_APP, template, context_value, case_id, ":in_app", status.SENT, False, at, at, at, at),
         *(channel.EMAIL, template, context_value, case_id, ":email", status.PENDING, immediate, digest),
         *(email_due, at, at, immediate, none),
@@ -151,6 +178,13 @@ def close_step_notices(case_id: int, task_id: int | None = None) -> int:
     `task:<id>:…`) have nothing left to ask once the step is done, whoever did it: mark them done (and
     read, so they leave the unread count). Without `task_id`, every step of the case (case closed).
     Call inside the transaction that finishes the step."""
+    # Every step's notices closed already in this transaction (the case closed, then its last step
+    # finished): no second UPDATE. The mark rolls back with the UPDATE (cases/txmarks.py).
+    all_closed = ("step_notices_closed", case_id)
+    if txmarks.marked(all_closed):
+        return 0
+    if task_id is None:
+        txmarks.mark(all_closed)
     now = timezone.now()
     prefix = f"task:{task_id}:" if task_id is not None else "task:"
     return Notification.objects.filter(

@@ -111,8 +111,16 @@ def load_memberships(users) -> None:
     pending = {u.pk: u for u in users if u is not None and getattr(u, "_ppgdid_grants", None) is None}
     if not pending:
         return
+    grants = grants_of(list(pending))
+    for user_id, user in pending.items():
+        user._ppgdid_grants = grants.get(user_id, [])
+
+
+def grants_of(user_ids) -> dict[int, list[Grant]]:
+    """{user id: their active memberships as Grants} for `user_ids` (a list, or a subquery of ids so that
+    the users are chosen in the same query); users without an active membership are left out."""
     rows = (
-        Membership.objects.filter(user_id__in=list(pending), is_active=True)
+        Membership.objects.filter(user_id__in=user_ids, is_active=True)
         .annotate(delegated=delegated_flag())
         .values_list(
             "user_id",
@@ -124,22 +132,24 @@ def load_memberships(users) -> None:
             "delegated",
         )
     )
-    found: dict[int, dict[int, tuple]] = {pk: {} for pk in pending}
-    delegated_in: dict[int, set] = {pk: set() for pk in pending}
+    found: dict[int, dict[int, tuple]] = {}
+    delegated_in: dict[int, set] = {}
     for user_id, pk, role, org_id, own_commune, org_commune, delegated in rows:
         if delegated:
-            delegated_in[user_id].add(org_id)
-        _role, _org, own, org = found[user_id].setdefault(pk, (role, org_id, set(), set()))
+            delegated_in.setdefault(user_id, set()).add(org_id)
+        _role, _org, own, org = found.setdefault(user_id, {}).setdefault(pk, (role, org_id, set(), set()))
         if own_commune:
             own.add(own_commune)
         if org_commune:
             org.add(org_commune)
-    for user_id, memberships in found.items():
-        # A membership's territory is its own communes, or else its organisation's.
-        pending[user_id]._ppgdid_grants = [
-            Grant(role, org_id, frozenset(own or org), org_id in delegated_in[user_id])
+    # A membership's territory is its own communes, or else its organisation's.
+    return {
+        user_id: [
+            Grant(role, org_id, frozenset(own or org), org_id in delegated_in.get(user_id, ()))
             for _pk, (role, org_id, own, org) in sorted(memberships.items())
         ]
+        for user_id, memberships in found.items()
+    }
 
 
 def roles_of(user) -> set[str]:
@@ -309,16 +319,22 @@ class CasePolicy:
         committee or one organisation share theirs)."""
         candidates = [u for u in users if u.is_active]
         load_memberships(candidates)
+        flags, column_of_user = self.scope_flags(candidates, action)
+        if not flags:
+            return []
+        row = Case.objects.filter(pk=case.pk).values(**flags).first() or {}
+        return [u for u in candidates if row.get(column_of_user.get(u.pk))]
+
+    def scope_flags(self, users, action: str) -> tuple[dict, dict]:
+        """({column: boolean expression on a Case row}, {user id: its column}) for users whose memberships
+        are loaded: one column per distinct scope, users without one left out. Evaluated on one case row
+        it says who may do `action` on it (users_who_can; the notification outbox puts it in its INSERT)."""
         column_of_scope, column_of_user = {}, {}
-        for user in candidates:
+        for user in users:
             q = self.filter_q(user, action)
             if q is not None:
                 column_of_user[user.pk] = column_of_scope.setdefault(q, f"can_{len(column_of_scope)}")
-        if not column_of_scope:
-            return []
-        flags = {column: _flag(q) for q, column in column_of_scope.items()}
-        row = Case.objects.filter(pk=case.pk).values(**flags).first() or {}
-        return [u for u in candidates if row.get(column_of_user.get(u.pk))]
+        return {column: _flag(q) for q, column in column_of_scope.items()}, column_of_user
 
     def reaching_grants(self, user, case, action: str = Action.VIEW) -> list[Grant]:
         """The memberships through which the user reaches this case (one query).

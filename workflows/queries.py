@@ -30,9 +30,12 @@ def active_task(case: Case, node_name: str | None = None) -> Task | None:
     return tasks.order_by("-created").first()
 
 
-def current_proposal(case: Case) -> Proposal | None:
+def current_proposal(case: Case, *related: str) -> Proposal | None:
+    """The case's latest proposal, with its dwelling and offer (and `related`, e.g. its decision and reply)."""
     return (
-        case.proposals.select_related("dwelling", "dwelling__commune", "offer").order_by("-created_at", "-pk").first()
+        case.proposals.select_related("dwelling", "dwelling__commune", "offer", *related)
+        .order_by("-created_at", "-pk")
+        .first()
     )
 
 
@@ -159,7 +162,7 @@ def waiting_for(case) -> Waiting | None:
     """Why the case's household cannot answer its offer yet, or None when it can (or is not at that step)."""
     if case.status != choices.CaseStatus.REPLY:
         return None
-    proposal = current_proposal(case)
+    proposal = current_proposal(case, "caleol_decision", "reply")  # read with it: two queries fewer
     decision = offers.decided(proposal) if proposal else None
     if decision is None or not decision.is_allocation or not proposal.offer_id or offers.replied(proposal):
         return None

@@ -144,3 +144,41 @@ def test_a_ranked_household_waiting_for_a_better_ranked_one_brings_no_step_notic
         actor=world.landlord_agent, case=first, values=steps_refuse | {"replied_on": date(2026, 11, 15)}
     )
     assert told("offer_passed_down", second) == ["bailleur", "encadrant", "ts"]
+
+
+def test_an_event_costs_two_queries_and_the_insert_checks_each_scope_on_the_case_row(world, django_assert_num_queries):
+    """Issue 17: the candidates and their memberships in one query, then one INSERT … SELECT that
+    evaluates the case policy's scope of each of them on the case row. Candidates out of scope (another
+    landlord, an inactive user, the system actor, the excluded actor) get nothing."""
+    from cases.audit import system_actor
+    from notifications import recipients
+    from notifications.outbox import notify_all
+    from tests.factories import UserFactory
+
+    case = steps.label(world, steps.diagnose(world, world.flag()))  # designated to world.landlord
+    inactive = member(Role.SUPERVISOR, world.ccas, username="encadrant-parti")
+    inactive.is_active = False
+    inactive.save()
+    candidates = recipients.users(
+        world.social_worker, world.supervisor, world.landlord_agent, world.other_landlord_agent, inactive
+    ) | recipients.users(system_actor(), UserFactory(username="sans-adhesion"), world.colleague)
+    Notification.objects.all().delete()
+    with django_assert_num_queries(2):
+        audience = recipients.visible_only(case, candidates, exclude=[world.colleague])
+        notify_all(
+            audience.users,
+            template="break_glass",
+            key=lambda u: f"t:{u.pk}",
+            context={},
+            case=case,
+            scope=audience.scope,
+        )
+    assert told("break_glass", case) == ["bailleur", "encadrant", "ts"]
+
+    # The scope is read by the INSERT itself: a landlord whose designation ends between the read of the
+    # memberships and the write hears nothing.
+    audience = recipients.visible_only(case, recipients.users(world.landlord_agent))
+    assert [u.pk for u in audience.users] == [world.landlord_agent.pk]
+    type(case).objects.filter(pk=case.pk).update(designated_landlord=None)
+    notify_all(audience.users, template="break_glass", key=lambda u: f"later:{u.pk}", context={}, scope=audience.scope)
+    assert not Notification.objects.filter(idempotency_key__startswith="later:").exists()
