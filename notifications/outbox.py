@@ -7,7 +7,9 @@ Guarantees:
   and the enqueue, or the broker loses the message, the sweep re-queues the row;
 - the send task claims the row (row lock, SKIP LOCKED) and counts the attempt in its own committed
   transaction, so a message that kills the worker is still counted; a claimed row is leased for
-  `retry_delay(attempts)`: duplicate messages arriving meanwhile do nothing and do not count;
+  `retry_delay(attempts)`: duplicate messages arriving meanwhile do nothing and do not count; an
+  attempt whose lease is half spent before the hand-off (a starved worker) gives up and leaves the
+  row to a later one rather than hand it off after another worker may have claimed it;
 - it then sends OUTSIDE any transaction, and records the result in a new transaction (row lock,
   status re-checked, retried on connection loss): the row is recorded sent exactly once whatever the
   number of duplicate messages, and a lost connection after the hand-off does not re-send it; after
@@ -272,7 +274,10 @@ def render(notification: Notification, channel: str | None = None) -> tuple[str,
     return " ".join(subject.split()), body.strip() + "\n"
 
 
-def _send_email(notification: Notification) -> None:
+def _send_email(notification: Notification, *, hand_off_before) -> bool:
+    """Render and hand the e-mail to the mail backend. Not handed off (False) once `hand_off_before` has
+    passed: the attempt's lease is half spent (a worker starved of CPU, a slow render), and another
+    worker may claim the row when it ends; better a later attempt than two copies."""
     subject, body = render(notification)
     footer = render_to_string("notifications/messages/email_footer.txt", _base_context())
     message = EmailMultiAlternatives(
@@ -281,7 +286,10 @@ def _send_email(notification: Notification) -> None:
         to=[notification.recipient.email],
         headers={"Message-ID": message_id(notification.idempotency_key)},
     )
+    if timezone.now() >= hand_off_before:
+        return False
     message.send(fail_silently=False)
+    return True
 
 
 def _claimable(notification_id: int) -> Notification | None:
@@ -321,7 +329,10 @@ def deliver(notification_id: int) -> str:
     row = Notification.objects.select_related("recipient").get(pk=notification_id)
 
     try:
-        _send_email(row)  # outside any transaction: nothing to roll back after the hand-off
+        # Outside any transaction: nothing to roll back after the hand-off.
+        if not _send_email(row, hand_off_before=now + retry_delay(row.attempts) / 2):
+            log.warning("attempt left to the sweep, its lease half spent notification_id=%s", row.pk)
+            return "lease-spent"
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         _record(notification_id, sent=False, error=error)

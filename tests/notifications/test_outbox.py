@@ -89,6 +89,22 @@ def test_poison_message_stops_after_five_attempts_and_is_marked_failed():
     assert mail.outbox == []
 
 
+def test_an_attempt_whose_lease_is_half_spent_before_the_hand_off_leaves_the_row_to_a_later_one():
+    """A worker starved between its claim and the hand-off must not send after another worker may have
+    claimed the row (lease over): it gives up, the row stays pending, the next attempt sends it once."""
+    user = UserFactory()
+    make(user)
+    email = Notification.objects.get(channel="email")
+    with override_settings(NOTIFICATIONS_RETRY_SECONDS=0):  # a lease of 0 s: spent before any hand-off
+        assert outbox.deliver(email.pk) == "lease-spent"
+    email.refresh_from_db()
+    assert (email.status, email.attempts, mail.outbox) == ("pending", 1, [])
+    Notification.objects.filter(pk=email.pk).update(last_attempt_at=timezone.now() - timedelta(seconds=11))
+    with override_settings(NOTIFICATIONS_RETRY_SECONDS=10):
+        assert outbox.deliver(email.pk) == "sent"
+    assert len(mail.outbox) == 1
+
+
 @override_settings(NOTIFICATIONS_RETRY_SECONDS=10)
 def test_sweep_requeues_pending_rows_whose_message_was_lost():
     """Crash between commit and enqueue: the row is pending and no message exists."""

@@ -59,7 +59,7 @@ def test_a_notification_about_a_case_no_longer_in_scope_is_hidden(client, world)
     response = client.get(reverse("notifications:centre"))
     assert response.context["items"] == []
     assert response.context["unread_notifications"] == 0
-    assert "Notifications <span class=\"badge" not in response.content.decode()  # no badge in the header
+    assert 'Notifications <span class="badge' not in response.content.decode()  # no badge in the header
 
 
 def test_open_marks_read_and_goes_to_the_stored_path(client, world):
