@@ -200,6 +200,8 @@ def measure_pages(repeat: int, stock: bool, log=print) -> list[Sample]:
             (name, "task queue", lambda u=user: task_queue_for(_fresh(u)), _stock_queue(user) if stock else None),
             (name, "case list", _our_case_list(user), _stock_case_list(user) if stock else None),
             (name, "case list page", _get(client, reverse("cases:list")), None),
+            (name, "queue page", _get(client, reverse("workflows:queue")), None),
+            (name, "home page", _get(client, reverse("home")), None),
         ]
         # The worklists with filters (web/worklists.py): each family of filter reads another way.
         runs += [
@@ -208,6 +210,7 @@ def measure_pages(repeat: int, stock: bool, log=print) -> list[Sample]:
             (name, "cases, filtered", _get(client, reverse("cases:list") + FILTERED_CASES), None),
             (name, "cases export xlsx", _get(client, reverse("cases:export_xlsx") + FILTERED_EXPORT), None),
             (name, "queue export csv", _get(client, reverse("workflows:queue_export_csv") + FILTERED_QUEUE), None),
+            (name, "inbox export xlsx", _get(client, reverse("workflows:inbox_export_xlsx")), None),
         ]
         case = _case_with_history(user)
         if case is not None:

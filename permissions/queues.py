@@ -17,7 +17,7 @@ from viewflow.workflow.status import STATUS
 
 from cases.models import Case
 
-from .grants import STEP_PERMISSIONS
+from .grants import STEP_PERMISSIONS, role_group_names
 from .policy import Action, delegators_of, policy
 
 PAGE_SIZE = 50
@@ -45,7 +45,10 @@ def _in_scope(user, tasks):
 
 def _queue_sql(n_groups: int) -> str:
     """Per group: its step grants in id order, each with the open unclaimed task it unlocks (if any),
-    cut at the page's end; then the groups' pages merged in grant order."""
+    cut at the page's end; then the groups' pages merged in grant order. The groups are named, not
+    numbered: their names come from the memberships the request has already read (a user is in a role
+    group exactly while the membership is active, permissions.models.Membership._sync_group), so the
+    page asks no query for the user's group ids."""
     codes = ", ".join(["%s"] * len(STEP_PERMISSIONS))
     step_permissions = f"SELECT id FROM auth_permission WHERE content_type_id = %s AND codename IN ({codes})"
     if connection.vendor == "postgresql":
@@ -70,7 +73,7 @@ def _queue_sql(n_groups: int) -> str:
                     LIMIT 1
                 ) AS task_id
                 FROM guardian_groupobjectpermission g
-                WHERE g.group_id = %s AND g.content_type_id = %s AND {is_step}
+                WHERE g.group_id = (SELECT id FROM auth_group WHERE name = %s) AND g.content_type_id = %s AND {is_step}
                 ORDER BY g.id{fence}
             ) AS walk
             WHERE task_id IS NOT NULL
@@ -87,20 +90,20 @@ def task_queue_for(user, page: int = 1, *, prepare=None) -> list[Task]:
     """
     if not user.is_authenticated:
         return []
-    group_ids = list(user.groups.order_by("pk").values_list("pk", flat=True))
-    if not group_ids:
+    group_names = sorted(set(role_group_names(user)))
+    if not group_names:
         return []
     content_type = _case_content_type()
     offset = (page - 1) * PAGE_SIZE
     limit = PAGE_SIZE + 1
     params = []
-    for group_id in group_ids:
-        params += [f"{content_type.app_label}.", STATUS.NEW, group_id, content_type.pk, content_type.pk]
+    for group_name in group_names:
+        params += [f"{content_type.app_label}.", STATUS.NEW, group_name, content_type.pk, content_type.pk]
         params += STEP_PERMISSIONS
         params.append(offset + limit)
     params += [limit, offset]
     with connection.cursor() as cursor:
-        cursor.execute(_queue_sql(len(group_ids)), params)
+        cursor.execute(_queue_sql(len(group_names)), params)
         ordered_ids = [task_id for _grant_id, task_id in cursor.fetchall()]
     tasks = _in_scope(user, Task.objects.filter(pk__in=ordered_ids, status=STATUS.NEW, owner__isnull=True))
     tasks = tasks.select_related(*TASK_RELATED)

@@ -10,11 +10,15 @@ proposal list, without the case file.
 """
 
 import csv
+import io
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from guardian.models import GroupObjectPermission
+from openpyxl import load_workbook
 
 from permissions import services as access_services
 from permissions.grants import sync_case_grants
@@ -22,6 +26,7 @@ from permissions.policy import capped_count, policy
 from permissions.roles import Role
 from tests.api.conftest import Partner
 from tests.factories import TOULON, DwellingFactory, member
+from tests.web.test_home import LATER, rows_behind, tiles
 from tests.workflows import steps
 from workflows import services
 
@@ -107,10 +112,17 @@ def closed_world(world):
 def test_matrix_covers_every_state_surface_and_role():
     matrix = load_matrix()
     states = {"open", "closed", "rehoused", "protected_closed", "protected_rehoused", "ended_landlord"}
-    surfaces = {"page", "timeline", "export_csv", "export_pdf", "api_detail", "listed"}
+    surfaces = {"page", "timeline", "export_csv", "export_pdf", "api_detail", "listed", "tasks", "home"}
     assert set(matrix) == {(surface, state) for surface in surfaces for state in states}
     roles = set(next(iter(matrix.values())))
     assert len(roles) == 12 and all(cell.strip() for row in matrix.values() for cell in row.values())
+    # A step on a task list or a count on the home page is never one of a case the user may not list.
+    for state in states:
+        for role in roles:
+            for surface in ("tasks", "home"):
+                assert matrix[(surface, state)][role] in ("yes", "no"), (surface, state, role)
+                if matrix[(surface, state)][role] == "yes":
+                    assert matrix[("listed", state)][role] == "yes", (surface, state, role)
 
 
 PAGES = {
@@ -151,6 +163,71 @@ def test_every_cell_of_the_closed_matrix(client, closed_world):
                 listed.add(case.pk in api_listed)
             got["listed"] = {frozenset({True}): "yes", frozenset({False}): "no"}.get(frozenset(listed), "mixed")
             for surface, answer in got.items():
+                expected = matrix[(surface, state)][role]
+                if answer != expected:
+                    differences.append(f"{surface} {state} {role}: expected {expected}, got {answer}")
+    assert not differences, "\n".join(differences)
+
+
+def yes_no(found: set) -> str:
+    return {frozenset({True}): "yes", frozenset({False}): "no"}.get(frozenset(found), "mixed")
+
+
+def task_cells(client, cases) -> dict:
+    """{state: yes/no/mixed}: the case's open step is on the user's task lists ("Mes tâches": the steps taken
+    and the team's available steps; the team queue's own page), and in each list's exports, or on none."""
+    pages = [client.get(reverse(name)).content.decode() for name in ("workflows:inbox", "workflows:queue")]
+    exports = [
+        client.get(reverse(name)).content.decode("utf-8-sig")
+        for name in ("workflows:inbox_export_csv", "workflows:queue_export_csv")
+    ]
+    xlsx = [
+        {row[0] for row in load_workbook(io.BytesIO(client.get(reverse(name)).content)).active.values}
+        for name in ("workflows:inbox_export_xlsx", "workflows:queue_export_xlsx")
+    ]
+    return {
+        state: yes_no(
+            {
+                any(case.reference in page for page in pages),
+                any(case.reference in export for export in exports),
+                any(case.reference in refs for refs in xlsx),
+            }
+        )
+        for state, case in cases.items()
+    }
+
+
+def home_cells(client, cases) -> dict:
+    """{state: yes/no/mixed}: the case is behind one of the home page's counts. Each count is checked to be
+    the rows of the list it links to (tests/web/test_home.py), so a case is counted exactly when it is a row
+    of a linked list; the notification centre's rows name no case reference and are left to its own tests."""
+    found = tiles(client)
+    linked = []
+    for label, (count, url) in found.items():
+        assert int(count) == rows_behind(client, url), label
+        if not url.startswith(reverse("notifications:centre")):
+            html = client.get(url).content.decode()
+            if "#" in url:  # a section of "Mes tâches"
+                marker = f'aria-labelledby="{url.split("#", 1)[1]}"'
+                html = html.split(marker, 1)[1].split("</table>", 1)[0] if marker in html else ""
+            linked.append(html)
+    return {state: yes_no({any(case.reference in html for html in linked)}) for state, case in cases.items()}
+
+
+def test_task_lists_and_home_counts_follow_the_matrix(client, closed_world):
+    """The rows "tasks" and "home" of the matrix. The home page is read 120 days later, when every open step
+    is overdue, so a case the user follows is behind its overdue count (the counts' filters are otherwise
+    dates and stages: the matrix would say "no" for reasons that have nothing to do with access)."""
+    matrix = load_matrix()
+    differences = []
+    for role, user in closed_world.users.items():
+        client.force_login(type(user).objects.get(pk=user.pk))
+        got = {"tasks": task_cells(client, closed_world.cases)}
+        with time_machine.travel(timezone.now() + LATER, tick=False):
+            client.force_login(type(user).objects.get(pk=user.pk))
+            got["home"] = home_cells(client, closed_world.cases)
+        for surface, cells in got.items():
+            for state, answer in cells.items():
                 expected = matrix[(surface, state)][role]
                 if answer != expected:
                     differences.append(f"{surface} {state} {role}: expected {expected}, got {answer}")

@@ -143,11 +143,11 @@ def test_commission_member_and_secretary(client, world, cases):
 
 @pytest.mark.parametrize("who", ["social_worker", "supervisor", "landlord_agent", "commission", "auditor"])
 def test_home_stays_within_budget(client, world, cases, who, django_assert_max_num_queries):
-    """13 for a social worker: session, user, memberships, the header's badge; the open steps and the
-    4 reads of the due-date rule; the other counts in one query; the team queue's 3 (its groups, its
-    page, its steps). A committee seat adds the next session."""
+    """12 for a social worker: session, user, memberships, the header's badge; the open steps and the
+    4 reads of the due-date rule; the other counts in one query; the team queue's 2 (its page, its steps:
+    its groups are named from the memberships). A committee seat adds the next session."""
     client.force_login(getattr(world, who))
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 
