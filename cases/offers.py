@@ -22,12 +22,19 @@ def lock_offer(offer_id: int) -> DwellingOffer:
     return qs.get(pk=offer_id)
 
 
-def open_offer(dwelling, actor) -> DwellingOffer:
-    """The dwelling's open allocation round, opened now if there is none (locked)."""
+def open_offer(dwelling, actor, **fields) -> tuple[DwellingOffer, bool]:
+    """(the dwelling's open allocation round, locked; whether it was opened now, with `fields`).
+
+    A round opened now is this transaction's own row until commit (and the only open one of the
+    dwelling: one_open_offer_per_dwelling): written once with its fields, not read again to lock it."""
     offer = DwellingOffer.objects.filter(dwelling=dwelling, status=choices.OfferStatus.OPEN).first()
     if offer is None:
-        offer = DwellingOffer.objects.create(dwelling=dwelling, created_by=actor)
-    return lock_offer(offer.pk)
+        offer = DwellingOffer(dwelling=dwelling, created_by=actor, **fields)
+        if fields:
+            offer.full_clean(exclude=["dwelling", "created_by"])
+        offer.save(force_insert=True)
+        return offer, True
+    return lock_offer(offer.pk), False
 
 
 reply_start = deadlines.reply_start

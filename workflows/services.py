@@ -404,6 +404,7 @@ def _complete_step(
 
 
 def _close(case: Case, reason: str, comment: str = "") -> None:
+    case._history_changed = True  # cases.history: closed now, no need to read the last history row
     case.closed_at = timezone.now()
     case.closure_reason = reason
     case.closure_comment = comment
@@ -560,13 +561,23 @@ def _require_landlord_of(actor, dwelling, field: str = "dwelling") -> None:
 OFFER_KEYS = ("offer", "fewer_candidates_reason", "fewer_candidates_detail")
 
 
-def _set_offer_exception(offer, values: dict) -> None:
+def _offer_exception(values: dict) -> dict:
+    """The round's fewer-candidates exception given in `values`; {} when the form left it blank (a
+    blank field keeps what was recorded)."""
     reason = values.get("fewer_candidates_reason")
-    if not reason:  # a blank form field keeps what was recorded
-        return
-    offer.fewer_candidates_reason = reason
-    offer.fewer_candidates_detail = values.get("fewer_candidates_detail") or ""
+    if not reason:
+        return {}
+    return {"fewer_candidates_reason": reason, "fewer_candidates_detail": values.get("fewer_candidates_detail") or ""}
+
+
+def _set_offer_exception(offer, values: dict) -> None:
+    exception = _offer_exception(values)
+    if all(getattr(offer, name) == value for name, value in exception.items()):
+        return  # nothing new: no write
+    for name, value in exception.items():
+        setattr(offer, name, value)
     offer.full_clean(exclude=["dwelling", "created_by"])
+    offer._history_changed = True  # cases.history: differs from the row just read, no need to read the last one
     offer.save()
 
 
@@ -592,10 +603,13 @@ def proposal_make(*, actor, case: Case, values: dict) -> Case:
                 raise ValidationError(
                     {"offer": _("Cette mise en location est close : le logement n'est plus proposé.")}
                 )
+            _set_offer_exception(offer, round_values)
+            opened = False
         else:
-            offer = offers.open_offer(dwelling, actor)
-        _set_offer_exception(offer, round_values)
-        if offer.proposals.filter(case=case).exists():
+            offer, opened = offers.open_offer(dwelling, actor, **_offer_exception(round_values))
+            if not opened:
+                _set_offer_exception(offer, round_values)
+        if not opened and offer.proposals.filter(case=case).exists():  # a round opened now has no candidate
             raise ValidationError({"dwelling": _("Ce logement est déjà proposé à ce ménage.")})
         proposal = Proposal(case=case, dwelling=dwelling, offer=offer, created_by=actor, **values)
         offers.check_dalo_notice(case, proposal, field="dalo_notice_given_at")
@@ -866,6 +880,8 @@ def lease_record(*, actor, case: Case, signed_on: date) -> Case:
             raise ValidationError({"signed_on": _("Le bail ne peut pas être signé avant la décision de la CALEOL.")})
         if decision.decision == choices.CaleolDecisionType.SUSPENSIVE_CONDITION and not decision.condition_met_on:
             raise ValidationError({"signed_on": _("La condition suspensive n'est pas levée : pièce manquante.")})
+        # cases.history: the writer knows whether a tracked field changed, no need to read the last row.
+        proposal._history_changed = proposal.lease_signed_on != signed_on
         proposal.lease_signed_on = signed_on
         proposal.save()
         _close(case, choices.ClosureReason.REHOUSED_SOCIAL)
@@ -873,6 +889,7 @@ def lease_record(*, actor, case: Case, signed_on: date) -> Case:
             offer = offers.lock_offer(proposal.offer_id)
             offer.status = choices.OfferStatus.LET
             offer.closed_at = timezone.now()
+            offer._history_changed = True  # closed now
             offer.save()
             _lapse_other_candidates(offer, proposal)
 
