@@ -51,13 +51,21 @@ def row_digests(model, pks) -> dict:
 
 def memory_digest(row) -> str | None:
     """The digest `row_digests` would read back, computed from the row just written (each value as the
-    database returns it); None for a model with m2m history rows (those are read back)."""
+    database returns it), with its m2m history rows written with it (audit.signals._keep_m2m_rows);
+    None when those are not all in memory with their ids (then read back)."""
     model = type(row)
-    if getattr(model, "_history_m2m_fields", ()):
-        return None
-    return history_digest(
-        {"row": {f.attname: _as_stored(f, f.value_from_object(row)) for f in model._meta.concrete_fields}}
-    )
+    data = {"row": _stored_values(row)}
+    written = row.__dict__.get("_m2m_written", {})
+    for field in getattr(model, "_history_m2m_fields", ()):
+        items = written.get(field.name)
+        if items is None or any(item.pk is None for item in items):
+            return None
+        data[field.name] = [_stored_values(item) for item in sorted(items, key=lambda item: item.pk)]
+    return history_digest(data)
+
+
+def _stored_values(obj) -> dict:
+    return {f.attname: _as_stored(f, f.value_from_object(obj)) for f in type(obj)._meta.concrete_fields}
 
 
 def _as_stored(field, value):

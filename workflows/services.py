@@ -399,8 +399,17 @@ def _complete_step(
                 activation.start(None)
                 write(case)
                 activation.execute()
+                if case.__dict__.pop("_save_with_step", False):  # no step opened to save it (save_with_step)
+                    case.save()
     # Every write of the transition went through this instance (workflows/locking.py): no read back.
     return case
+
+
+def save_with_step(case: Case) -> None:
+    """In a transition: the case's new values are written by the UPDATE that sets the status of the
+    step opening next (flows.step_created), one save and one history row instead of two; by
+    `_complete_step` when no step opens."""
+    case._save_with_step = True
 
 
 def _close(case: Case, reason: str, comment: str = "") -> None:
@@ -524,7 +533,7 @@ def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
             if review.dalo_benefit_lost:
                 _close(case, choices.ClosureReason.DALO_BENEFIT_LOST, review.reason)
             else:
-                case.save()
+                save_with_step(case)
             return
         if outcome == choices.CommitteeOutcome.LABELLED:
             if (case.designated_landlord_id, case.target_reservataire_id) != (
@@ -534,7 +543,7 @@ def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
                 case._history_changed = True  # cases.history: differs from the last row, no need to read it
             case.designated_landlord = review.designated_landlord
             case.target_reservataire = review.target_reservataire
-            case.save()
+            save_with_step(case)  # with the proposal step's status
         elif outcome == choices.CommitteeOutcome.ADJOURNED:
             case.diagnostic.completed_at = None
             case.diagnostic.save()
