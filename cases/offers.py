@@ -142,9 +142,14 @@ def replied(proposal: Proposal):
     return getattr(proposal, "reply", None)
 
 
-def ranking(offer: DwellingOffer) -> list[Proposal]:
-    """The candidates allocated by the CALEOL, best rank first."""
-    rows = offer.proposals.select_related("case", "caleol_decision", "reply").all()
+def _candidates(offer: DwellingOffer) -> list[Proposal]:
+    return list(offer.proposals.select_related("case", "caleol_decision", "reply"))
+
+
+def ranking(offer: DwellingOffer, rows: list[Proposal] | None = None) -> list[Proposal]:
+    """The candidates allocated by the CALEOL, best rank first (`rows`: the offer's candidates, when
+    the caller has read them already with _candidates)."""
+    rows = _candidates(offer) if rows is None else rows
     allocated = [p for p in rows if decided(p) and p.caleol_decision.is_allocation]
     return sorted(allocated, key=lambda p: (p.caleol_decision.effective_rank, p.pk))
 
@@ -158,10 +163,10 @@ def holder(offer: DwellingOffer) -> Proposal | None:
     """
     if offer.status != choices.OfferStatus.OPEN and offer.status != choices.OfferStatus.LET:
         return None
-    candidates = list(offer.proposals.select_related("caleol_decision"))
+    candidates = _candidates(offer)  # one read for both questions
     if any(decided(p) is None for p in candidates):
         return None
-    for proposal in ranking(offer):
+    for proposal in ranking(offer, candidates):
         if in_the_running(proposal):
             return proposal
     return None

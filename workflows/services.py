@@ -656,7 +656,9 @@ def caleol_record(*, actor, case: Case, values: dict) -> Case:
                 raise ValidationError({"decision": _("Ce logement n'est plus à attribuer (déjà loué ou retiré).")})
         if decision.decision == choices.CaleolDecisionType.ALLOCATED and decision.rank is None:
             decision.rank = 1
-        decision.full_clean()
+        # The current proposal, read above: its existence is not checked again, its uniqueness is.
+        decision.full_clean(exclude=["proposal"])
+        decision.validate_unique()
         offers.check_rank_free(proposal, decision)
         decision.save()
         # Only a general inadmissibility closes the case; one tied to this dwelling ends this proposal.
@@ -753,7 +755,9 @@ def _record_reply(case: Case, proposal: Proposal, values: dict) -> HouseholdRepl
         reply.legitimate = None  # presumed neither way: the committee weighs it
     elif answer in (choices.ReplyAnswer.REFUSED, choices.ReplyAnswer.NO_REPLY) and reply.legitimate is None:
         reply.legitimate = choices.REFUSAL_LEGITIMATE_FOR_DALO.get(reply.refusal_motive)
-    reply.full_clean()
+    # The current proposal, read by the caller: its existence is not checked again, its uniqueness is.
+    reply.full_clean(exclude=["proposal"])
+    reply.validate_unique()
     if answer != choices.ReplyAnswer.LAPSED:
         _check_reply_allowed(proposal, reply)
     reply.save()
