@@ -64,9 +64,10 @@ class StepHeldElsewhere(StepConflict):
 
 
 @contextmanager
-def audited(actor, reason: str):
-    """One transaction acting as `actor`: its history rows are chained in one batch before commit."""
-    with transaction.atomic(), acting_as(actor, reason), chained_at_end():
+def audited(actor, reason: str, *, savepoint: bool = True):
+    """One transaction acting as `actor`: its history rows are chained in one batch before commit.
+    `savepoint=False`: inside a caller's transaction that lets any error end it (no savepoint)."""
+    with transaction.atomic(savepoint=savepoint), acting_as(actor, reason), chained_at_end():
         yield
 
 
@@ -372,7 +373,9 @@ def _complete_step(
     if as_system and actor.username != settings.SYSTEM_ACTOR_USERNAME:
         log_denial(actor, f"as_system:{node_name}", "case", case.pk)
         raise PermissionDenied
-    with audited(actor, reason):
+    # A caller holding the case locked (committees.services.procedure_close) runs the step in its own
+    # transaction and lets any error end it: no savepoint of the step's own.
+    with audited(actor, reason, savepoint=held_case(case.pk) is None):
         case = _lock_case(case.pk, related)
         with holding(case):  # the flow's callbacks of this transition use this instance, not a new read
             holds = as_system or _require_view_and_step(actor, case, node_name)
