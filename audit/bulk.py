@@ -11,6 +11,7 @@ would append for the same rows in the same order (tests/bench/test_bulk_chain.py
 """
 
 import hashlib
+import json
 import threading
 from collections import defaultdict
 from contextlib import contextmanager
@@ -672,3 +673,101 @@ def delete_with_history(objs, model, *, reason: str = "") -> int:
         deleted = model._default_manager.filter(pk__in=[o.pk for o in objs])._raw_delete(connection.alias)
         _collect_for_chain(rows)
     return deleted
+
+
+_GRANT_DELTA_SQL = """
+WITH w (name, permission_id) AS (SELECT * FROM unnest(%(names)s::varchar[], %(perms)s::integer[])),
+made AS (
+    INSERT INTO {group} (name)
+    SELECT DISTINCT w.name FROM w WHERE NOT EXISTS (SELECT 1 FROM {group} g WHERE g.name = w.name)
+    ON CONFLICT DO NOTHING
+    RETURNING id, name
+),
+g AS (SELECT id, name FROM made UNION ALL SELECT id, name FROM {group} WHERE name = ANY(%(names)s::varchar[])),
+want AS (SELECT DISTINCT g.id AS group_id, w.permission_id FROM w JOIN g ON g.name = w.name),
+gone AS (
+    DELETE FROM {grant} o
+    WHERE o.content_type_id = %(ct)s AND o.object_pk = %(pk)s AND o.permission_id = ANY(%(managed)s::integer[])
+      AND NOT EXISTS (SELECT 1 FROM want WHERE want.group_id = o.group_id AND want.permission_id = o.permission_id)
+      AND (SELECT count(*) FROM want) = %(count)s
+    RETURNING o.id, o.object_pk, o.permission_id, o.content_type_id, o.group_id
+),
+added AS (
+    INSERT INTO {grant} (permission_id, content_type_id, object_pk, group_id)
+    SELECT want.permission_id, %(ct)s, %(pk)s, want.group_id FROM want
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {grant} o WHERE o.content_type_id = %(ct)s AND o.object_pk = %(pk)s
+          AND o.group_id = want.group_id AND o.permission_id = want.permission_id
+    ) AND (SELECT count(*) FROM want) = %(count)s
+    ORDER BY want.group_id, want.permission_id
+    ON CONFLICT DO NOTHING
+    RETURNING id, object_pk, permission_id, content_type_id, group_id
+),
+delta AS (
+    SELECT 1 AS step, '-' AS history_type, * FROM gone UNION ALL SELECT 2, '+', * FROM added
+),
+h AS (
+    INSERT INTO {history} (id, object_pk, permission_id, content_type_id, group_id,
+                           history_date, history_change_reason, history_type, history_user_id)
+    SELECT id, object_pk, permission_id, content_type_id, group_id, %(when)s, %(reason)s, history_type, %(user)s
+    FROM delta ORDER BY step, group_id, permission_id
+    RETURNING history_id, id, object_pk, permission_id, content_type_id, group_id, history_type
+)
+SELECT (SELECT count(*) FROM want), (SELECT coalesce(json_agg(h ORDER BY h.history_id), '[]') FROM h)
+"""
+
+
+def replace_group_grants(*, content_type_id: int, object_pk: str, managed: list[int], wanted, reason: str = ""):
+    """PostgreSQL: make the object's group grants among the `managed` permission ids exactly `wanted`
+    ((group name, permission id) pairs; missing groups are created), with a history row per grant
+    deleted or created, in ONE statement (data-modifying CTEs: no read of the current grants, no
+    read-back). The history rows join the transaction's chain like create_with_history's.
+
+    Returns False, having written no grant, when a wanted group could not be found nor created in this
+    statement's snapshot (another transaction creating it at the same moment): the caller then takes
+    the path that reads the rows."""
+    from guardian.models import GroupObjectPermission
+
+    history = GroupObjectPermission.history.model
+    quote = connection.ops.quote_name
+    actor = _current_actor()
+    when = timezone.now()
+    reason = ((reason or current_reason()) or "")[:100]
+    wanted = sorted(set(wanted))
+    sql = _GRANT_DELTA_SQL.format(
+        group=quote("auth_group"),
+        grant=quote(GroupObjectPermission._meta.db_table),
+        history=quote(history._meta.db_table),
+    )
+    params = {
+        "names": [name for name, _perm in wanted],
+        "perms": [perm for _name, perm in wanted],
+        "ct": content_type_id,
+        "pk": object_pk,
+        "managed": list(managed),
+        "count": len(wanted),
+        "when": when,
+        "reason": reason,
+        "user": getattr(actor, "pk", None),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found, written = cursor.fetchone()
+    if found != len(wanted):  # nothing deleted nor inserted (the guards on `want`)
+        return False
+    if isinstance(written, str):  # psycopg decodes json; other drivers may not
+        written = json.loads(written)
+    _collect_for_chain(
+        [
+            history(
+                **{k: row[k] for k in ("history_id", "id", "object_pk", "permission_id", "content_type_id")},
+                group_id=row["group_id"],
+                history_type=row["history_type"],
+                history_date=when,
+                history_change_reason=reason,
+                history_user_id=getattr(actor, "pk", None),
+            )
+            for row in written
+        ]
+    )
+    return True

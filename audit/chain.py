@@ -51,13 +51,21 @@ def row_digests(model, pks) -> dict:
 
 def memory_digest(row) -> str | None:
     """The digest `row_digests` would read back, computed from the row just written (each value as the
-    database returns it); None for a model with m2m history rows (those are read back)."""
+    database returns it), with its m2m history rows written with it (audit.signals._keep_m2m_rows);
+    None when those are not all in memory with their ids (then read back)."""
     model = type(row)
-    if getattr(model, "_history_m2m_fields", ()):
-        return None
-    return history_digest(
-        {"row": {f.attname: _as_stored(f, f.value_from_object(row)) for f in model._meta.concrete_fields}}
-    )
+    data = {"row": _stored_values(row)}
+    written = row.__dict__.get("_m2m_written", {})
+    for field in getattr(model, "_history_m2m_fields", ()):
+        items = written.get(field.name)
+        if items is None or any(item.pk is None for item in items):
+            return None
+        data[field.name] = [_stored_values(item) for item in sorted(items, key=lambda item: item.pk)]
+    return history_digest(data)
+
+
+def _stored_values(obj) -> dict:
+    return {f.attname: _as_stored(f, f.value_from_object(obj)) for f in type(obj)._meta.concrete_fields}
 
 
 def _as_stored(field, value):
@@ -189,9 +197,31 @@ def chain_history_rows(rows, *, written_now: bool = False) -> list[AuditEntry]:
             entry.hash = entry.compute_hash()
             head.seq, head.hash = entry.seq, entry.hash
             entries.append(entry)
-        AuditEntry.objects.bulk_create(entries)
-        AuditChainHead.objects.bulk_update(list(heads.values()), ["seq", "hash"])
+        if written_now and connection.vendor == "postgresql":
+            _insert_moving_heads(entries, list(heads.values()))
+        else:
+            AuditEntry.objects.bulk_create(entries)
+            AuditChainHead.objects.bulk_update(list(heads.values()), ["seq", "hash"])
     return entries
+
+
+def _insert_moving_heads(entries, heads) -> None:
+    """PostgreSQL: the entries inserted and their chains' heads moved in one statement (a data-modifying
+    CTE), for a transaction's own rows (chained_at_end: the entries are not read back, no pk needed)."""
+    quote = connection.ops.quote_name
+    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+    head = quote(AuditChainHead._meta.db_table)
+    sql = (
+        f"WITH entries AS (INSERT INTO {quote(AuditEntry._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays})) "
+        f"UPDATE {head} AS h SET seq = v.seq, hash = v.hash "
+        "FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[]) AS v(chain, seq, hash) WHERE h.chain = v.chain"
+    )
+    params = [[f.get_db_prep_save(getattr(e, f.attname), connection) for e in entries] for f in fields]
+    params += [[h.chain for h in heads], [h.seq for h in heads], [h.hash for h in heads]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 _batch = threading.local()

@@ -5,7 +5,7 @@ from contextlib import ExitStack
 from celery import signals as celery_signals
 from django.db.models.signals import post_save
 from django.dispatch import receiver
-from simple_history.signals import post_create_historical_record
+from simple_history.signals import post_create_historical_m2m_records, post_create_historical_record
 
 from cases.audit import acting_as, system_actor
 
@@ -17,6 +17,13 @@ from .models import AccessLog
 def _chain_history_row(sender, history_instance, instance=None, **kwargs):
     history_instance._audit_source = instance  # its loaded relations tell the case without a query (case_id_of)
     chain_or_collect(history_instance)
+
+
+@receiver(post_create_historical_m2m_records)
+def _keep_m2m_rows(sender, created_rows, history_instance, field, **kwargs):
+    # The m2m history rows just written with their row (sent before post_create_historical_record): the
+    # chain's digest is computed from them in memory, not read back (audit.chain.memory_digest).
+    history_instance.__dict__.setdefault("_m2m_written", {})[field.name] = list(created_rows)
 
 
 @receiver(post_save, sender=AccessLog)

@@ -22,12 +22,19 @@ def lock_offer(offer_id: int) -> DwellingOffer:
     return qs.get(pk=offer_id)
 
 
-def open_offer(dwelling, actor) -> DwellingOffer:
-    """The dwelling's open allocation round, opened now if there is none (locked)."""
+def open_offer(dwelling, actor, **fields) -> tuple[DwellingOffer, bool]:
+    """(the dwelling's open allocation round, locked; whether it was opened now, with `fields`).
+
+    A round opened now is this transaction's own row until commit (and the only open one of the
+    dwelling: one_open_offer_per_dwelling): written once with its fields, not read again to lock it."""
     offer = DwellingOffer.objects.filter(dwelling=dwelling, status=choices.OfferStatus.OPEN).first()
     if offer is None:
-        offer = DwellingOffer.objects.create(dwelling=dwelling, created_by=actor)
-    return lock_offer(offer.pk)
+        offer = DwellingOffer(dwelling=dwelling, created_by=actor, **fields)
+        if fields:
+            offer.full_clean(exclude=["dwelling", "created_by"])
+        offer.save(force_insert=True)
+        return offer, True
+    return lock_offer(offer.pk), False
 
 
 reply_start = deadlines.reply_start
@@ -135,9 +142,14 @@ def replied(proposal: Proposal):
     return getattr(proposal, "reply", None)
 
 
-def ranking(offer: DwellingOffer) -> list[Proposal]:
-    """The candidates allocated by the CALEOL, best rank first."""
-    rows = offer.proposals.select_related("case", "caleol_decision", "reply").all()
+def _candidates(offer: DwellingOffer) -> list[Proposal]:
+    return list(offer.proposals.select_related("case", "caleol_decision", "reply"))
+
+
+def ranking(offer: DwellingOffer, rows: list[Proposal] | None = None) -> list[Proposal]:
+    """The candidates allocated by the CALEOL, best rank first (`rows`: the offer's candidates, when
+    the caller has read them already with _candidates)."""
+    rows = _candidates(offer) if rows is None else rows
     allocated = [p for p in rows if decided(p) and p.caleol_decision.is_allocation]
     return sorted(allocated, key=lambda p: (p.caleol_decision.effective_rank, p.pk))
 
@@ -151,10 +163,10 @@ def holder(offer: DwellingOffer) -> Proposal | None:
     """
     if offer.status != choices.OfferStatus.OPEN and offer.status != choices.OfferStatus.LET:
         return None
-    candidates = list(offer.proposals.select_related("caleol_decision"))
+    candidates = _candidates(offer)  # one read for both questions
     if any(decided(p) is None for p in candidates):
         return None
-    for proposal in ranking(offer):
+    for proposal in ranking(offer, candidates):
         if in_the_running(proposal):
             return proposal
     return None

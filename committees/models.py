@@ -241,7 +241,20 @@ class WrittenProcedure(CommitteeDecisionSource, models.Model):
         return self.kind == CommitteeReview.Kind.DALO_LOSS
 
     def locked_for_decision(self, *, actor, case, kind: str):
-        """Closed by `actor` with its outcome, on this case and kind, not applied yet."""
+        """Closed by `actor` with its outcome, on this case and kind, not applied yet.
+
+        When the caller closes it in the running transaction (committees.services.procedure_close:
+        its row locked and its closing written on this instance, saved with the review), this instance
+        is the fresh row: checked in memory, not read again."""
+        if self.__dict__.get("_closing_under_lock"):
+            ok = (self.review_id, self.closed_by_id, self.case_id, self.kind, self.status) == (
+                None,
+                actor.pk,
+                case.pk,
+                kind,
+                WrittenProcedure.Status.CLOSED,
+            )
+            return self if ok else None
         return (
             WrittenProcedure.objects.select_for_update(of=_own_row_lock())
             .filter(pk=self.pk, review__isnull=True, closed_by=actor, case=case, kind=kind)
@@ -251,6 +264,7 @@ class WrittenProcedure(CommitteeDecisionSource, models.Model):
 
     def attach_review(self, review) -> None:
         self.review = review
+        self._history_changed = True  # cases.history: a review where there was none, no need to read the last row
         self.save()
 
 

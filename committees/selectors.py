@@ -276,10 +276,16 @@ def procedure_for(request, pk) -> tuple[WrittenProcedure, CommitteeMember]:
     return procedure, seat_on(request.user, procedure.committee)
 
 
-def procedure_tally(procedure) -> Tally:
+def recused_on(procedure) -> set[int]:
+    """The members recused on a written procedure."""
+    return set(procedure.recusals.values_list("member_id", flat=True))
+
+
+def procedure_tally(procedure, recused: set[int] | None = None) -> Tally:
     """Votes cast in writing by voting members not recused. No casting vote: a tie is no majority
-    (the chair's casting vote needs a deliberation, which a written procedure does not hold)."""
-    recused = set(procedure.recusals.values_list("member_id", flat=True))
+    (the chair's casting vote needs a deliberation, which a written procedure does not hold).
+    `recused`: recused_on(procedure), when the caller has read it already."""
+    recused = recused_on(procedure) if recused is None else recused
     result = _count(None, procedure.votes.select_related("member"), recused, set())
     result.chair_choice = None
     return result
@@ -301,12 +307,12 @@ class WrittenQuorum:
         return self.responded >= self.eligible
 
 
-def procedure_quorum(procedure, tally: Tally | None = None) -> WrittenQuorum:
+def procedure_quorum(procedure, tally: Tally | None = None, recused: set[int] | None = None) -> WrittenQuorum:
     """The quorum of a written procedure: voting members who responded (recused members do not count)."""
     committee = procedure.committee
     voting = {m.pk for m in voting_members(committee)}
-    recused = set(procedure.recusals.values_list("member_id", flat=True))
-    tally = tally or procedure_tally(procedure)
+    recused = recused_on(procedure) if recused is None else recused
+    tally = tally or procedure_tally(procedure, recused)
     return WrittenQuorum(
         required=committee.quorum_required(len(voting)),
         responded=tally.counted,

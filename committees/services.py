@@ -76,8 +76,8 @@ AMENDABLE_FIELDS = (
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def _lock(model, pk):
-    qs = model.objects.all()
+def _lock(model, pk, related=()):
+    qs = model.objects.select_related(*related)
     qs = qs.select_for_update(of=("self",)) if connection.vendor == "postgresql" else qs.select_for_update()
     return qs.get(pk=pk)
 
@@ -625,16 +625,17 @@ def procedure_close(*, actor, procedure, values: dict) -> WrittenProcedure:
     # workflow.audited: one transaction whose history rows (the procedure's and the step's) are chained
     # in one batch at its end.
     with workflow.audited(actor, "Issue de la procédure écrite"):
-        procedure = _lock(WrittenProcedure, procedure.pk)
+        procedure = _lock(WrittenProcedure, procedure.pk, related=("committee",))
         _require_open(procedure)
-        if procedure.recusals.filter(member=seat).exists():
+        recused = selectors.recused_on(procedure)  # read once: the secretary's, the tally's, the quorum's
+        if seat.pk in recused:
             raise PermissionDenied(
                 _("Vous vous êtes déporté sur ce dossier : vous ne pouvez pas enregistrer sa décision.")
             )
         case = workflow._lock_case(procedure.case_id)
         _check_case_waits(case, procedure.is_dalo_loss)
-        tally = selectors.procedure_tally(procedure)
-        quorum = selectors.procedure_quorum(procedure, tally)
+        tally = selectors.procedure_tally(procedure, recused)
+        quorum = selectors.procedure_quorum(procedure, tally, recused)
         today = timezone.localdate()
         if today <= procedure.deadline and not quorum.everyone_answered:
             raise ValidationError(
@@ -671,10 +672,16 @@ def procedure_close(*, actor, procedure, values: dict) -> WrittenProcedure:
         procedure.closed_at = timezone.now()
         procedure.choice = choice
         procedure.tally = tally.as_json()
-        procedure.save()
-        with holding(case):  # the case row locked above: the committee step does not read it again
-            workflow.committee_decide(actor=actor, case=case, values=review_values, source=procedure)
-        procedure.refresh_from_db()
+        # Saved once, with its review (attach_review): one UPDATE and one history row, the row locked
+        # above checked in memory by locked_for_decision rather than read again.
+        procedure._closing_under_lock = True
+        try:
+            with holding(case):  # the case row locked above: the committee step does not read it again
+                workflow.committee_decide(actor=actor, case=case, values=review_values, source=procedure)
+        finally:
+            procedure.__dict__.pop("_closing_under_lock", None)
+        if procedure.review_id is None:  # not attached (cannot happen today): the closing is still saved
+            procedure.save()
     log.info("written procedure closed id=%s case_id=%s by user_id=%s", procedure.pk, case.pk, actor.pk)
     return procedure
 

@@ -11,15 +11,16 @@ designation that ends or a closure leaves no grant behind.
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Cast
 from django.db.models.signals import post_migrate
 from guardian.models import GroupObjectPermission
 
-from audit.bulk import create_with_history, delete_with_history
+from audit.bulk import create_with_history, delete_with_history, replace_group_grants
 from cases.models import Case
 
-from .models import Membership, role_groups
+from .models import Membership, role_group_name, role_groups
 from .policy import memberships_of
 from .roles import COMMISSION_ROLES, Role
 
@@ -137,9 +138,24 @@ def holds_step(user, codename: str, case_ref=None) -> Exists:
 
 
 def revoke_case_grants(case) -> None:
-    """Remove every grant this module manages on the case (designation ended, step left, case closed):
-    one delete, one insert of their history rows (audit.bulk)."""
-    delete_with_history(list(_case_rows(case)), GroupObjectPermission)
+    """Remove every grant this module manages on the case (designation ended, step left, case closed),
+    with their history rows: one statement on PostgreSQL (audit.bulk.replace_group_grants)."""
+    if not _replace(case, []):
+        delete_with_history(list(_case_rows(case)), GroupObjectPermission)
+
+
+def _replace(case, wanted) -> bool:
+    """PostgreSQL: the whole delta and its history in one statement, without reading the current
+    grants first. False (nothing written) elsewhere or when a group was being created concurrently."""
+    if connection.vendor != "postgresql":
+        return False
+    perms = permission_ids()
+    return replace_group_grants(
+        content_type_id=ContentType.objects.get_for_model(Case).pk,
+        object_pk=str(case.pk),
+        managed=sorted(perms.values()),
+        wanted=[(role_group_name(org_id, role), perms[code]) for (org_id, role), code in wanted],
+    )
 
 
 def sync_case_grants(case, step_codename: str | None = None) -> None:
@@ -155,6 +171,8 @@ def sync_case_grants(case, step_codename: str | None = None) -> None:
         if codename:
             wanted += [(g, codename) for g in groups_for_step(case, codename)]
         wanted += [(g, VIEW_PERMISSION) for g in view_groups(case)]
+    if _replace(case, wanted):
+        return
     content_type = ContentType.objects.get_for_model(Case)
     perms = permission_ids()
     rows = list(_case_rows(case).select_related("group"))

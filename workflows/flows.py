@@ -261,7 +261,10 @@ class CaseFlow(flow.Flow):
         if case.status != status:
             case._history_changed = True  # cases.history: the status differs from the last history row's
         case.status = status
-        case.save(update_fields=["status"])
+        if case.__dict__.pop("_save_with_step", False):  # the transition's other changes too (services.save_with_step)
+            case.save()
+        else:
+            case.save(update_fields=["status"])
         grant_step(case, codename)
         # Its deadline boundary, armed next in this transition, looks after this task (watch_moment).
         memo(("opened_step", case.pk, activation.flow_task.name), lambda: activation.task)

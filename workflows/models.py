@@ -19,6 +19,21 @@ class CaseProcess(Process):
         ordering = ["-created"]  # MTI children do not inherit Process ordering
         verbose_name = "parcours"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_status = instance.__dict__.get("status")
+        return instance
+
+    def save(self, *args, **kwargs):
+        # cases.history: a status other than the one read (the process row is locked by the transition)
+        # cannot be the last history row's: no need to read that row (the process ending, for one).
+        loaded = self.__dict__.get("_loaded_status")
+        if loaded is not None and self.status != loaded:
+            self._history_changed = True
+        super().save(*args, **kwargs)
+        self._loaded_status = self.status
+
 
 class CommitteeDecisionSource:
     """What a committee decision must come from: a collective record (the committees package's session

@@ -64,9 +64,10 @@ class StepHeldElsewhere(StepConflict):
 
 
 @contextmanager
-def audited(actor, reason: str):
-    """One transaction acting as `actor`: its history rows are chained in one batch before commit."""
-    with transaction.atomic(), acting_as(actor, reason), chained_at_end():
+def audited(actor, reason: str, *, savepoint: bool = True):
+    """One transaction acting as `actor`: its history rows are chained in one batch before commit.
+    `savepoint=False`: inside a caller's transaction that lets any error end it (no savepoint)."""
+    with transaction.atomic(savepoint=savepoint), acting_as(actor, reason), chained_at_end():
         yield
 
 
@@ -372,7 +373,9 @@ def _complete_step(
     if as_system and actor.username != settings.SYSTEM_ACTOR_USERNAME:
         log_denial(actor, f"as_system:{node_name}", "case", case.pk)
         raise PermissionDenied
-    with audited(actor, reason):
+    # A caller holding the case locked (committees.services.procedure_close) runs the step in its own
+    # transaction and lets any error end it: no savepoint of the step's own.
+    with audited(actor, reason, savepoint=held_case(case.pk) is None):
         case = _lock_case(case.pk, related)
         with holding(case):  # the flow's callbacks of this transition use this instance, not a new read
             holds = as_system or _require_view_and_step(actor, case, node_name)
@@ -399,11 +402,21 @@ def _complete_step(
                 activation.start(None)
                 write(case)
                 activation.execute()
+                if case.__dict__.pop("_save_with_step", False):  # no step opened to save it (save_with_step)
+                    case.save()
     # Every write of the transition went through this instance (workflows/locking.py): no read back.
     return case
 
 
+def save_with_step(case: Case) -> None:
+    """In a transition: the case's new values are written by the UPDATE that sets the status of the
+    step opening next (flows.step_created), one save and one history row instead of two; by
+    `_complete_step` when no step opens."""
+    case._save_with_step = True
+
+
 def _close(case: Case, reason: str, comment: str = "") -> None:
+    case._history_changed = True  # cases.history: closed now, no need to read the last history row
     case.closed_at = timezone.now()
     case.closure_reason = reason
     case.closure_comment = comment
@@ -523,7 +536,7 @@ def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
             if review.dalo_benefit_lost:
                 _close(case, choices.ClosureReason.DALO_BENEFIT_LOST, review.reason)
             else:
-                case.save()
+                save_with_step(case)
             return
         if outcome == choices.CommitteeOutcome.LABELLED:
             if (case.designated_landlord_id, case.target_reservataire_id) != (
@@ -533,7 +546,7 @@ def committee_decide(*, actor, case: Case, values: dict, source=None) -> Case:
                 case._history_changed = True  # cases.history: differs from the last row, no need to read it
             case.designated_landlord = review.designated_landlord
             case.target_reservataire = review.target_reservataire
-            case.save()
+            save_with_step(case)  # with the proposal step's status
         elif outcome == choices.CommitteeOutcome.ADJOURNED:
             case.diagnostic.completed_at = None
             case.diagnostic.save()
@@ -560,13 +573,23 @@ def _require_landlord_of(actor, dwelling, field: str = "dwelling") -> None:
 OFFER_KEYS = ("offer", "fewer_candidates_reason", "fewer_candidates_detail")
 
 
-def _set_offer_exception(offer, values: dict) -> None:
+def _offer_exception(values: dict) -> dict:
+    """The round's fewer-candidates exception given in `values`; {} when the form left it blank (a
+    blank field keeps what was recorded)."""
     reason = values.get("fewer_candidates_reason")
-    if not reason:  # a blank form field keeps what was recorded
-        return
-    offer.fewer_candidates_reason = reason
-    offer.fewer_candidates_detail = values.get("fewer_candidates_detail") or ""
+    if not reason:
+        return {}
+    return {"fewer_candidates_reason": reason, "fewer_candidates_detail": values.get("fewer_candidates_detail") or ""}
+
+
+def _set_offer_exception(offer, values: dict) -> None:
+    exception = _offer_exception(values)
+    if all(getattr(offer, name) == value for name, value in exception.items()):
+        return  # nothing new: no write
+    for name, value in exception.items():
+        setattr(offer, name, value)
     offer.full_clean(exclude=["dwelling", "created_by"])
+    offer._history_changed = True  # cases.history: differs from the row just read, no need to read the last one
     offer.save()
 
 
@@ -592,10 +615,13 @@ def proposal_make(*, actor, case: Case, values: dict) -> Case:
                 raise ValidationError(
                     {"offer": _("Cette mise en location est close : le logement n'est plus proposé.")}
                 )
+            _set_offer_exception(offer, round_values)
+            opened = False
         else:
-            offer = offers.open_offer(dwelling, actor)
-        _set_offer_exception(offer, round_values)
-        if offer.proposals.filter(case=case).exists():
+            offer, opened = offers.open_offer(dwelling, actor, **_offer_exception(round_values))
+            if not opened:
+                _set_offer_exception(offer, round_values)
+        if not opened and offer.proposals.filter(case=case).exists():  # a round opened now has no candidate
             raise ValidationError({"dwelling": _("Ce logement est déjà proposé à ce ménage.")})
         proposal = Proposal(case=case, dwelling=dwelling, offer=offer, created_by=actor, **values)
         offers.check_dalo_notice(case, proposal, field="dalo_notice_given_at")
@@ -633,7 +659,9 @@ def caleol_record(*, actor, case: Case, values: dict) -> Case:
                 raise ValidationError({"decision": _("Ce logement n'est plus à attribuer (déjà loué ou retiré).")})
         if decision.decision == choices.CaleolDecisionType.ALLOCATED and decision.rank is None:
             decision.rank = 1
-        decision.full_clean()
+        # The current proposal, read above: its existence is not checked again, its uniqueness is.
+        decision.full_clean(exclude=["proposal"])
+        decision.validate_unique()
         offers.check_rank_free(proposal, decision)
         decision.save()
         # Only a general inadmissibility closes the case; one tied to this dwelling ends this proposal.
@@ -730,7 +758,9 @@ def _record_reply(case: Case, proposal: Proposal, values: dict) -> HouseholdRepl
         reply.legitimate = None  # presumed neither way: the committee weighs it
     elif answer in (choices.ReplyAnswer.REFUSED, choices.ReplyAnswer.NO_REPLY) and reply.legitimate is None:
         reply.legitimate = choices.REFUSAL_LEGITIMATE_FOR_DALO.get(reply.refusal_motive)
-    reply.full_clean()
+    # The current proposal, read by the caller: its existence is not checked again, its uniqueness is.
+    reply.full_clean(exclude=["proposal"])
+    reply.validate_unique()
     if answer != choices.ReplyAnswer.LAPSED:
         _check_reply_allowed(proposal, reply)
     reply.save()
@@ -866,6 +896,8 @@ def lease_record(*, actor, case: Case, signed_on: date) -> Case:
             raise ValidationError({"signed_on": _("Le bail ne peut pas être signé avant la décision de la CALEOL.")})
         if decision.decision == choices.CaleolDecisionType.SUSPENSIVE_CONDITION and not decision.condition_met_on:
             raise ValidationError({"signed_on": _("La condition suspensive n'est pas levée : pièce manquante.")})
+        # cases.history: the writer knows whether a tracked field changed, no need to read the last row.
+        proposal._history_changed = proposal.lease_signed_on != signed_on
         proposal.lease_signed_on = signed_on
         proposal.save()
         _close(case, choices.ClosureReason.REHOUSED_SOCIAL)
@@ -873,6 +905,7 @@ def lease_record(*, actor, case: Case, signed_on: date) -> Case:
             offer = offers.lock_offer(proposal.offer_id)
             offer.status = choices.OfferStatus.LET
             offer.closed_at = timezone.now()
+            offer._history_changed = True  # closed now
             offer.save()
             _lapse_other_candidates(offer, proposal)
 

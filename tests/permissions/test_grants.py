@@ -70,6 +70,34 @@ def test_sync_is_idempotent(world):
     assert grants(case) == before
 
 
+def test_a_sync_writes_only_the_delta_with_its_history_and_chain_entries(world):
+    # One statement on PostgreSQL (audit.bulk.replace_group_grants), reads and bulk writes on SQLite: the
+    # same rows either way. A group nobody held yet is created; the chain checks out.
+    from django.contrib.auth.models import Group
+
+    from audit.chain import verify_chain
+    from audit.models import AuditEntry, chain_key
+
+    case = steps.label(world, steps.diagnose(world, world.flag()))
+    history = GroupObjectPermission.history.model
+    Group.objects.filter(name=f"org{world.reservataire.pk}:{Role.RESERVATAIRE_AGENT}").delete()
+    before = history.objects.filter(object_pk=str(case.pk)).count()
+    entries = AuditEntry.objects.filter(chain=chain_key(case.pk)).count()
+    kept = GroupObjectPermission.objects.get(object_pk=str(case.pk), permission__codename="make_proposal")
+    sync_case_grants(case)
+    rows = list(history.objects.filter(object_pk=str(case.pk)).order_by("history_id")[before:])
+    assert [(r.history_type, r.permission.codename) for r in rows] == [("+", "view_case")]  # the group's row
+    assert rows[0].group.name == f"org{world.reservataire.pk}:{Role.RESERVATAIRE_AGENT}"
+    assert GroupObjectPermission.objects.filter(pk=kept.pk).exists()  # kept, not churned
+    mark = before + len(rows)
+    services.case_close(actor=world.supervisor, case=case, reason="withdrawn", comment="Le ménage se désiste.")
+    gone = list(history.objects.filter(object_pk=str(case.pk)).order_by("history_id")[mark:])
+    assert {r.history_type for r in gone} == {"-"}
+    assert sorted(r.permission.codename for r in gone) == ["make_proposal", "view_case", "view_case"]
+    assert AuditEntry.objects.filter(chain=chain_key(case.pk)).count() > entries + 3
+    assert verify_chain(chain_key(case.pk)) is None
+
+
 def test_task_queue_costs_the_same_queries_whatever_the_number_of_grants(world):
     def queue_queries(n_cases):
         for _ in range(n_cases):
