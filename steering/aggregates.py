@@ -203,20 +203,20 @@ ROLLABLE = {"commune": "", "landlord_id": 0, "reservataire_id": 0, "dim": ""}
 # (kept fields, metrics): the grains the views read, coarsest first (figures.py takes the first that keeps
 # every field it groups or filters on). Delays are keyed by territory already: no rollup.
 GRAINS = (
-    # a territory made of whole EPCIs: flows, DALO deadlines, offers by typology and QPV
-    (("dim",), ("flow", "dalo_rehoused", "dalo_open", "offer")),
+    # a territory made of whole EPCIs: stock, flows, DALO deadlines, offers by typology and QPV
+    (("dim",), ("stock", "flow", "dalo_rehoused", "dalo_open", "offer")),
     # offers by landlord, by commune; allocations by contingent
     (("landlord_id",), ("offer",)),
     (("commune",), ("offer",)),
     (("reservataire_id",), ("alloc",)),
-    # a territory by commune (the stock is shown per commune; part of an EPCI; the commune filter)
+    # a territory by commune (the steps are shown per commune; part of an EPCI; the commune filter)
     (("commune", "dim"), ("stock", "flow", "dalo_rehoused", "dalo_open", "offer")),
-    # a landlord's flows, DALO deadlines and offers by typology
-    (("landlord_id", "dim"), ("flow", "dalo_rehoused", "dalo_open", "offer")),
+    # a landlord's stock, flows, DALO deadlines and offers by typology
+    (("landlord_id", "dim"), ("stock", "flow", "dalo_rehoused", "dalo_open", "offer")),
     # a landlord's offers by commune; the quotas (per contingent and landlord)
     (("commune", "landlord_id"), ("offer",)),
     (("landlord_id", "reservataire_id"), ("alloc",)),
-    # a landlord's stock per commune
+    # a landlord's steps per commune
     (("commune", "landlord_id", "dim"), ("stock",)),
 )
 
@@ -251,6 +251,15 @@ def rollup(delta: Counter) -> Counter:
                 coarse[position] = blank
             out[(name, *coarse)] += n
     return out
+
+
+def rebuild_rollups() -> int:
+    """Sum the rollups again from the counters (after a change of GRAINS): no case is read."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        RollupCount.objects.all().delete()
+        for statement in rollup_sql():
+            cursor.execute(statement)
+    return RollupCount.objects.count()
 
 
 def rollup_sql() -> list[str]:

@@ -311,14 +311,12 @@ def dashboard(scope: Scope, filters: Filters, today: date | None = None) -> dict
     charts: dict = {}
 
     # Stock of open cases.
-    stock = _counts(scope, filters, "stock", "dim", "value", "commune", monthly=False)
+    # Read twice rather than as dim × commune: only the steps are shown per commune.
     by_dim: dict = {}
-    by_commune: dict = {}
-    for dim, value, commune, n in stock:
-        by_dim.setdefault(dim, {}).setdefault(value, 0)
-        by_dim[dim][value] += n
-        if dim == "step":
-            by_commune[commune] = by_commune.get(commune, 0) + n
+    for dim, value, n in _counts(scope, filters, "stock", "dim", "value", monthly=False):
+        by_dim.setdefault(dim, {})[value] = n
+    steps_by_commune = _rows(scope, filters, "stock", ("commune", "dim")).filter(dim="step")
+    by_commune = dict(steps_by_commune.values_list("commune").annotate(total=Sum("n")).order_by())
     steps = [(choices.CaseStatus(s).label, by_dim.get("step", {}).get(s, 0)) for s in choices.CaseStatus.values]
     steps = [row for row in steps if row[0] != choices.CaseStatus.CLOSED.label]
     tables.append(Table("stock_etape", _("Dossiers ouverts par étape"), [_("Étape"), _("Dossiers")], _masked(steps)))
