@@ -3,7 +3,9 @@ ordinary per-case rebuild (steering.aggregates.rebuild) takes hours on the bench
 
 BENCHMARK ONLY. The rules stay in steering/aggregates.py (`case_keys`); this is a SQL transcription of
 them for the fixture's shapes (one priority review at most per case, and so on), checked equal to the
-ordinary rebuild by tests/bench/test_steering_volume.py. It writes StatCount only: the per-case
+ordinary rebuild by tests/bench/test_steering_volume.py. It writes StatCount, then its rollups
+(RollupCount, `steering.aggregates.rollup_sql`: the grains of steering.aggregates.GRAINS), in the same
+transaction. The per-case
 contributions (CaseContribution) are computed the ordinary way for the cases a measure refreshes
 (`contributions_for`), so an incremental refresh of those cases finds its previous keys.
 """
@@ -12,7 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from steering import aggregates
-from steering.models import CaseContribution, StatCount
+from steering.models import CaseContribution
 
 
 def _bin(days: str) -> str:
@@ -124,14 +126,17 @@ FROM keys GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 
 
 def build_statcount() -> int:
-    """Empty the aggregates and count every case's keys in one statement. Returns the counter rows."""
+    """Empty the aggregates and count every case's keys in one statement, then sum them per grain.
+    Returns the counter rows."""
     with transaction.atomic():
-        StatCount.objects.all().delete()
-        CaseContribution.objects.all().delete()
+        aggregates.clear()
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(SQL, {"tz": settings.TIME_ZONE})
-            return cursor.rowcount
+            rows = cursor.rowcount
+            for statement in aggregates.rollup_sql():
+                cursor.execute(statement)
+            return rows
 
 
 def contributions_for(case_ids) -> None:

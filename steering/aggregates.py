@@ -17,6 +17,10 @@ Metrics (dim: value):
 - dalo_rehoused (month closed): compliance: within / late (against the préfet's deadline);
 - offer (month proposed; the dwelling's commune, landlord and contingent): typology: "qpv|outcome|motive";
 - alloc (month of the lease; from Allocation): "": "dalo|qpv|quartile|urban renewal".
+
+Rollups (RollupCount): the same counters summed over what a view does not need (`GRAINS`), written from
+the same delta in the same transaction (`_apply`), so a territory or a landlord reads a few hundred rows
+whatever the number of cases (steering/figures.py picks the grain).
 """
 
 import logging
@@ -30,7 +34,7 @@ from django.utils import timezone
 from cases import choices, txmarks
 from cases.models import Case, CommitteeReview, Proposal
 
-from .models import Allocation, CaseContribution, StatCount
+from .models import STATCOUNT_KEY, Allocation, CaseContribution, RollupCount, StatCount
 
 log = logging.getLogger("ppgdid.steering")
 
@@ -192,25 +196,123 @@ def _decode(stored) -> Counter:
     return Counter({tuple(key): n for key, n in stored or []})
 
 
-COLUMNS = "metric, month, epci_siren, departement, commune, landlord_id, reservataire_id, dim, value, n"
-CONFLICT = (
-    "ON CONFLICT (metric, month, epci_siren, departement, commune, landlord_id, reservataire_id, dim, value) "
-    "DO UPDATE SET n = steering_statcount.n + excluded.n"
+# --- rollups ------------------------------------------------------------------------------------------
+
+# The key fields a grain may keep or blank ("" or 0); metric, month, EPCI, département and value are kept.
+ROLLABLE = {"commune": "", "landlord_id": 0, "reservataire_id": 0, "dim": ""}
+# (kept fields, metrics): the grains the views read, coarsest first (figures.py takes the first that keeps
+# every field it groups or filters on). Delays are keyed by territory already: no rollup.
+GRAINS = (
+    # a territory made of whole EPCIs: stock, flows, DALO deadlines, offers by typology and QPV
+    (("dim",), ("stock", "flow", "dalo_rehoused", "dalo_open", "offer")),
+    # offers by landlord, by commune; allocations by contingent
+    (("landlord_id",), ("offer",)),
+    (("commune",), ("offer",)),
+    (("reservataire_id",), ("alloc",)),
+    # a territory by commune (the steps are shown per commune; part of an EPCI; the commune filter)
+    (("commune", "dim"), ("stock", "flow", "dalo_rehoused", "dalo_open", "offer")),
+    # a landlord's stock, flows, DALO deadlines and offers by typology
+    (("landlord_id", "dim"), ("stock", "flow", "dalo_rehoused", "dalo_open", "offer")),
+    # a landlord's offers by commune; the quotas (per contingent and landlord)
+    (("commune", "landlord_id"), ("offer",)),
+    (("landlord_id", "reservataire_id"), ("alloc",)),
+    # a landlord's steps per commune
+    (("commune", "landlord_id", "dim"), ("stock",)),
 )
+
+
+def grain_name(kept) -> str:
+    return "+".join(kept)
+
+
+_POSITIONS = {field: STATCOUNT_KEY.index(field) for field in ROLLABLE}
+_BY_METRIC: dict = {}
+for _kept, _metrics in GRAINS:
+    _blanks = tuple((_POSITIONS[f], blank) for f, blank in ROLLABLE.items() if f not in _kept)
+    for _metric in _metrics:
+        _BY_METRIC.setdefault(_metric, []).append((grain_name(_kept), _blanks))
+
+
+def grain_for(metric: str, needed) -> str | None:
+    """The coarsest grain of `metric` keeping every field in `needed` (None: read StatCount)."""
+    for kept, metrics in GRAINS:
+        if metric in metrics and set(needed) <= set(kept):
+            return grain_name(kept)
+    return None
+
+
+def rollup(delta: Counter) -> Counter:
+    """StatCount keys (or deltas) summed per grain: RollupCount keys, ("grain", *StatCount key)."""
+    out: Counter = Counter()
+    for key, n in delta.items():
+        for name, blanks in _BY_METRIC.get(key[0], ()):
+            coarse = list(key)
+            for position, blank in blanks:
+                coarse[position] = blank
+            out[(name, *coarse)] += n
+    return out
+
+
+def rebuild_rollups() -> int:
+    """Sum the rollups again from the counters (after a change of GRAINS): no case is read."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        RollupCount.objects.all().delete()
+        for statement in rollup_sql():
+            cursor.execute(statement)
+    return RollupCount.objects.count()
+
+
+def rollup_sql() -> list[str]:
+    """The rollups of the whole StatCount table, one INSERT … SELECT per grain (the SQL rebuild)."""
+    statements = []
+    for kept, metrics in GRAINS:
+        picked = ", ".join(
+            f if f not in ROLLABLE or f in kept else ("''" if ROLLABLE[f] == "" else "0") for f in STATCOUNT_KEY
+        )
+        listed = ", ".join(f"'{m}'" for m in metrics)
+        statements.append(
+            f"INSERT INTO steering_rollupcount (grain, {COLUMNS}) "
+            f"SELECT '{grain_name(kept)}', {picked}, sum(n) FROM steering_statcount "
+            f"WHERE metric IN ({listed}) GROUP BY {', '.join(str(i) for i in range(2, len(STATCOUNT_KEY) + 2))}"
+        )
+    return statements
+
+
+# --- writing the counters --------------------------------------------------------------------------------
+
+COLUMNS = "metric, month, epci_siren, departement, commune, landlord_id, reservataire_id, dim, value, n"
+KEY = "metric, month, epci_siren, departement, commune, landlord_id, reservataire_id, dim, value"
 ROWS_PER_STATEMENT = 1000
 
 
+def _upsert(cursor, table: str, key: str, delta: Counter) -> None:
+    """Multi-row upserts adding n (each key once per statement, in key order so two refreshes never
+    deadlock: StatCount first, then RollupCount, each in key order)."""
+    rows = [(*k, n) for k, n in sorted(delta.items()) if n]
+    width = len(key.split(",")) + 1
+    placeholders = "(" + ", ".join(["%s"] * width) + ")"
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        cursor.execute(
+            f"INSERT INTO {table} ({key}, n) VALUES {', '.join([placeholders] * len(chunk))} "
+            f"ON CONFLICT ({key}) DO UPDATE SET n = {table}.n + excluded.n",
+            [v for row in chunk for v in row],
+        )
+
+
 def _apply(delta: Counter) -> None:
-    """Add the delta to the counters: multi-row upserts (each key once per statement, in key order)."""
-    rows = [(*key, n) for key, n in sorted(delta.items()) if n]
+    """Add the delta to the counters and to their rollups (the one place both are written)."""
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), ROWS_PER_STATEMENT):
-            chunk = rows[start : start + ROWS_PER_STATEMENT]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO steering_statcount ({COLUMNS}) VALUES {values} {CONFLICT}",
-                [v for row in chunk for v in row],
-            )
+        _upsert(cursor, "steering_statcount", KEY, delta)
+        _upsert(cursor, "steering_rollupcount", f"grain, {KEY}", rollup(delta))
+
+
+def clear() -> None:
+    """Empty the aggregates (before a full rebuild)."""
+    with transaction.atomic():
+        StatCount.objects.all().delete()
+        RollupCount.objects.all().delete()
+        CaseContribution.objects.all().delete()
 
 
 def refresh_cases(case_ids) -> int:
@@ -271,14 +373,13 @@ def refresh_dirty(limit: int | None = None) -> int:
         if limit and done >= limit:
             break
     StatCount.objects.filter(n=0).delete()
+    RollupCount.objects.filter(n=0).delete()
     return done
 
 
 def rebuild(progress=None) -> int:
     """Recompute every case from scratch (the aggregates are derived: they may be dropped at will)."""
-    with transaction.atomic():
-        StatCount.objects.all().delete()
-        CaseContribution.objects.all().delete()
+    clear()
     ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), BATCH):
         _refresh_batch(ids[start : start + BATCH])

@@ -1,5 +1,5 @@
-"""What the steering pages show, read from the aggregates (StatCount) only: a few grouped queries per page
-whatever the number of cases.
+"""What the steering pages show, read from the aggregates (StatCount, or its rollups RollupCount) only: a few
+grouped queries per page, summing a bounded number of rows whatever the number of cases.
 
 Access (shared/visibility.md: aggregates for territory admins and commission members, never below 5):
 territory admins, commission members and chairs (State services sit there) see their territory's figures;
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,8 +21,8 @@ from cases.models import Commune, Organisation
 from permissions.policy import memberships_of
 from permissions.roles import COMMISSION_ROLES, Role
 
-from .aggregates import STEPS
-from .models import DeclaredAllocations, StatCount, TerritoryYear
+from .aggregates import STEPS, grain_for
+from .models import DeclaredAllocations, RollupCount, StatCount, TerritoryYear
 
 MIN_CELL = 5
 STEERING_ROLES = {*COMMISSION_ROLES, Role.TERRITORY_ADMIN, Role.LANDLORD_AGENT, Role.RESERVATAIRE_AGENT}
@@ -85,35 +85,50 @@ class Scope:
     kind: str  # territory, landlord, reservataire (the widest the user holds)
     commune_ids: frozenset = frozenset()
     organisation_ids: frozenset = frozenset()
+    fields: frozenset = frozenset()  # the key fields `q` reads (to pick a rollup grain)
+    # The same scope as `q` when it is made of whole EPCIs and nothing else: their rows need no commune.
+    epci_q: Q | None = None
 
 
 def scope_for(user) -> Scope | None:
-    q = delay_q = None
+    q = delay_q = epci_q = None
     kind = None
     communes: set = set()
     orgs: set = set()
+    fields: set = set()
     for grant in memberships_of(user):
         if grant.role in COMMISSION_ROLES or grant.role == Role.TERRITORY_ADMIN:
             part = Q(commune__in=grant.commune_ids)
             communes |= grant.commune_ids
             kind = "territory"
+            fields.add("commune")
         elif grant.role == Role.LANDLORD_AGENT:
             part = Q(landlord_id=grant.organisation_id)
             orgs.add(grant.organisation_id)
             kind = kind or "landlord"
+            fields.add("landlord_id")
         elif grant.role == Role.RESERVATAIRE_AGENT:
             part = Q(reservataire_id=grant.organisation_id)
             orgs.add(grant.organisation_id)
             kind = kind or "reservataire"
+            fields.add("reservataire_id")
         else:
             continue
         q = part if q is None else q | part
     if q is None:
         return None
     if communes:
-        epcis = set(Commune.objects.filter(insee_code__in=communes).values_list("epci_siren", flat=True))
+        # The communes of the scope's EPCIs, in one query.
+        theirs = Commune.objects.filter(insee_code__in=communes).values("epci_siren")
+        places = Commune.objects.filter(epci_siren__in=theirs).values_list("insee_code", "epci_siren")
+        epcis = {epci for insee, epci in places if insee in communes}
         delay_q = Q(epci_siren__in=epcis)
-    return Scope(q, delay_q, kind, frozenset(communes), frozenset(orgs))
+        # Every key carries its commune's EPCI: when the communes are exactly those of whole EPCIs, the
+        # EPCI says the same as the list of communes, and the rollups without commune may be read.
+        whole = {insee for insee, epci in places if epci in epcis}
+        if fields == {"commune"} and "" not in epcis and whole == communes:
+            epci_q = Q(epci_siren__in=epcis)
+    return Scope(q, delay_q, kind, frozenset(communes), frozenset(orgs), frozenset(fields), epci_q)
 
 
 # --- filters -------------------------------------------------------------------------------------------
@@ -141,6 +156,10 @@ class Filters:
         if self.reservataire:
             q &= Q(reservataire_id=self.reservataire)
         return q
+
+    def fields(self) -> set:
+        """The key fields `q` reads (the EPCI is in every key)."""
+        return {f for f, on in (("commune", self.commune), ("reservataire_id", self.reservataire)) if on}
 
     def delay_q(self) -> Q:
         return Q(epci_siren=self.epci) if self.epci else Q()
@@ -234,12 +253,23 @@ def filter_choices(scope: Scope) -> dict:
 # --- reading the counters ---------------------------------------------------------------------------------
 
 
+def _rows(scope: Scope, filters: Filters, metric: str, fields) -> QuerySet:
+    """The counters of `metric` in the scope and filters: from the coarsest rollup that keeps every field
+    grouped on or filtered on (steering.aggregates.GRAINS), else from StatCount itself."""
+    needed = {f for f in fields if f in ("commune", "landlord_id", "reservataire_id", "dim")} | filters.fields()
+    ways = [(scope.epci_q, set())] if scope.epci_q is not None else []
+    for q, scope_fields in [*ways, (scope.q, scope.fields)]:
+        grain = grain_for(metric, needed | scope_fields)
+        if grain:
+            return RollupCount.objects.filter(grain=grain, metric=metric).filter(q).filter(filters.q())
+    return StatCount.objects.filter(metric=metric).filter(scope.q).filter(filters.q())
+
+
 def _counts(scope: Scope, filters: Filters, metric: str, *fields, monthly=True, delay=False):
-    qs = StatCount.objects.filter(metric=metric)
-    if delay:
-        qs = qs.filter(scope.delay_q).filter(filters.delay_q())
+    if delay:  # delays are keyed by territory only: StatCount is their rollup already
+        qs = StatCount.objects.filter(metric=metric).filter(scope.delay_q).filter(filters.delay_q())
     else:
-        qs = qs.filter(scope.q).filter(filters.q())
+        qs = _rows(scope, filters, metric, fields)
     if monthly:
         qs = qs.filter(filters.months())
     return [(*row[:-1], row[-1]) for row in qs.values_list(*fields).annotate(total=Sum("n")).order_by()]
@@ -281,14 +311,12 @@ def dashboard(scope: Scope, filters: Filters, today: date | None = None) -> dict
     charts: dict = {}
 
     # Stock of open cases.
-    stock = _counts(scope, filters, "stock", "dim", "value", "commune", monthly=False)
+    # Read twice rather than as dim × commune: only the steps are shown per commune.
     by_dim: dict = {}
-    by_commune: dict = {}
-    for dim, value, commune, n in stock:
-        by_dim.setdefault(dim, {}).setdefault(value, 0)
-        by_dim[dim][value] += n
-        if dim == "step":
-            by_commune[commune] = by_commune.get(commune, 0) + n
+    for dim, value, n in _counts(scope, filters, "stock", "dim", "value", monthly=False):
+        by_dim.setdefault(dim, {})[value] = n
+    steps_by_commune = _rows(scope, filters, "stock", ("commune", "dim")).filter(dim="step")
+    by_commune = dict(steps_by_commune.values_list("commune").annotate(total=Sum("n")).order_by())
     steps = [(choices.CaseStatus(s).label, by_dim.get("step", {}).get(s, 0)) for s in choices.CaseStatus.values]
     steps = [row for row in steps if row[0] != choices.CaseStatus.CLOSED.label]
     tables.append(Table("stock_etape", _("Dossiers ouverts par étape"), [_("Étape"), _("Dossiers")], _masked(steps)))
@@ -414,9 +442,8 @@ def dashboard(scope: Scope, filters: Filters, today: date | None = None) -> dict
     compliance = _counts(scope, filters, "dalo_rehoused", "departement", "value")
     # Only the deadlines already past count: compared in the query, one row per département.
     open_dalo = (
-        StatCount.objects.filter(metric="dalo_open", value__lt=today.isoformat())
-        .filter(scope.q)
-        .filter(filters.q())
+        _rows(scope, filters, "dalo_open", ("departement",))
+        .filter(value__lt=today.isoformat())
         .values_list("departement")
         .annotate(total=Sum("n"))
         .order_by()

@@ -241,3 +241,39 @@ class CaseContribution(models.Model):
 
     def __str__(self):
         return f"case {self.case_id}"
+
+
+class RollupCount(models.Model):
+    """StatCount summed over the keys a view does not need: one row per grain and coarse key.
+
+    A grain keeps some of commune, landlord, réservataire and dim and blanks the others ("" or 0), so a
+    territory or landlord view sums a few hundred rows instead of every fine key of its scope (at
+    1,000,000 cases a territory's monthly flows span 243,000 fine keys). Fed from the same deltas as
+    StatCount, in the same transaction (steering/aggregates.py `GRAINS`, `_apply`); always equal to
+    StatCount summed per grain (tests/steering/test_rollup.py).
+    """
+
+    grain = models.CharField(max_length=40)
+    metric = models.CharField(max_length=20)
+    month = models.CharField(max_length=7, blank=True)
+    epci_siren = models.CharField(max_length=9, blank=True)
+    departement = models.CharField(max_length=3, blank=True)
+    commune = models.CharField(max_length=5, blank=True)
+    landlord_id = models.IntegerField(default=0)
+    reservataire_id = models.IntegerField(default=0)
+    dim = models.CharField(max_length=30, blank=True)
+    value = models.CharField(max_length=60, blank=True)
+    n = models.IntegerField(default=0)
+
+    KEY_FIELDS = ("grain", *STATCOUNT_KEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["grain", *STATCOUNT_KEY], name="rollupcount_key")]
+        indexes = [
+            models.Index(fields=["grain", "metric", "epci_siren", "month"], name="rollup_epci"),
+            models.Index(fields=["grain", "metric", "commune", "month"], name="rollup_commune"),
+            models.Index(fields=["grain", "metric", "landlord_id", "month"], name="rollup_landlord"),
+        ]
+
+    def __str__(self):
+        return f"{self.grain} {self.metric} {self.month} {self.dim}={self.value}: {self.n}"

@@ -106,6 +106,13 @@ def database(url: str) -> dict:
     config = env.db_url_config(url)
     config["ENGINE"] = config["ENGINE"].replace("django.db.backends.", "django_prometheus.db.backends.")
     config["ATOMIC_REQUESTS"] = False
+    if "postgresql" in config["ENGINE"]:
+        # No JIT compilation: it is meant for long analytic queries, and the planner's cost of the visibility
+        # subqueries (the notification badge on every page, at 1,000,000 cases) starts it on short page
+        # queries, for hundreds of milliseconds per request (README, "Steering at 10,000 / 100,000 /
+        # 1,000,000 cases").
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     return config
 
 

@@ -13,7 +13,7 @@ from bench import steering_volume as sv
 from bench.steering_check import compare
 from cases.models import Case, Commune, Proposal
 from steering import aggregates
-from steering.models import Allocation, StatCount
+from steering.models import Allocation, RollupCount, StatCount
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -30,7 +30,10 @@ def territory(db):
 
 
 def _snapshot():
-    return set(StatCount.objects.exclude(n=0).values_list(*StatCount.KEY_FIELDS, "n"))
+    """The counters and their rollups."""
+    return set(StatCount.objects.exclude(n=0).values_list(*StatCount.KEY_FIELDS, "n")) | set(
+        RollupCount.objects.exclude(n=0).values_list(*RollupCount.KEY_FIELDS, "n")
+    )
 
 
 def test_volume_fixture_figures_match_the_tables(territory, tmp_path):
@@ -80,5 +83,6 @@ def test_the_sql_counters_equal_the_ordinary_rebuild(territory):
     aggregates.rebuild()
     ordinary = _snapshot()
     assert len(ordinary) > 1000
+    assert {key[0] for key in ordinary} > {"flow", "dim", "commune+dim", "landlord_id+reservataire_id"}
     steering_sql.build_statcount()
     assert _snapshot() == ordinary

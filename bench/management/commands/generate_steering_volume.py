@@ -25,7 +25,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -35,7 +35,7 @@ from bench import measure
 from bench import steering_volume as sv
 from cases.models import Organisation
 from steering import aggregates
-from steering.models import CaseContribution, StatCount
+from steering.models import CaseContribution, RollupCount, StatCount
 
 STEERING_PAGES = (("steering dashboard", "steering:dashboard"), ("steering quotas", "steering:quotas"))
 
@@ -53,9 +53,7 @@ def rebuild(workers: int, progress) -> None:
     if workers <= 1:
         aggregates.rebuild(progress=progress)
         return
-    with transaction.atomic():
-        StatCount.objects.all().delete()
-        CaseContribution.objects.all().delete()
+    aggregates.clear()
     from cases.models import Case
 
     ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
@@ -147,7 +145,9 @@ class Command(AuditedCommand):
                 result["rebuild"] = f"steering.aggregates, {options['workers']} process(es)"
             result["rebuild_s"] = round(time.monotonic() - started, 1)
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE steering_statcount; ANALYZE steering_casecontribution")
+                cursor.execute(
+                    "ANALYZE steering_statcount; ANALYZE steering_rollupcount; ANALYZE steering_casecontribution"
+                )
             self.stdout.write(f"Recalcul complet des agrégats ({result['rebuild']}) : {result['rebuild_s']} s.")
         result.update(self.refresh_times(options["dirty"], options["sql_aggregates"]))
         self.stdout.write(
@@ -155,6 +155,7 @@ class Command(AuditedCommand):
             f"{options['dirty']} dossiers marqués {result['refresh_dirty_s']} s."
         )
         result["statcount_rows"] = StatCount.objects.count()
+        result["rollupcount_rows"] = RollupCount.objects.count()
         result["pages"] = self.measure_pages(options["repeat"])
         result["load_after"] = load()
         self.stdout.write(

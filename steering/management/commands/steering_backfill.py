@@ -2,6 +2,7 @@
 
 manage.py steering_backfill            # allocations + full rebuild of the aggregates (progress bar)
 manage.py steering_backfill --dirty    # only the cases marked dirty (what the beat task runs)
+manage.py steering_backfill --rollups  # only the rollups, summed again from the counters (new grains)
 """
 
 from audit.commands import AuditedCommand
@@ -17,8 +18,15 @@ class Command(AuditedCommand):
         parser.add_argument(
             "--dirty", action="store_true", help="Seulement les dossiers modifiés depuis le dernier calcul."
         )
+        parser.add_argument(
+            "--rollups", action="store_true", help="Seulement les cumuls par grain, recalculés depuis les compteurs."
+        )
 
     def handle(self, *args, **options):
+        if options["rollups"]:
+            rows = aggregates.rebuild_rollups()
+            self.stdout.write(f"{rows} cumul(s) recalculé(s) depuis les compteurs.")
+            return
         if options["dirty"]:
             done = aggregates.refresh_dirty()
             self.stdout.write(f"{done} dossier(s) recalculé(s).")
