@@ -183,7 +183,10 @@ class ManyOptionsSelect(forms.Select):
                 parts.append(format_html('\n  <optgroup label="{}">', group_name))
             parts += [
                 format_html(
-                    '\n  <option value="{}"{}>{}</option>\n', option["value"], _attrs_html(option["attrs"]), option["label"]
+                    '\n  <option value="{}"{}>{}</option>\n',
+                    option["value"],
+                    _attrs_html(option["attrs"]),
+                    option["label"],
                 )
                 for option in group_choices
             ]
