@@ -250,7 +250,7 @@ PPGDID_BASE_URL = env("PPGDID_BASE_URL", default="http://127.0.0.1:8000")
 PPGDID_TIMERS_BATCH = env.int("PPGDID_TIMERS_BATCH", default=200)
 # Timers armed or pulled forward per run of the hourly `workflows.scan_deadlines` (~40 ms each):
 PPGDID_SCAN_BATCH = env.int("PPGDID_SCAN_BATCH", default=2000)
-# Deadline reminders (overdue, escalated, reply due soon: notifications/outbox.py REMINDER_TEMPLATES)
+# Deadline reminders (overdue, escalated, reply due soon, DALO offer deadline: outbox.REMINDER_TEMPLATES)
 # are never one e-mail per step: `notifications.send_reminders` (every minute) sends each recipient one
 # e-mail gathering up to NOTIFICATIONS_REMINDER_ITEMS of them, to at most NOTIFICATIONS_REMINDER_RECIPIENTS
 # recipients per run.

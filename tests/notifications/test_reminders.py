@@ -128,3 +128,19 @@ def test_the_scan_moves_a_bounded_number_of_timers_per_run(overdue, settings):
         assert scan_deadlines() == {}
         due = Task.objects.filter(flow_task_type="TIMER", status="SCHEDULED", scheduled__lte=datetime.now(PARIS))
         assert due.count() == STEPS
+
+
+def test_the_scans_dalo_warnings_go_out_gathered_too(world, django_capture_on_commit_callbacks):
+    with at(2026, 9, 7):
+        cases = [world.flag(is_dalo=True) for _ in range(3)]  # offer deadline 1/3/2027
+    mail.outbox.clear()
+    with at(2027, 1, 30), django_capture_on_commit_callbacks(execute=True):
+        assert scan_deadlines()["dalo_warnings"] == 3
+    assert mail.outbox == []  # not one e-mail per case and person
+    with at(2027, 1, 30, minute=1):
+        assert outbox.send_reminders() == 2  # encadrant and ts
+    assert sorted(m.to[0] for m in mail.outbox) == ["encadrant@example.org", "ts@example.org"]
+    for message in mail.outbox:
+        assert all(f"dossier {case.reference}" in message.body for case in cases)
+    rows = Notification.objects.filter(channel="email", template="dalo_deadline_soon")
+    assert rows.count() == 6 == rows.filter(status="sent").count()
