@@ -15,6 +15,11 @@ Guarantees:
   number of duplicate messages, and a lost connection after the hand-off does not re-send it; after
   MAX_ATTEMPTS the row is marked failed, with a reason, and shows in the admin.
 
+Deadline reminders (REMINDER_TEMPLATES) are never one e-mail per step: a morning, or a territory whose
+steps are all late, would send thousands at once. Their e-mail rows wait, pending, for
+`send_reminders` (every minute), which sends each recipient one e-mail gathering them (a bounded number
+per e-mail and of recipients per run: the rest on the next runs), with the same claim / send / record.
+
 An SMTP hand-off cannot join a database transaction: if the worker dies after the SMTP server
 accepted the message and before the commit, the e-mail is sent again. Both copies carry the same
 Message-ID (derived from the idempotency key), so mail clients can recognise the duplicate.
@@ -34,7 +39,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Value
+from django.db.models import Min, Q, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -47,6 +52,14 @@ from .models import MAX_ATTEMPTS, DeliveryLog, Notification, NotificationPrefere
 log = logging.getLogger("ppgdid.notifications")
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+# The deadline reminders (the steps' timers, workflows/escalation.py, and the hourly scan's DALO offer
+# warnings, workflows/scan.py, through notifications/events.py): e-mailed gathered per recipient by
+# `send_reminders`, never one by one (neither at commit nor by the sweep). A scan over a territory warns
+# about hundreds of DALO cases at once (6,086 e-mails for 651 cases in the load test).
+REMINDER_TEMPLATES = frozenset(
+    {"step_overdue", "step_escalated", "reply_due_soon", "dalo_deadline_soon", "dalo_deadline_passed"}
+)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -103,7 +116,7 @@ def notify_all(
     if new and case is not None:
         txmarks.unmark({("step_notices_closed", case.pk)})  # new notices: close_step_notices must look again
     to_send = [row.pk for row in new if row.channel == Notification.Channel.EMAIL and not row.digest]
-    if to_send:
+    if to_send and template not in REMINDER_TEMPLATES:  # reminders: send_reminders gathers them
         transaction.on_commit(partial(enqueue_many, to_send))
     return new
 
@@ -346,39 +359,48 @@ RECORD_RETRIES = 5
 
 
 def _record(notification_id: int, *, sent: bool, error: str = "") -> bool:
-    """Write the outcome of one attempt in a new transaction, retried (fresh connection, backing off
-    0.75 s in all, shorter than the smallest lease) while the database connection is lost. True when
-    this call marked it sent. A database unreachable for longer leaves the row pending: the attempt
-    is sent again after its lease, with the same Message-ID (logged as an error here)."""
+    """Write the outcome of one attempt (`_record_rows`). True when this call marked it sent."""
+    return _record_rows([notification_id], sent=sent, error=error) > 0
+
+
+def _record_rows(notification_ids: list[int], *, sent: bool, error: str = "") -> int:
+    """Write the outcome of one attempt for these rows (one e-mail) in a new transaction, retried
+    (fresh connection, backing off 0.75 s in all, shorter than the smallest lease) while the database
+    connection is lost. Returns how many rows this call marked sent. A database unreachable for longer
+    leaves the rows pending: the attempt is sent again after its lease, with the same Message-ID
+    (logged as an error here)."""
     for attempt in range(RECORD_RETRIES):
         try:
             with transaction.atomic():
-                row = Notification.objects.select_for_update().filter(pk=notification_id).first()
-                if row is None or row.status != Notification.Status.PENDING:
-                    return False
-                if sent:
-                    row.status = Notification.Status.SENT
-                    row.sent_at = timezone.now()
-                    row.save(update_fields=["status", "sent_at", "updated_at"])
-                    DeliveryLog.objects.create(
-                        notification=row, idempotency_key=row.idempotency_key, channel=row.channel, worker=WORKER_ID
-                    )
-                    return True
-                row.last_error = error
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = Notification.Status.FAILED
-                    log.error("notification failed after %s attempts notification_id=%s", row.attempts, row.pk)
-                else:
-                    log.warning("notification attempt %s failed notification_id=%s", row.attempts, row.pk)
-                row.save(update_fields=["last_error", "status", "updated_at"])
-                return False
+                rows = Notification.objects.select_for_update().filter(
+                    pk__in=notification_ids, status=Notification.Status.PENDING
+                )
+                marked = 0
+                for row in rows.order_by("pk"):
+                    if sent:
+                        row.status = Notification.Status.SENT
+                        row.sent_at = timezone.now()
+                        row.save(update_fields=["status", "sent_at", "updated_at"])
+                        DeliveryLog.objects.create(
+                            notification=row, idempotency_key=row.idempotency_key, channel=row.channel, worker=WORKER_ID
+                        )
+                        marked += 1
+                        continue
+                    row.last_error = error
+                    if row.attempts >= MAX_ATTEMPTS:
+                        row.status = Notification.Status.FAILED
+                        log.error("notification failed after %s attempts notification_id=%s", row.attempts, row.pk)
+                    else:
+                        log.warning("notification attempt %s failed notification_id=%s", row.attempts, row.pk)
+                    row.save(update_fields=["last_error", "status", "updated_at"])
+                return marked
         except (OperationalError, InterfaceError):
             if attempt == RECORD_RETRIES - 1:
-                log.error("could not record the outcome notification_id=%s sent=%s", notification_id, sent)
+                log.error("could not record the outcome notification_ids=%s sent=%s", notification_ids, sent)
                 raise
             connection.close()  # the next query opens a fresh connection
             time.sleep(0.05 * 2**attempt)
-    return False
+    return 0
 
 
 def queued_messages() -> int:
@@ -413,6 +435,7 @@ def sweep(limit: int | None = None) -> int:
             digest=False,
             next_attempt_at__lte=now,
         )
+        .exclude(template__in=REMINDER_TEMPLATES)  # send_reminders' own (it retries them itself)
         .order_by("next_attempt_at")
         .values_list("pk", "attempts", "created_at")[:limit]
     )
@@ -480,3 +503,81 @@ def send_digests(now=None) -> int:
                 )
             sent += 1
     return sent
+
+
+def _reminders_due(now):
+    """Reminder e-mails waiting: never tried, or their last attempt's lease is over."""
+    return Notification.objects.filter(
+        status=Notification.Status.PENDING,
+        channel=Notification.Channel.EMAIL,
+        digest=False,
+        template__in=REMINDER_TEMPLATES,
+    ).filter(Q(attempts=0) | Q(next_attempt_at__lte=now))
+
+
+def send_reminders(now=None, *, recipients: int | None = None, items: int | None = None) -> int:
+    """One e-mail per recipient gathering their waiting deadline reminders, for at most `recipients`
+    recipients (NOTIFICATIONS_REMINDER_RECIPIENTS; those waiting longest first) and `items` reminders
+    per e-mail (NOTIFICATIONS_REMINDER_ITEMS; the oldest first). What is left waits, pending, for the
+    next run. Returns the e-mails sent."""
+    now = now or timezone.now()
+    recipients = recipients or settings.NOTIFICATIONS_REMINDER_RECIPIENTS
+    items = items or settings.NOTIFICATIONS_REMINDER_ITEMS
+    waiting = (
+        _reminders_due(now)
+        .values("recipient_id")
+        .annotate(since=Min("created_at"))
+        .order_by("since", "recipient_id")
+        .values_list("recipient_id", flat=True)[:recipients]
+    )
+    return sum(_deliver_reminders(recipient_id, now, items) == "sent" for recipient_id in list(waiting))
+
+
+def _deliver_reminders(recipient_id: int, now, items: int) -> str:
+    """`deliver` for one recipient's reminders: claim them (short transaction, SKIP LOCKED: another
+    run's rows are left to it), send one e-mail outside any transaction, record each row's outcome."""
+    with transaction.atomic():
+        rows = list(
+            _reminders_due(now)
+            .filter(recipient_id=recipient_id)
+            .select_for_update(skip_locked=True)
+            .order_by("created_at", "pk")[:items]
+        )
+        spent = [row.pk for row in rows if row.attempts >= MAX_ATTEMPTS]
+        if spent:  # the last attempts ended without a word (the worker died with them)
+            Notification.objects.filter(pk__in=spent).update(
+                status=Notification.Status.FAILED,
+                last_error=f"worker lost during each of {MAX_ATTEMPTS} attempts",
+                updated_at=now,
+            )
+            log.error("%s reminders failed after %s attempts recipient_id=%s", len(spent), MAX_ATTEMPTS, recipient_id)
+        rows = [row for row in rows if row.attempts < MAX_ATTEMPTS]
+        for row in rows:  # count the attempt before trying, in its own commit
+            row.attempts += 1
+            row.last_attempt_at = now
+            row.next_attempt_at = now + retry_delay(row.attempts)
+            row.save(update_fields=["attempts", "last_attempt_at", "next_attempt_at", "updated_at"])
+    if not rows:
+        return "nothing-to-do"
+    ids = [row.pk for row in rows]
+    rows = list(Notification.objects.select_related("recipient").filter(pk__in=ids).order_by("created_at", "pk"))
+    try:
+        _send_reminders_email(rows)  # outside any transaction: nothing to roll back after the hand-off
+    except Exception as exc:
+        _record_rows(ids, sent=False, error=f"{type(exc).__name__}: {exc}"[:2000])
+        return "error"
+    return "sent" if _record_rows(ids, sent=True) else "done-meanwhile"
+
+
+def _send_reminders_email(rows: list[Notification]) -> None:
+    items = [dict(zip(("subject", "body"), render(row), strict=True)) for row in rows]
+    body = render_to_string("notifications/messages/reminders_body.txt", {"items": items} | _base_context())
+    footer = render_to_string("notifications/messages/email_footer.txt", _base_context())
+    # Stable for the same rows: a re-send after a crash between send and record is recognisable.
+    key = "reminders:" + ",".join(row.idempotency_key for row in rows)
+    EmailMultiAlternatives(
+        subject=f"[Ménages prioritaires] Échéances de vos dossiers : {len(rows)} rappel(s)",
+        body=body.strip() + "\n\n" + footer,
+        to=[rows[0].recipient.email],
+        headers={"Message-ID": message_id(key)},
+    ).send(fail_silently=False)

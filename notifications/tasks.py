@@ -13,3 +13,8 @@ def sweep_outbox() -> int:
 @shared_task(name="notifications.daily_digest", ignore_result=True)
 def daily_digest() -> int:
     return outbox.send_digests()
+
+
+@shared_task(name="notifications.send_reminders", ignore_result=True)
+def send_reminders() -> int:
+    return outbox.send_reminders()

@@ -2,7 +2,7 @@
 
 Reminders, escalations and silence worth refusal on the open steps are driven by viewflow's
 database-backed timers (workflows/flows.py, rule in escalation.py), fired every minute by beat
-through `fire_due_timers()`. This scan only:
+through `fire_due_timers()` below (viewflow's loop, bounded per run). This scan only:
 
 - warns about DALO offer deadlines (30 and 7 days before, then passed): a clock of the case, tied to
   no step;
@@ -20,6 +20,7 @@ idempotency key, so running it twice, or late, is harmless.
 import logging
 from collections import Counter
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -86,13 +87,17 @@ def _keep_watch(step, now, counts: Counter) -> None:
                 counts["timers_moved_earlier"] += 1
 
 
-def keep_watches(now=None, counts: Counter | None = None) -> Counter:
+def keep_watches(now=None, counts: Counter | None = None, limit: int | None = None) -> Counter:
     """Every open step of the case flow has a deadline timer no later than its next deadline moment.
 
-    Reads without locks; only a step that needs a change is locked and looked at again.
+    Reads without locks; only a step that needs a change is locked and looked at again. At most `limit`
+    changes per run (settings.PPGDID_SCAN_BATCH): a territory whose steps all moved (or were loaded
+    late) must not have all their timers made due at once; the next runs carry on where it stopped,
+    since a step fixed no longer needs work.
     """
     now = now or timezone.now()
     counts = Counter() if counts is None else counts
+    limit = settings.PPGDID_SCAN_BATCH if limit is None else limit
     steps = Task.objects.filter(
         flow_task_type="HUMAN",
         status__in=ACTIVE,
@@ -101,6 +106,9 @@ def keep_watches(now=None, counts: Counter | None = None) -> Counter:
     pending = _pending_watches()
     stopped = _stopped()
     for step in steps:
+        if counts["timers_armed"] + counts["timers_moved_earlier"] >= limit:
+            counts["left_for_next_run"] = 1
+            break
         if step.pk in stopped:
             continue
         try:
@@ -141,9 +149,38 @@ def scan_deadlines(now=None) -> dict:
     return dict(counts)
 
 
-def fire_timers() -> tuple:
-    """viewflow's database-backed timers (the steps' deadline timers among them). Run from ONE beat
-    instance: `fire_due_start_timers()` is not locked."""
-    from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers, fire_due_timers
+def fire_due_timers(limit: int | None = None) -> int:
+    """viewflow's `fire_due_timers()`, at most `limit` (settings.PPGDID_TIMERS_BATCH) per run, the
+    longest due first: a burst of due timers (thousands of overdue steps) is spread over the next
+    runs instead of holding a worker, and the mail queue, for as long as it takes. The rest stay
+    scheduled and due: the next run (a minute later) takes them. Same loop as viewflow's, each timer
+    re-checked under its flow lock, one broken flow not stopping the others."""
+    from viewflow.workflow.exceptions import FlowLockFailed
 
-    return fire_due_timers(), fire_due_start_timers(), fire_due_conditions()
+    limit = settings.PPGDID_TIMERS_BATCH if limit is None else limit
+    due = Task.objects.filter(flow_task_type="TIMER", status="SCHEDULED", scheduled__lte=timezone.now())
+    fired = 0
+    for task in due.order_by("scheduled", "pk")[:limit]:
+        try:
+            with task.activation() as activation:
+                start = getattr(activation, "start", None)
+                if start is None:  # node renamed or removed since the timer was scheduled
+                    log.warning("timer of a missing node skipped task_id=%s", task.pk)
+                    continue
+                if start.can_proceed():
+                    activation.start()
+                    activation.execute()
+                    fired += 1
+        except FlowLockFailed:
+            log.info("timer locked by another dispatcher, skipped task_id=%s", task.pk)
+        except Exception:
+            log.exception("timer failed to fire task_id=%s", task.pk)
+    return fired
+
+
+def fire_timers(limit: int | None = None) -> tuple:
+    """viewflow's database-backed timers (the steps' deadline timers among them), at most `limit` step
+    timers per run. Run from ONE beat instance: `fire_due_start_timers()` is not locked."""
+    from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers
+
+    return fire_due_timers(limit), fire_due_start_timers(), fire_due_conditions()

@@ -17,10 +17,11 @@ def scan_deadlines() -> dict:
     return scan.scan_deadlines()
 
 
-# Longer limits than the default 60/90 s: timers fall due together at 07:00 and one look costs ~90 ms
-# (~70 queries, notifications included), so a morning with a few thousand due steps takes minutes.
-# Each timer commits on its own, and viewflow re-checks each under its flow lock, so a run cut short
-# or overlapping the next minute's run neither loses nor repeats a look.
+# Timers fall due together at 07:00 and one look costs ~90 ms (~70 queries, notifications included):
+# each run fires at most PPGDID_TIMERS_BATCH of them (scan.fire_due_timers), the longest due first, and
+# the next minute's run the next ones. The limits stay above that batch's time on a busy machine. Each
+# timer commits on its own, and viewflow re-checks each under its flow lock, so a run cut short or
+# overlapping the next minute's run neither loses nor repeats a look.
 @shared_task(name="workflows.fire_timers", ignore_result=True, soft_time_limit=540, time_limit=600)
 def fire_workflow_timers() -> tuple:
     """viewflow's database-backed timers: the steps' deadline timers (.OnTimeout, flow.Timer) send the

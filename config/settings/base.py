@@ -240,6 +240,7 @@ PPGDID_BEAT_LOCK_URL = env("PPGDID_BEAT_LOCK_URL", default="")  # default: the b
 CELERY_BEAT_SCHEDULE = {
     "workflow-timers": {"task": "workflows.fire_timers", "schedule": 60.0},
     "outbox-sweep": {"task": "notifications.sweep", "schedule": 60.0},
+    "deadline-reminders": {"task": "notifications.send_reminders", "schedule": 60.0},
     "deadline-scan": {"task": "workflows.scan_deadlines", "schedule": crontab(minute=5)},
     "daily-digest": {"task": "notifications.daily_digest", "schedule": crontab(hour=7, minute=30)},
     # Retention (privacy): the first of each month at 03:15, the cases past their retention are anonymised.
@@ -250,6 +251,19 @@ CELERY_BEAT_SCHEDULE = {
 NOTIFICATIONS_RETRY_SECONDS = env.int("NOTIFICATIONS_RETRY_SECONDS", default=60)
 NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=200)
 PPGDID_BASE_URL = env("PPGDID_BASE_URL", default="http://127.0.0.1:8000")
+# Bounded sweeps: a burst of due steps (a morning, a resumed clock, an imported territory whose steps
+# are all late) must not become a burst of work or of e-mails. Each periodic run does at most this much
+# and leaves the rest, untouched and still due, to the next runs (nothing is lost, only spread out).
+# Deadline timers fired per run of `workflows.fire_timers` (every minute; one look costs ~90 ms):
+PPGDID_TIMERS_BATCH = env.int("PPGDID_TIMERS_BATCH", default=200)
+# Timers armed or pulled forward per run of the hourly `workflows.scan_deadlines` (~40 ms each):
+PPGDID_SCAN_BATCH = env.int("PPGDID_SCAN_BATCH", default=2000)
+# Deadline reminders (overdue, escalated, reply due soon, DALO offer deadline: outbox.REMINDER_TEMPLATES)
+# are never one e-mail per step: `notifications.send_reminders` (every minute) sends each recipient one
+# e-mail gathering up to NOTIFICATIONS_REMINDER_ITEMS of them, to at most NOTIFICATIONS_REMINDER_RECIPIENTS
+# recipients per run.
+NOTIFICATIONS_REMINDER_ITEMS = env.int("NOTIFICATIONS_REMINDER_ITEMS", default=50)
+NOTIFICATIONS_REMINDER_RECIPIENTS = env.int("NOTIFICATIONS_REMINDER_RECIPIENTS", default=200)
 
 # PPGDID_LOG_FORMAT=json: one JSON object per line (python-json-logger) with request_id and user_id
 # (ops/logging.py), for a log collector; the default stays plain text. No query string reaches a line

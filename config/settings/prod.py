@@ -32,5 +32,6 @@ X_FRAME_OPTIONS = "DENY"
 CELERY_TASK_ROUTES = {
     "notifications.send": {"queue": "emails"},
     "notifications.send_batch": {"queue": "emails"},
+    "notifications.send_reminders": {"queue": "emails"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "timers"

@@ -1,7 +1,7 @@
 """Run the periodic notification jobs once, in-process: for cron, or for the embedded default that
 runs without a Celery worker and beat.
 
-    python manage.py notifications_tick            # deadline scan, timers, outbox sweep
+    python manage.py notifications_tick            # deadline scan, timers, reminders, outbox sweep
     python manage.py notifications_tick --digest   # also the daily digest
 """
 
@@ -21,6 +21,7 @@ class Command(AuditedCommand):
         # fired next are up to date.
         self.stdout.write(f"deadline scan: {scan_deadlines()}")
         self.stdout.write(f"workflow timers fired: {sum(fire_timers())}")
+        self.stdout.write(f"reminder e-mails sent: {outbox.send_reminders()}")
         self.stdout.write(f"outbox sweep re-queued: {outbox.sweep()}")
         if options["digest"]:
             self.stdout.write(f"digests sent: {outbox.send_digests()}")
