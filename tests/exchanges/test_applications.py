@@ -292,7 +292,11 @@ def test_an_import_leaves_the_global_audit_chain_free_until_its_end(monkeypatch)
     if connection.vendor != "postgresql":
         pytest.skip("row locks: PostgreSQL")
     import exchanges.applications as applications
+    from cases.models import Commune
+    from cases.reference import load_communes
 
+    if not Commune.objects.exists():  # an earlier transactional test flushed the migration-loaded communes
+        load_communes(Commune)
     with acting_as(UserFactory(), "Préparation du test"):
         HouseholdFactory()  # the global chain's head exists and is committed
     monkeypatch.setattr(applications, "BATCH", 1)  # each line its own batch, then the progress callback
